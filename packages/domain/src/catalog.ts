@@ -1,0 +1,21 @@
+import { containerEvents } from './containers/events.ts';
+import { EventCatalog } from './events/catalog.ts';
+import type { EventOf } from './events/defineEvent.ts';
+import { gpuEvents } from './gpu/events.ts';
+import { hostProcessEvents } from './hostProcesses/events.ts';
+import { policyEvents } from './policy/events.ts';
+import { userEvents } from './users/events.ts';
+
+/** Every domain event of DS01. A new concept adds its events file here. */
+const allEvents = [
+  ...containerEvents,
+  ...gpuEvents,
+  ...userEvents,
+  ...policyEvents,
+  ...hostProcessEvents,
+] as const;
+
+export const eventCatalog = new EventCatalog(allEvents);
+
+/** The union of every domain event (type + data), inferred from the schemas. */
+export type Ds01Event = EventOf<(typeof allEvents)[number]>;

@@ -1,0 +1,32 @@
+export type { EventCodec } from './codec.ts';
+export { passthroughCodec } from './codec.ts';
+export type { CommandContext, HandleResult } from './commandHandler.ts';
+export { CommandHandler } from './commandHandler.ts';
+export type { Decider, DomainEvent } from './decider.ts';
+export type {
+  Actor,
+  AppendResult,
+  EventMetadata,
+  EventMetadataInput,
+  ExpectedRevision,
+  NewEvent,
+  RecordedEvent,
+} from './envelope.ts';
+export { ActorSchema, EventMetadataInputSchema, EventMetadataSchema, InstantSchema } from './envelope.ts';
+export {
+  EventIdConflictError,
+  EventSchemaError,
+  EventStoreError,
+  StoreUnavailableError,
+  WrongExpectedRevisionError,
+} from './errors.ts';
+export type {
+  EventFilter,
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoreInfo,
+  SubscribeOptions,
+  Subscription,
+} from './eventStore.ts';
+export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
