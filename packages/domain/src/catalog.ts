@@ -1,7 +1,7 @@
+import { allocationEvents } from './allocation/events.ts';
 import { containerEvents } from './containers/events.ts';
 import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
-import { gpuEvents } from './gpu/events.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { policyEvents } from './policy/events.ts';
 import { userEvents } from './users/events.ts';
@@ -9,7 +9,7 @@ import { userEvents } from './users/events.ts';
 /** Every domain event of DS01. A new concept adds its events file here. */
 const allEvents = [
   ...containerEvents,
-  ...gpuEvents,
+  ...allocationEvents,
   ...userEvents,
   ...policyEvents,
   ...hostProcessEvents,

@@ -28,4 +28,4 @@ export const GpuReleased = defineEvent({
   }),
 });
 
-export const gpuEvents = [GpuAllocated, GpuReleased] as const;
+export const allocationEvents = [GpuAllocated, GpuReleased] as const;
