@@ -1,0 +1,2 @@
+export * from './ds01Config.ts';
+export * from './yamlFile.ts';

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+
+/** One thing wrong in a configuration file, located for a human. */
+export interface ConfigProblem {
+  file: string;
+  /** 1-based; 0 when the problem has no place in the file (e.g. the file is missing). */
+  line: number;
+  column: number;
+  /** Dotted path of the key ('' for the whole document). */
+  key: string;
+  message: string;
+  /** The known key closest to an unknown one. */
+  suggestion?: string;
+}
+
+/** A configuration file that cannot be used; carries every problem found, not just the first. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly problems: readonly ConfigProblem[];
+  readonly hint: string;
+  constructor(problems: readonly ConfigProblem[], hint = 'fix the file and run the command again') {
+    super(problems.map(formatProblem).join('\n'));
+    this.problems = problems;
+    this.hint = hint;
+  }
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  const where = problem.line > 0 ? `${problem.file}:${problem.line}:${problem.column}` : problem.file;
+  const key = problem.key ? ` ${problem.key}:` : '';
+  const suggestion = problem.suggestion ? ` (did you mean '${problem.suggestion}'?)` : '';
+  return `${where}:${key} ${problem.message}${suggestion}`;
+}
+
+/**
+ * Reads a YAML file and validates it with a zod schema. Every problem (YAML syntax, a wrong value,
+ * an unknown key) is reported with file:line:column and the key; an unknown key also gets the
+ * nearest known key. An empty file reads as {}.
+ */
+export function readYamlFile<Schema extends z.ZodType>(file: string, schema: Schema): z.output<Schema> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([
+      { file, line: 0, column: 0, key: '', message: `cannot be read: ${(error as Error).message}` },
+    ]);
+  }
+  return parseYaml(text, file, schema);
+}
+
+/** As readYamlFile, from text already in memory (`file` names it in messages). */
+export function parseYaml<Schema extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: Schema,
+): z.output<Schema> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const at = (offset: number) => lineCounter.linePos(offset);
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((error) => {
+        const { line, col } = at(error.pos[0]);
+        return { file, line, column: col, key: '', message: `YAML syntax: ${firstLine(error.message)}` };
+      }),
+    );
+  }
+  const result = schema.safeParse(doc.toJS() ?? {});
+  if (result.success) return result.data;
+  const problems: ConfigProblem[] = [];
+  for (const issue of result.error.issues) {
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      const parent = doc.getIn(path, true) as Node | undefined;
+      for (const key of issue.keys) {
+        const keyNode = isMap(parent)
+          ? parent.items.find((pair) => isScalar(pair.key) && String(pair.key.value) === key)?.key
+          : undefined;
+        const { line, col } = at((keyNode as Node | undefined)?.range?.[0] ?? 0);
+        const suggestion = nearest(key, knownKeys(schema, path));
+        problems.push({
+          file,
+          line,
+          column: col,
+          key: [...path, key].join('.'),
+          message: 'is not a known key',
+          ...(suggestion ? { suggestion } : {}),
+        });
+      }
+      continue;
+    }
+    const node = nodeAt(doc, path);
+    const { line, col } = at(node?.range?.[0] ?? 0);
+    problems.push({ file, line, column: col, key: path.join('.'), message: issue.message });
+  }
+  throw new ConfigError(problems);
+}
+
+/** The node at a path, or its closest existing parent (a missing key is reported on its map). */
+function nodeAt(doc: ReturnType<typeof parseDocument>, path: string[]): Node | undefined {
+  for (let length = path.length; length >= 0; length--) {
+    const node = (length === 0 ? doc.contents : doc.getIn(path.slice(0, length), true)) as Node | undefined;
+    if (node && typeof node === 'object' && 'range' in node) return node;
+  }
+  return undefined;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+/** The keys an object schema accepts at a path (descending through nested objects). */
+function knownKeys(schema: z.ZodType, path: string[]): string[] {
+  let current: unknown = schema;
+  for (const segment of [...path, null]) {
+    current = unwrap(current);
+    const shape = (current as { shape?: Record<string, unknown> }).shape;
+    if (!shape) return [];
+    if (segment === null) return Object.keys(shape);
+    current = shape[segment];
+  }
+  return [];
+}
+
+function unwrap(schema: unknown): unknown {
+  let current = schema as { unwrap?: () => unknown; def?: { innerType?: unknown } } | undefined;
+  for (let depth = 0; depth < 10 && current; depth++) {
+    const inner = current.def?.innerType;
+    if (!inner) break;
+    current = inner as typeof current;
+  }
+  return current;
+}
+
+/** The candidate closest to `word` by edit distance, if close enough to be a likely typo. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

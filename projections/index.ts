@@ -1,0 +1,15 @@
+import type { Projection } from './runner/projection.ts';
+import { usersProjection } from './users/usersProjection.ts';
+
+/**
+ * Every read model ds01d keeps and `ds01 projections rebuild` can rebuild.
+ * A new projection: a folder `projections/<name>/` exporting a `defineProjection(...)`, added here.
+ */
+export const allProjections: readonly Projection[] = [usersProjection];
+
+export * from './runner/errors.ts';
+export * from './runner/projection.ts';
+export * from './runner/projectionRunner.ts';
+export * from './runner/projectionsDb.ts';
+export * from './runner/readModel.ts';
+export * from './users/usersProjection.ts';

@@ -1,0 +1,432 @@
+import type { DatabaseSync } from 'node:sqlite';
+import type { EventStore, RecordedEvent, Subscription } from '@ds01/event-store';
+import { ProjectionFailedError, UnknownProjectionError } from './errors.ts';
+import type { Projection } from './projection.ts';
+import { readCheckpoints, writeCheckpoint } from './projectionsDb.ts';
+
+/** What the runner logs through; a pino logger fits. */
+export interface RunnerLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export type ProjectionState = 'idle' | 'catching-up' | 'rebuilding' | 'live' | 'failed';
+
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  state: ProjectionState;
+  /** Last log position applied (or scanned past) and committed. */
+  position: number;
+  error: ProjectionFailedError | undefined;
+}
+
+/** Progress of a catch-up or rebuild, reported after every committed batch. */
+export interface ProgressReport {
+  projection: string;
+  /** Log positions covered so far and in all (positions, not events: they need not be dense). */
+  done: number;
+  total: number;
+  /** Events applied so far in this run. */
+  applied: number;
+}
+
+export interface ProjectionRunnerOptions {
+  store: EventStore;
+  /** The projections database (openProjectionsDb), written by this runner only. */
+  db: DatabaseSync;
+  projections: readonly Projection[];
+  logger?: RunnerLogger;
+  /** Events applied per transaction during catch-up, and at most per transaction when live. */
+  batchSize?: number;
+}
+
+const silent: RunnerLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Keeps read models up to date: each projection catches up from its checkpoint by reading the log
+ * in pages, then follows it live. Every batch of events and the checkpoint that covers it are
+ * written in one transaction, so a crash never applies an event twice or skips one.
+ *
+ * All projections share one database connection; node:sqlite is synchronous, so each batch's
+ * transaction runs start to commit without yielding, and batches of different projections never
+ * interleave.
+ */
+export class ProjectionRunner {
+  readonly #store: EventStore;
+  readonly #db: DatabaseSync;
+  readonly #logger: RunnerLogger;
+  readonly #batchSize: number;
+  readonly #workers: Map<string, ProjectionWorker>;
+  #live = false;
+
+  constructor(options: ProjectionRunnerOptions) {
+    this.#store = options.store;
+    this.#db = options.db;
+    this.#logger = options.logger ?? silent;
+    this.#batchSize = options.batchSize ?? 1000;
+    this.#workers = new Map();
+    for (const projection of options.projections) {
+      if (this.#workers.has(projection.name)) {
+        throw new Error(`two projections are named '${projection.name}': names must be unique`);
+      }
+      this.#workers.set(projection.name, new ProjectionWorker(projection, this.#context()));
+    }
+  }
+
+  /**
+   * Creates every projection's tables and loads the checkpoints. A projection whose stored version
+   * differs from its code's is reset here, so that the catch-up that follows rebuilds it.
+   */
+  prepare(): void {
+    const checkpoints = readCheckpoints(this.#db);
+    for (const worker of this.#workers.values()) {
+      const checkpoint = checkpoints.get(worker.name);
+      if (checkpoint && checkpoint.version !== worker.version) {
+        this.#logger.warn(
+          { projection: worker.name, from: checkpoint.version, to: worker.version },
+          'projection version changed: rebuilding it from the start of the log',
+        );
+        worker.reset();
+      } else {
+        worker.setup(checkpoint?.position ?? 0);
+      }
+    }
+  }
+
+  /** Brings every projection (or the named ones) up to the log's current head. */
+  async catchUp(options: { only?: readonly string[]; onProgress?: (report: ProgressReport) => void } = {}) {
+    for (const worker of this.#select(options.only)) {
+      await worker.catchUp(options.onProgress);
+    }
+  }
+
+  /** prepare(), catch up, then follow the log live until stop(). Failed projections stay stopped. */
+  async start(): Promise<void> {
+    this.prepare();
+    await this.catchUp();
+    this.#live = true;
+    for (const worker of this.#workers.values()) worker.goLive();
+  }
+
+  /**
+   * Rebuilds projections from position 0: resets their tables and checkpoint in one transaction,
+   * then replays the log in batches. Readers see the tables fill up; a crash midway resumes as an
+   * ordinary catch-up. While live, the projection pauses during its rebuild.
+   */
+  async rebuild(
+    names: readonly string[] | 'all',
+    options: { onProgress?: (report: ProgressReport) => void } = {},
+  ): Promise<ProjectionStatus[]> {
+    const workers = this.#select(names === 'all' ? undefined : names);
+    for (const worker of workers) {
+      await worker.pause();
+      worker.reset();
+      await worker.catchUp(options.onProgress, 'rebuilding');
+      if (this.#live) worker.goLive();
+    }
+    return workers.map((worker) => worker.status());
+  }
+
+  /** Resolves once every running projection has committed everything up to this position. */
+  async waitFor(position: number): Promise<void> {
+    await Promise.all([...this.#workers.values()].map((worker) => worker.waitFor(position)));
+  }
+
+  status(): ProjectionStatus[] {
+    return [...this.#workers.values()].map((worker) => worker.status());
+  }
+
+  /** Stops following the log; commits what was received. The database stays open (the caller's). */
+  async stop(): Promise<void> {
+    this.#live = false;
+    await Promise.all([...this.#workers.values()].map((worker) => worker.pause()));
+  }
+
+  #select(names: readonly string[] | undefined): ProjectionWorker[] {
+    if (!names) return [...this.#workers.values()];
+    return names.map((name) => {
+      const worker = this.#workers.get(name);
+      if (!worker) throw new UnknownProjectionError(name, [...this.#workers.keys()]);
+      return worker;
+    });
+  }
+
+  #context(): WorkerContext {
+    return { store: this.#store, db: this.#db, logger: this.#logger, batchSize: this.#batchSize };
+  }
+}
+
+interface WorkerContext {
+  store: EventStore;
+  db: DatabaseSync;
+  logger: RunnerLogger;
+  batchSize: number;
+}
+
+/** One projection's progress through the log: catch-up, live following, batches, failure. */
+class ProjectionWorker {
+  readonly #projection: Projection;
+  readonly #ctx: WorkerContext;
+  readonly #filter: { eventTypes?: readonly string[] };
+  #position = 0;
+  #state: ProjectionState = 'idle';
+  #error: ProjectionFailedError | undefined;
+  #subscription: Subscription | undefined;
+  #following: Promise<void> | undefined;
+  #pending: RecordedEvent[] = [];
+  #flushScheduled = false;
+  #waiters: { position: number; resolve: () => void }[] = [];
+
+  constructor(projection: Projection, ctx: WorkerContext) {
+    this.#projection = projection;
+    this.#ctx = ctx;
+    this.#filter = projection.eventTypes.length > 0 ? { eventTypes: projection.eventTypes } : {};
+  }
+
+  get name(): string {
+    return this.#projection.name;
+  }
+
+  get version(): number {
+    return this.#projection.version;
+  }
+
+  status(): ProjectionStatus {
+    return {
+      name: this.name,
+      version: this.version,
+      state: this.#state,
+      position: this.#position,
+      error: this.#error,
+    };
+  }
+
+  setup(position: number): void {
+    this.#transaction(() => this.#projection.setup(this.#ctx.db));
+    this.#position = position;
+  }
+
+  /** Drops the tables, recreates them and sets the checkpoint to 0, in one transaction. */
+  reset(): void {
+    this.#transaction(() => {
+      this.#projection.reset(this.#ctx.db);
+      this.#projection.setup(this.#ctx.db);
+      this.#writeCheckpoint(0, null);
+    });
+    this.#position = 0;
+    this.#error = undefined;
+    this.#state = 'idle';
+  }
+
+  async catchUp(
+    onProgress?: (report: ProgressReport) => void,
+    state: 'catching-up' | 'rebuilding' = 'catching-up',
+  ): Promise<void> {
+    this.#state = state;
+    this.#error = undefined;
+    const { store, batchSize, logger } = this.#ctx;
+    const start = this.#position;
+    let applied = 0;
+    const startedAt = Date.now();
+    for (;;) {
+      // Read the head first: a page shorter than the batch then proves that every event up to
+      // that head has been seen, so the checkpoint may move there even if no event matched.
+      const head = await store.headPosition();
+      const batch: RecordedEvent[] = [];
+      for await (const event of store.readAll({
+        after: this.#position,
+        filter: this.#filter,
+        maxCount: batchSize,
+      })) {
+        batch.push(event);
+      }
+      const complete = batch.length < batchSize;
+      if (!this.#applyBatch(batch, complete ? head : 0)) return;
+      applied += batch.length;
+      onProgress?.({
+        projection: this.name,
+        done: this.#position - start,
+        total: Math.max(head, this.#position) - start,
+        applied,
+      });
+      if (complete) break;
+    }
+    this.#state = 'idle';
+    if (applied > 0 || state === 'rebuilding') {
+      logger.info(
+        { projection: this.name, applied, position: this.#position, ms: Date.now() - startedAt },
+        state === 'rebuilding' ? 'projection rebuilt' : 'projection caught up',
+      );
+    }
+    this.#notifyWaiters();
+  }
+
+  /** Follows the log from the checkpoint, applying what arrives together in one transaction. */
+  goLive(): void {
+    if (this.#state === 'failed' || this.#subscription) return;
+    this.#state = 'live';
+    const subscription = this.#ctx.store.subscribeToAll({ after: this.#position, filter: this.#filter });
+    this.#subscription = subscription;
+    this.#following = (async () => {
+      try {
+        for await (const event of subscription) {
+          this.#pending.push(event);
+          if (this.#pending.length >= this.#ctx.batchSize) this.#flush();
+          else this.#scheduleFlush();
+        }
+      } catch (error) {
+        this.#ctx.logger.error(
+          { projection: this.name, err: error },
+          'projection lost its subscription to the log; it stays stopped until ds01d restarts',
+        );
+        this.#state = 'failed';
+      } finally {
+        this.#flush();
+      }
+    })();
+  }
+
+  /** Stops following the log after committing what was received. */
+  async pause(): Promise<void> {
+    const subscription = this.#subscription;
+    if (!subscription) return;
+    this.#subscription = undefined;
+    await subscription.close();
+    await this.#following;
+    this.#following = undefined;
+    if (this.#state === 'live') this.#state = 'idle';
+  }
+
+  /**
+   * Resolves once no event this projection reads is left at or before `position` (positions move
+   * only on matching events, so comparing the checkpoint alone would wait forever on a filter).
+   */
+  async waitFor(position: number): Promise<void> {
+    for (;;) {
+      if (this.#position >= position || this.#state === 'failed') return;
+      const next = await this.#nextEvent();
+      if (!next || next.position > position) return;
+      if (this.#state === 'idle') {
+        throw new Error(`projection ${this.name} is not running: it cannot reach position ${position}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.#waiters.push({ position, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    }
+  }
+
+  async #nextEvent(): Promise<RecordedEvent | undefined> {
+    for await (const event of this.#ctx.store.readAll({
+      after: this.#position,
+      filter: this.#filter,
+      maxCount: 1,
+    })) {
+      return event;
+    }
+    return undefined;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // Runs after the subscription has handed over every event it had at hand: one transaction.
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#pending.length === 0 || this.#state === 'failed') return;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (!this.#applyBatch(batch, 0)) {
+      void this.#subscription?.close();
+      this.#subscription = undefined;
+    }
+    this.#notifyWaiters();
+  }
+
+  /**
+   * Applies events and moves the checkpoint in one transaction (to `scannedTo` when that is
+   * further: events in between did not match the filter). On a failing apply(), keeps the
+   * events before the failing one and stops the projection there. False when it failed.
+   */
+  #applyBatch(events: readonly RecordedEvent[], scannedTo: number): boolean {
+    const last = events.at(-1)?.position ?? this.#position;
+    const target = Math.max(last, scannedTo);
+    if (target <= this.#position && events.length === 0) return true;
+    let failedAt = -1;
+    try {
+      this.#transaction(() => {
+        for (let i = 0; i < events.length; i++) {
+          failedAt = i;
+          this.#projection.apply(this.#ctx.db, events[i]!);
+        }
+        failedAt = -1;
+        this.#writeCheckpoint(target, null);
+      });
+      this.#position = target;
+      return true;
+    } catch (cause) {
+      if (failedAt < 0) throw cause; // the database itself failed: not the projection's fault
+      this.#fail(events, failedAt, cause);
+      return false;
+    }
+  }
+
+  #fail(events: readonly RecordedEvent[], index: number, cause: unknown): void {
+    const event = events[index]!;
+    const error = new ProjectionFailedError(this.name, event, cause);
+    const kept = events.slice(0, index);
+    try {
+      this.#transaction(() => {
+        for (const earlier of kept) this.#projection.apply(this.#ctx.db, earlier);
+        this.#writeCheckpoint(kept.at(-1)?.position ?? this.#position, error.message);
+      });
+      this.#position = kept.at(-1)?.position ?? this.#position;
+    } catch {
+      // apply() is not deterministic on replay: keep the previous checkpoint, record the error.
+      this.#transaction(() => this.#writeCheckpoint(this.#position, error.message));
+    }
+    this.#error = error;
+    this.#state = 'failed';
+    this.#ctx.logger.error(
+      {
+        projection: this.name,
+        position: event.position,
+        eventType: event.type,
+        streamId: event.streamId,
+        err: cause,
+      },
+      error.message,
+    );
+    this.#notifyWaiters();
+  }
+
+  #writeCheckpoint(position: number, error: string | null): void {
+    writeCheckpoint(this.#ctx.db, { projection: this.name, position, version: this.version, error });
+  }
+
+  #transaction(work: () => void): void {
+    const { db } = this.#ctx;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      work();
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  #notifyWaiters(): void {
+    const failed = this.#state === 'failed';
+    this.#waiters = this.#waiters.filter((waiter) => {
+      if (!failed && waiter.position > this.#position) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+}

@@ -1,0 +1,8 @@
+import type { Service } from './service.ts';
+
+/**
+ * Every service ds01d runs, in start order (they stop in reverse). The projection runner is not
+ * one of them: it runs first, so services start on caught-up read models.
+ * Add a service: import it and add one line.
+ */
+export const services: readonly Service[] = [];
