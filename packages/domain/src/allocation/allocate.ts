@@ -1,0 +1,123 @@
+import type { AllocateGpu } from './commands.ts';
+import { denialMessage, roundGpuEquivalents } from './denials.ts';
+import { type DenialReason, GpuAllocated, GpuAllocationDenied, type PoolSlot } from './events.ts';
+import { inventoryChange } from './inventoryChange.ts';
+import {
+  containerSlots,
+  type GpuPoolEvent,
+  gpuEquivalentsHeldBy,
+  loadByGpu,
+  type PoolState,
+} from './poolState.ts';
+import { cheapestCost, chooseSlots, GPU_EQUIVALENT_EPSILON } from './slotSelection.ts';
+
+/**
+ * AllocateGpu → GpuAllocated (one per granted slot) or GpuAllocationDenied with a reason a person
+ * can act on. Preceded by GpuPoolInventoryRecorded when the pool's devices changed since the last
+ * decision, so every decision can be checked against what the pool looked like.
+ */
+export function decideAllocate(command: AllocateGpu, state: PoolState): GpuPoolEvent[] {
+  const at = command.now.toISOString();
+  const recorded = inventoryChange(state, command.inventory, at);
+  const outcome = grantOrDeny(command, state);
+  if ('denied' in outcome) {
+    return [
+      ...recorded,
+      GpuAllocationDenied({
+        requestId: command.requestId,
+        user: command.user,
+        containerId: command.containerId,
+        request: command.request,
+        reason: outcome.denied,
+        message: denialMessage(command.user, command.request, outcome.denied),
+        at,
+      }),
+    ];
+  }
+  return [
+    ...recorded,
+    ...outcome.granted.map(({ slot, gpuIndex, profile, gpuEquivalents, deviceId }) =>
+      GpuAllocated({
+        requestId: command.requestId,
+        slot,
+        gpuIndex,
+        profile,
+        gpuEquivalents,
+        deviceId,
+        user: command.user,
+        containerId: command.containerId,
+        observation: 'observed',
+        since: at,
+      }),
+    ),
+  ];
+}
+
+function grantOrDeny(
+  command: AllocateGpu,
+  state: PoolState,
+): { granted: PoolSlot[] } | { denied: DenialReason } {
+  const { user, request, limits, inventory } = command;
+  if (command.userStatus !== 'active') {
+    return { denied: { code: command.userStatus === 'departed' ? 'departed_user' : 'unknown_user' } };
+  }
+  if (request.profile === 'full' && !limits.allowFullGpu) return { denied: { code: 'full_gpu_not_allowed' } };
+  if (request.profile !== null && !inventory.some((s) => s.profile === request.profile)) {
+    const available = [...new Set(inventory.map((s) => s.profile))].sort();
+    return { denied: { code: 'unknown_profile', profile: request.profile, available } };
+  }
+
+  const held = command.containerId === null ? 0 : containerSlots(state, command.containerId).length;
+  const cap = limits.perContainerSlotCap;
+  if (cap !== null && held + request.count > cap) {
+    return { denied: { code: 'over_container_cap', held, requested: request.count, cap } };
+  }
+
+  // Slots this user may have at all: of the asked profile, and whole GPUs only where allowed.
+  const eligible = inventory.filter(
+    (s) =>
+      (request.profile === null || s.profile === request.profile) &&
+      (limits.allowFullGpu || s.profile !== 'full'),
+  );
+  if (eligible.length === 0) return { denied: { code: 'full_gpu_not_allowed' } };
+
+  const heldByUser = gpuEquivalentsHeldBy(state, user);
+  const limitExceeded = (cost: number) => exceededLimit(heldByUser, cost, command);
+  const conceivable = cheapestCost(eligible, request.count);
+  const overAlready = conceivable === null ? null : limitExceeded(conceivable);
+  if (overAlready) return { denied: overAlready };
+
+  const free = eligible.filter((s) => !isTaken(state, s));
+  const budget =
+    Math.min(limits.quotaGpuEquivalents ?? Infinity, limits.aggregateGpuLimit ?? Infinity) - heldByUser;
+  const granted = chooseSlots(free, request.count, budget, loadByGpu(state));
+  if (granted) return { granted };
+  if (free.length < request.count) {
+    return { denied: { code: 'no_free_slot', requested: request.count, free: free.length } };
+  }
+  // Enough free slots, but none that fit what is left of the user's limits.
+  return { denied: limitExceeded(cheapestCost(free, request.count)!)! };
+}
+
+function exceededLimit(held: number, cost: number, command: AllocateGpu): DenialReason | null {
+  const over = (limit: number | null) => limit !== null && held + cost > limit + GPU_EQUIVALENT_EPSILON;
+  const { quotaGpuEquivalents: quota, aggregateGpuLimit: groupLimit } = command.limits;
+  const numbers = { held: roundGpuEquivalents(held), requested: roundGpuEquivalents(cost) };
+  if (over(quota)) return { code: 'over_quota', ...numbers, limit: quota! };
+  if (over(groupLimit)) return { code: 'over_group_limit', ...numbers, limit: groupLimit! };
+  return null;
+}
+
+/**
+ * Whether a slot can not be granted: someone holds it, or holds the physical GPU it is part of in a
+ * way that overlaps. Slot names alone are not enough once MIG is switched on or off under running
+ * containers: slot "1" (GPU 1 whole) and slot "1.0" (a slice of it) are the same hardware.
+ */
+function isTaken(state: PoolState, slot: PoolSlot): boolean {
+  if (state.holdings.has(slot.slot)) return true;
+  for (const holding of state.holdings.values()) {
+    if (holding.gpuIndex !== slot.gpuIndex) continue;
+    if (holding.profile === 'full' || slot.profile === 'full') return true;
+  }
+  return false;
+}

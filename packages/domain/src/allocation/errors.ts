@@ -1,0 +1,20 @@
+import type { ReleaseTarget } from './commands.ts';
+
+/** Base of the allocation domain's errors: a command that cannot be decided as asked. */
+export class AllocationError extends Error {
+  override name = 'AllocationError';
+}
+
+/** A release that names a container or slot holding no GPU (nothing was changed). */
+export class NothingToReleaseError extends AllocationError {
+  override name = 'NothingToReleaseError';
+  readonly target: ReleaseTarget;
+  constructor(target: ReleaseTarget) {
+    super(
+      'containerId' in target
+        ? `container ${target.containerId.slice(0, 12)} holds no GPU: nothing was released (see \`ds01 gpu status\`)`
+        : `slot ${target.slot} is not held by anyone: nothing was released (see \`ds01 gpu status\`)`,
+    );
+    this.target = target;
+  }
+}

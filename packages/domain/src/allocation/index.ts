@@ -1,0 +1,16 @@
+export * from './commands.ts';
+export { denialMessage, describeRequest, formatGpuEquivalents } from './denials.ts';
+export * from './errors.ts';
+export * from './events.ts';
+export { decideGpuPool, gpuPoolDecider } from './gpuPoolDecider.ts';
+export {
+  compareSlots,
+  containerSlots,
+  evolvePool,
+  type GpuPoolEvent,
+  gpuEquivalentsHeldBy,
+  type Hold,
+  type Holding,
+  initialPoolState,
+  type PoolState,
+} from './poolState.ts';
