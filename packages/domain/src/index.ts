@@ -1,4 +1,4 @@
-export * from './allocation/events.ts';
+export * from './allocation/index.ts';
 export * from './catalog.ts';
 export * from './containers/events.ts';
 export { EventCatalog } from './events/catalog.ts';
