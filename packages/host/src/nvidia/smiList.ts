@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { NvidiaOutputError } from './errors.ts';
+
+const COMMAND = 'nvidia-smi -L';
+
+export const SmiListMigDeviceSchema = z.object({
+  /** "Device N": the second half of ds01-infra's slot name "<gpu>.<N>". */
+  device: z.number().int().nonnegative(),
+  /** "3g.40gb", or "1c.3g.71gb" for one compute instance of a shared GPU instance. */
+  profile: z.string(),
+  uuid: z.string(),
+  /** Only the legacy UUID (driver 450: MIG-GPU-<gpu uuid>/<gi>/<ci>) carries the instance ids. */
+  gpuInstanceId: z.number().int().nonnegative().nullable(),
+  computeInstanceId: z.number().int().nonnegative().nullable(),
+});
+export type SmiListMigDevice = z.infer<typeof SmiListMigDeviceSchema>;
+
+export const SmiListGpuSchema = z.object({
+  index: z.number().int().nonnegative(),
+  name: z.string(),
+  uuid: z.string(),
+  migDevices: z.array(SmiListMigDeviceSchema),
+});
+export type SmiListGpu = z.infer<typeof SmiListGpuSchema>;
+
+export const SmiListSchema = z.object({ gpus: z.array(SmiListGpuSchema) });
+export type SmiList = z.infer<typeof SmiListSchema>;
+
+// "GPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-513536b6-7d19-9063-b049-1e69664bb298)"
+const GPU_LINE = /^GPU (\d+): (.+) \(UUID: (GPU-[0-9a-fA-F-]+)\)$/;
+// "  MIG 3g.40gb     Device  0: (UUID: MIG-…)" — fixed-width padding, so any run of spaces.
+const MIG_LINE = /^\s+MIG\s+(\S+)\s+Device\s+(\d+):\s+\(UUID:\s+(MIG-\S+)\)$/;
+const LEGACY_MIG_UUID = /^MIG-GPU-[0-9a-fA-F-]+\/(\d+)\/(\d+)$/;
+const MIG_PROFILE = /^(\d+c\.)?\d+g\.\d+gb(\+[\w.]+)?$/;
+
+/**
+ * Parses `nvidia-smi -L`: each GPU with its index, name and UUID, and under it the MIG devices with
+ * their profile, device number and UUID. The only nvidia-smi output that names MIG profiles and MIG
+ * UUIDs, so the inventory is built on it.
+ */
+export function parseSmiList(output: string): SmiList {
+  const gpus: SmiListGpu[] = [];
+  const lines = output.split('\n');
+  lines.forEach((rawLine, i) => {
+    const line = rawLine.replace(/\r$/, '').trimEnd();
+    if (line === '') return;
+    const where = `line ${i + 1}`;
+    const gpu = GPU_LINE.exec(line);
+    if (gpu) {
+      const index = Number(gpu[1]);
+      if (gpus.some((known) => known.index === index))
+        throw new NvidiaOutputError(COMMAND, where, `GPU ${index} is listed twice`, line);
+      gpus.push({ index, name: gpu[2]!.trim(), uuid: gpu[3]!, migDevices: [] });
+      return;
+    }
+    const mig = MIG_LINE.exec(line);
+    if (mig) {
+      const owner = gpus.at(-1);
+      if (!owner) throw new NvidiaOutputError(COMMAND, where, 'a MIG device comes before any GPU line', line);
+      const [, profile, device, uuid] = mig as unknown as [string, string, string, string];
+      if (!MIG_PROFILE.test(profile))
+        throw new NvidiaOutputError(COMMAND, where, `'${profile}' is not a MIG profile like 3g.40gb`, line);
+      if (owner.migDevices.some((known) => known.device === Number(device)))
+        throw new NvidiaOutputError(
+          COMMAND,
+          where,
+          `GPU ${owner.index} lists MIG device ${device} twice`,
+          line,
+        );
+      const legacy = LEGACY_MIG_UUID.exec(uuid);
+      owner.migDevices.push({
+        device: Number(device),
+        profile,
+        uuid,
+        gpuInstanceId: legacy ? Number(legacy[1]) : null,
+        computeInstanceId: legacy ? Number(legacy[2]) : null,
+      });
+      return;
+    }
+    throw new NvidiaOutputError(
+      COMMAND,
+      where,
+      'expected "GPU <n>: <name> (UUID: GPU-…)" or "  MIG <profile> Device <n>: (UUID: MIG-…)"',
+      line,
+    );
+  });
+  if (gpus.length === 0) throw new NvidiaOutputError(COMMAND, 'whole output', 'lists no GPU', output);
+  return { gpus };
+}

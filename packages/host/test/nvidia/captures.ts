@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The real nvidia-smi captures (see ../fixtures/nvidia/SOURCES.md). */
+export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'nvidia');
+
+export type CaptureKind = 'list' | 'q-x' | 'query-gpu' | 'query-compute-apps';
+
+export interface Capture {
+  /** Path relative to the fixtures folder, e.g. "xml/a10g-q-x-processes-1.xml". */
+  file: string;
+  kind: CaptureKind;
+  /** Captures of one machine at one time share a group: "<machine>-<n>". */
+  group: string;
+  text: string;
+}
+
+// "<machine>-<kind>[-<variant>]-<n>.<ext>", e.g. a100-sxm4-40gb-mig-list-legacy-uuid-1.txt
+const NAME = /^(.+?)-(list|q-x|query-gpu|query-compute-apps)(-[a-z0-9-]+?)?-(\d+)\.(txt|xml|csv)$/;
+
+/** Every capture in the fixtures folder, so that a new one dropped there is tested too. */
+export function captures(kind?: CaptureKind): Capture[] {
+  const found: Capture[] = [];
+  for (const folder of ['text', 'xml', 'csv']) {
+    for (const name of readdirSync(join(FIXTURES, folder)).sort()) {
+      const match = NAME.exec(name);
+      if (!match)
+        throw new Error(`fixture ${folder}/${name} is not named <machine>-<kind>[-<variant>]-<n>.<ext>`);
+      const capture = {
+        file: `${folder}/${name}`,
+        kind: match[2] as CaptureKind,
+        group: `${match[1]}-${match[4]}`,
+        text: readFileSync(join(FIXTURES, folder, name), 'utf8'),
+      };
+      if (!kind || capture.kind === kind) found.push(capture);
+    }
+  }
+  return found;
+}
+
+export function fixture(file: string): string {
+  return readFileSync(join(FIXTURES, file), 'utf8');
+}
