@@ -1,74 +1,71 @@
-import type { EventEmitter } from 'node:events';
 import type { RecordedEvent } from '../envelope.ts';
 import type { EventFilter, SubscribeOptions, Subscription } from '../eventStore.ts';
 
-export interface PollingSubscriptionOptions extends SubscribeOptions {
+/** What a polling subscription needs from its store. */
+export interface PollingSource {
+  /** Events after a position, and how far the log was looked at (see SqliteEventStore.readPage). */
   readPage(
     after: number,
     filter: EventFilter | undefined,
     limit: number,
   ): { events: RecordedEvent[]; scannedTo: number };
-  /** Emits 'append' when this process appended: wakes the subscription at once. */
-  changes: EventEmitter;
-  /** Appends by other processes are seen within this interval. */
-  pollIntervalMs: number;
-  onClose(): void;
+  /** Grows with every append made by this process: a change means "read again before waiting". */
+  appendCount(): number;
+  /** Resolves on this process's next append, or after `ms` (appends by other processes). */
+  waitForAppend(ms: number): { promise: Promise<void>; cancel(): void };
 }
 
-const PAGE = 500;
+export interface PollingSubscriptionOptions extends SubscribeOptions {
+  source: PollingSource;
+  pollIntervalMs: number;
+  pageSize: number;
+  onClose(): void;
+}
 
 /**
  * Catch-up then live, over a log whose positions only grow: the subscription only ever asks for
  * "events after the last position I delivered or scanned", so the switch from catch-up to live
- * can neither skip an event nor deliver one twice.
+ * can neither skip an event nor deliver one twice. It is the same query before and after.
  */
 export class PollingSubscription implements Subscription {
   readonly #options: PollingSubscriptionOptions;
   #closed = false;
-  #wake: (() => void) | undefined;
+  #cancelWait: (() => void) | undefined;
 
   constructor(options: PollingSubscriptionOptions) {
     this.#options = options;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    const { source, filter, pageSize, pollIntervalMs } = this.#options;
     let after = this.#options.after ?? 0;
     let caughtUp = false;
     while (!this.#closed) {
-      const page = this.#options.readPage(after, this.#options.filter, PAGE);
+      const seen = source.appendCount();
+      const page = source.readPage(after, filter, pageSize);
       for (const event of page.events) {
         if (this.#closed) return;
         yield event;
       }
       after = page.scannedTo;
-      if (page.events.length < PAGE) {
-        if (!caughtUp) {
-          caughtUp = true;
-          this.#options.onCaughtUp?.(after);
-        }
-        await this.#waitForChange();
+      if (page.events.length === pageSize) continue;
+      if (!caughtUp) {
+        caughtUp = true;
+        this.#options.onCaughtUp?.(after);
       }
+      // An append while we were yielding: read again at once rather than sleep through it.
+      if (source.appendCount() !== seen || this.#closed) continue;
+      const wait = source.waitForAppend(pollIntervalMs);
+      this.#cancelWait = wait.cancel;
+      await wait.promise;
+      this.#cancelWait = undefined;
     }
-  }
-
-  #waitForChange(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#options.changes.off('append', done);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, this.#options.pollIntervalMs);
-      this.#options.changes.on('append', done);
-      this.#wake = done;
-    });
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#wake?.();
+    this.#cancelWait?.();
     this.#options.onClose();
   }
 }

@@ -1,16 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { EventCodec } from '../codec.ts';
+import { type EncodedEvent, encodeAppend } from '../encodeEvent.ts';
 import type { AppendResult, ExpectedRevision, NewEvent, RecordedEvent } from '../envelope.ts';
-import { EventMetadataInputSchema } from '../envelope.ts';
-import {
-  EventIdConflictError,
-  EventSchemaError,
-  StoreUnavailableError,
-  WrongExpectedRevisionError,
-} from '../errors.ts';
+import { EventIdConflictError, StoreUnavailableError, WrongExpectedRevisionError } from '../errors.ts';
 import type {
   EventFilter,
   EventStore,
@@ -20,21 +13,24 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../eventStore.ts';
+import { satisfiesExpected } from '../expectedRevision.ts';
 import { PollingSubscription } from './pollingSubscription.ts';
+import { checkSchema, createSchema } from './schema.ts';
+import { asStoreError } from './sqliteErrors.ts';
+import { prepareStoreFile } from './storeFile.ts';
 
-/** "DS01" in ASCII: marks an SQLite file as a DS01 event store (PRAGMA application_id). */
-const APPLICATION_ID = 0x44533031;
-const SCHEMA_VERSION = '1';
-const SQLITE_HEADER = 'SQLite format 3\0';
-const PAGE_SIZE = 1000;
+/** Rows per query when reading the log or a stream: bounds memory, not correctness. */
+const READ_PAGE_SIZE = 1000;
+/** Rows per query of a subscription catching up. */
+const SUBSCRIPTION_PAGE_SIZE = 500;
 
 export interface SqliteEventStoreOptions {
   /** File of the store; created (with its folder) on first use. */
   path: string;
   codec: EventCodec;
-  /** How long a write waits for another process's write to finish before giving up. */
+  /** How long a write waits for another process's write to finish before giving up (default 5 s). */
   busyTimeoutMs?: number;
-  /** How often a subscription looks for events written by other processes. */
+  /** How often a subscription looks for events written by other processes (default 100 ms). */
   pollIntervalMs?: number;
   /** Open without creating or writing (e.g. for `ds01 store stats`). */
   readOnly?: boolean;
@@ -57,99 +53,42 @@ const COLUMNS = 'position, stream_id, revision, event_id, type, version, data, m
  * The embedded event store: one SQLite file in WAL mode, synchronous=FULL so that an acknowledged
  * append survives a crash or power loss. Several processes may open the same file: SQLite's write
  * lock serialises appends (BEGIN IMMEDIATE), which is what makes expected-revision checks atomic
- * across processes and log positions strictly increasing in commit order.
+ * across processes and log positions strictly increasing in commit order. Readers never wait for
+ * writers (WAL).
  */
 export class SqliteEventStore implements EventStore {
   readonly info: StoreInfo;
-  readonly #db: DatabaseSync;
-  readonly #codec: EventCodec;
   readonly #path: string;
+  readonly #codec: EventCodec;
+  readonly #db: DatabaseSync;
   readonly #pollIntervalMs: number;
   readonly #appended = new EventEmitter();
+  #appendCount = 0;
   readonly #subscriptions = new Set<PollingSubscription>();
-  readonly #stmt: {
-    streamRevision: StatementSync;
-    eventById: StatementSync;
-    insert: StatementSync;
-    head: StatementSync;
-    count: StatementSync;
-  };
+  /** Prepared statements by SQL text: filters and read directions each get their own, once. */
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(options: SqliteEventStoreOptions) {
-    this.#path = options.path;
-    this.#codec = options.codec;
+    const { path, codec } = options;
+    const readOnly = options.readOnly ?? false;
+    this.#path = path;
+    this.#codec = codec;
     this.#pollIntervalMs = options.pollIntervalMs ?? 100;
-    this.info = { kind: 'sqlite', location: options.path };
+    this.info = { kind: 'sqlite', location: path };
     this.#appended.setMaxListeners(0);
-    const isNew = prepareFile(options.path, options.readOnly ?? false);
-    this.#db = openDatabase(options.path, options.readOnly ?? false, options.busyTimeoutMs ?? 5000);
+    let isNew = prepareStoreFile(path, readOnly) === 'new';
+    // A file that exists is checked through a read-only connection first: a foreign or damaged
+    // database must come out of this with every byte unchanged (switching to WAL would write).
+    if (!isNew) isNew = withDatabase(path, { readOnly: true }, (db) => checkSchema(db, path)) === 'empty';
+    if (isNew && readOnly)
+      throw new StoreUnavailableError(path, 'is not initialised yet: start ds01d once, or check --data-dir');
+    this.#db = openDatabase(path, readOnly, options.busyTimeoutMs ?? 5000);
     try {
-      if (isNew) this.#createSchema();
-      else this.#checkSchema();
-      this.#stmt = {
-        streamRevision: this.#db.prepare('SELECT max(revision) AS revision FROM events WHERE stream_id = ?'),
-        eventById: this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`),
-        insert: this.#db.prepare(
-          'INSERT INTO events (stream_id, revision, event_id, type, version, data, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        ),
-        head: this.#db.prepare('SELECT coalesce(max(position), 0) AS head FROM events'),
-        count: this.#db.prepare('SELECT count(*) AS n FROM events'),
-      };
+      if (isNew) createSchema(this.#db);
+      else checkSchema(this.#db, path);
     } catch (error) {
       this.#db.close();
-      throw asStoreError(options.path, error);
-    }
-  }
-
-  #createSchema(): void {
-    this.#db.exec(`
-      PRAGMA application_id = ${APPLICATION_ID};
-      BEGIN;
-      CREATE TABLE IF NOT EXISTS ds01_store (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      INSERT OR IGNORE INTO ds01_store (key, value) VALUES ('format', 'ds01-event-store'), ('schema_version', '${SCHEMA_VERSION}');
-      CREATE TABLE IF NOT EXISTS events (
-        position  INTEGER PRIMARY KEY,
-        stream_id TEXT    NOT NULL,
-        revision  INTEGER NOT NULL,
-        event_id  TEXT    NOT NULL,
-        type      TEXT    NOT NULL,
-        version   INTEGER NOT NULL,
-        data      TEXT    NOT NULL,
-        metadata  TEXT    NOT NULL
-      );
-      CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream_id, revision);
-      CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events (event_id);
-      CREATE INDEX IF NOT EXISTS events_type_position ON events (type, position);
-      COMMIT;
-    `);
-  }
-
-  #checkSchema(): void {
-    const appId = (this.#db.prepare('PRAGMA application_id').get() as { application_id: number })
-      .application_id;
-    if (appId !== APPLICATION_ID) {
-      const tables = this.#db
-        .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'")
-        .get() as {
-        n: number;
-      };
-      if (tables.n > 0) {
-        throw new StoreUnavailableError(
-          this.#path,
-          'is an SQLite database but not a DS01 event store; nothing was changed. Point --data-dir at another folder',
-        );
-      }
-      this.#createSchema();
-      return;
-    }
-    const version = this.#db.prepare("SELECT value FROM ds01_store WHERE key = 'schema_version'").get() as
-      | { value: string }
-      | undefined;
-    if (version?.value !== SCHEMA_VERSION) {
-      throw new StoreUnavailableError(
-        this.#path,
-        `has store schema version ${version?.value ?? '(none)'}, this DS01 reads version ${SCHEMA_VERSION}`,
-      );
+      throw asStoreError(path, error);
     }
   }
 
@@ -161,88 +100,108 @@ export class SqliteEventStore implements EventStore {
     return this.appendSync(streamId, events, options.expectedRevision ?? 'any');
   }
 
-  /** The append itself; synchronous because node:sqlite is. Exposed for benchmarks and tools. */
+  /**
+   * The append itself; synchronous because node:sqlite is (exposed for benchmarks and tools).
+   * Fast path: one INSERT per event, no lookups. An event id already in the log makes its INSERT
+   * do nothing, and only then is the existing row read to tell a harmless retry (same stream,
+   * type and data: skipped) from a conflict.
+   */
   appendSync(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): AppendResult {
-    if (!streamId) throw new EventSchemaError('(append)', 'streamId', 'must not be empty');
-    if (events.length === 0)
-      throw new EventSchemaError('(append)', 'events', 'an append needs at least one event');
-    const recordedAt = new Date().toISOString();
-    const rows = events.map((event) => this.#encode(event, recordedAt));
+    const encoded = encodeAppend(this.#codec, streamId, events, expected);
+    const metadataSuffix = `,"recordedAt":"${new Date().toISOString()}"}`;
+    this.#guard(() => this.#db.exec('BEGIN IMMEDIATE'));
     try {
-      this.#db.exec('BEGIN IMMEDIATE');
-    } catch (error) {
-      throw asStoreError(this.#path, error);
-    }
-    let committed = false;
-    try {
-      const current = this.#revisionOf(streamId);
-      const fresh = rows.filter((row) => !this.#alreadyAppended(streamId, row));
-      if (fresh.length === 0) {
-        this.#db.exec('COMMIT');
-        committed = true;
-        const last = this.#stmt.eventById.get(rows.at(-1)!.eventId) as unknown as EventRow;
-        return { nextExpectedRevision: current as number, position: last.position };
-      }
-      checkExpected(streamId, expected, current);
-      let revision = current === 'no_stream' ? -1 : current;
-      let position = 0;
-      for (const row of fresh) {
-        revision += 1;
-        const result = this.#stmt.insert.run(
-          streamId,
-          revision,
-          row.eventId,
-          row.type,
-          row.version,
-          row.data,
-          row.metadata,
-        );
-        position = Number(result.lastInsertRowid);
-      }
+      const result = this.#appendInTransaction(streamId, encoded, expected, metadataSuffix);
       this.#db.exec('COMMIT');
-      committed = true;
-      this.#appended.emit('append');
-      return { nextExpectedRevision: revision, position };
+      if (result.inserted > 0) {
+        this.#appendCount += 1;
+        this.#appended.emit('append');
+      }
+      return result.appended;
     } catch (error) {
-      if (!committed) rollbackQuietly(this.#db);
+      rollbackQuietly(this.#db);
       throw asStoreError(this.#path, error);
     }
   }
 
-  #encode(event: NewEvent, recordedAt: string) {
-    const parsed = EventMetadataInputSchema.safeParse(event.metadata);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new EventSchemaError(event.type, ['metadata', ...issue.path].join('.'), issue.message);
+  #appendInTransaction(
+    streamId: string,
+    encoded: EncodedEvent[],
+    expected: ExpectedRevision,
+    metadataSuffix: string,
+  ): { appended: AppendResult; inserted: number } {
+    const current = this.#revisionOf(streamId);
+    if (!satisfiesExpected(expected, current)) {
+      // A retry of an append that already happened succeeds whatever it expected.
+      const existing = encoded.map((event) => this.#existing(streamId, event));
+      if (current !== 'no_stream' && existing.every((row) => row !== undefined)) {
+        return {
+          appended: { nextExpectedRevision: current, position: existing.at(-1)!.position },
+          inserted: 0,
+        };
+      }
+      throw new WrongExpectedRevisionError(streamId, expected, current);
     }
-    const { version, data } = this.#codec.encode(event.type, event.data);
-    return {
-      eventId: parsed.data.eventId,
-      type: event.type,
-      version,
-      data: JSON.stringify(data),
-      metadata: JSON.stringify({ ...parsed.data, recordedAt }),
-    };
+    const insert = this.#statement(
+      'INSERT INTO events (stream_id, revision, event_id, type, version, data, metadata) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING',
+    );
+    let revision = current === 'no_stream' ? -1 : current;
+    let position = 0;
+    let inserted = 0;
+    for (const event of encoded) {
+      // JSON.stringify(metadata) ends with '}': splice recordedAt in rather than copy the object.
+      const metadata = JSON.stringify(event.metadata).slice(0, -1) + metadataSuffix;
+      const result = insert.run(
+        streamId,
+        revision + 1,
+        event.eventId,
+        event.type,
+        event.version,
+        event.data,
+        metadata,
+      );
+      if (result.changes === 0) {
+        position = this.#existing(streamId, event)!.position;
+        continue;
+      }
+      revision += 1;
+      inserted += 1;
+      position = Number(result.lastInsertRowid);
+    }
+    const nextExpectedRevision = revision;
+    return { appended: { nextExpectedRevision, position }, inserted };
   }
 
-  #alreadyAppended(streamId: string, row: { eventId: string; type: string; data: string }): boolean {
-    const existing = this.#stmt.eventById.get(row.eventId) as EventRow | undefined;
-    if (!existing) return false;
-    if (existing.stream_id !== streamId) {
-      throw new EventIdConflictError(row.eventId, streamId, `in stream '${existing.stream_id}'`);
-    }
-    if (existing.type !== row.type || existing.data !== row.data) {
+  /** The stored row of an event id, if this very event is already in the stream; throws on a conflict. */
+  #existing(streamId: string, event: EncodedEvent): EventRow | undefined {
+    const row = this.#statement(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(event.eventId) as
+      | EventRow
+      | undefined;
+    if (!row) return undefined;
+    if (row.stream_id !== streamId) {
       throw new EventIdConflictError(
-        row.eventId,
+        event.eventId,
         streamId,
-        `with a different payload (${existing.type} at revision ${existing.revision})`,
+        `in stream '${row.stream_id}' (revision ${row.revision})`,
       );
     }
-    return true;
+    if (row.type !== event.type || row.data !== event.data) {
+      throw new EventIdConflictError(
+        event.eventId,
+        streamId,
+        `with a different payload (${row.type} at revision ${row.revision}): an event id names one fact, give a new fact a new id`,
+      );
+    }
+    return row;
   }
 
   #revisionOf(streamId: string): number | 'no_stream' {
-    const row = this.#stmt.streamRevision.get(streamId) as { revision: number | null };
+    const row = this.#statement('SELECT max(revision) AS revision FROM events WHERE stream_id = ?').get(
+      streamId,
+    ) as {
+      revision: number | null;
+    };
     return row.revision ?? 'no_stream';
   }
 
@@ -254,18 +213,20 @@ export class SqliteEventStore implements EventStore {
     const forwards = (options.direction ?? 'forwards') === 'forwards';
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     let next = options.fromRevision ?? (forwards ? 0 : Number.MAX_SAFE_INTEGER);
-    const stmt = this.#db.prepare(
-      forwards
-        ? `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`
-        : `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
-    );
+    const sql = forwards
+      ? `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`
+      : `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`;
     while (remaining > 0) {
-      const limit = Math.min(PAGE_SIZE, remaining);
-      const rows = this.#guard(() => stmt.all(streamId, next, limit) as unknown as EventRow[]);
-      for (const row of rows) yield this.#decode(row);
-      remaining -= rows.length;
-      if (rows.length < limit) return;
-      next = rows.at(-1)!.revision + (forwards ? 1 : -1);
+      const limit = Math.min(READ_PAGE_SIZE, remaining);
+      const events = this.#guard(() =>
+        (this.#statement(sql).all(streamId, next, limit) as unknown as EventRow[]).map((row) =>
+          this.#decode(row),
+        ),
+      );
+      for (const event of events) yield event;
+      remaining -= events.length;
+      if (events.length < limit) return;
+      next = events.at(-1)!.revision + (forwards ? 1 : -1);
     }
   }
 
@@ -273,17 +234,19 @@ export class SqliteEventStore implements EventStore {
     let after = options.after ?? 0;
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
-      const page = this.readPage(after, options.filter, Math.min(PAGE_SIZE, remaining));
+      const limit = Math.min(READ_PAGE_SIZE, remaining);
+      const page = this.readPage(after, options.filter, limit);
       for (const event of page.events) yield event;
       remaining -= page.events.length;
-      if (page.scannedTo === after || page.events.length === 0) return;
+      if (page.events.length < limit) return;
       after = page.scannedTo;
     }
   }
 
   /**
-   * One page of the log after a position. scannedTo is how far the log was looked at: past the
-   * last returned event when a filter skipped events, so that callers do not scan them again.
+   * One page of the log after a position, at most `limit` events. scannedTo is how far the log was
+   * looked at: the head when the page is the last one, so that a filtered subscription does not scan
+   * the same skipped events again.
    */
   readPage(
     after: number,
@@ -291,14 +254,16 @@ export class SqliteEventStore implements EventStore {
     limit: number,
   ): { events: RecordedEvent[]; scannedTo: number } {
     return this.#guard(() => {
-      const head = (this.#stmt.head.get() as { head: number }).head;
+      // Bounded by the head read first: an append committed meanwhile is left for the next page,
+      // so "scanned to the head" is true of exactly what this page looked at.
+      const { head } = this.#statement('SELECT coalesce(max(position), 0) AS head FROM events').get() as {
+        head: number;
+      };
       const { sql, params } = filterSql(filter);
-      const rows = this.#db
-        .prepare(
-          `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ?${sql} ORDER BY position ASC LIMIT ?`,
-        )
-        .all(after, head, ...params, limit) as unknown as EventRow[];
-      const scannedTo = rows.length < limit ? head : rows.at(-1)!.position;
+      const rows = this.#statement(
+        `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ?${sql} ORDER BY position ASC LIMIT ?`,
+      ).all(after, head, ...params, limit) as unknown as EventRow[];
+      const scannedTo = rows.length < limit ? Math.max(head, after) : rows.at(-1)!.position;
       return { events: rows.map((row) => this.#decode(row)), scannedTo };
     });
   }
@@ -317,28 +282,61 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    return this.#guard(() => (this.#stmt.head.get() as { head: number }).head);
+    return this.#guard(
+      () =>
+        (this.#statement('SELECT coalesce(max(position), 0) AS head FROM events').get() as { head: number })
+          .head,
+    );
   }
 
   async countEvents(): Promise<number> {
-    return this.#guard(() => (this.#stmt.count.get() as { n: number }).n);
+    return this.#guard(() => (this.#statement('SELECT count(*) AS n FROM events').get() as { n: number }).n);
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
     const subscription = new PollingSubscription({
       ...options,
-      readPage: (after, filter, limit) => this.readPage(after, filter, limit),
-      changes: this.#appended,
+      source: {
+        readPage: (after, filter, limit) => this.readPage(after, filter, limit),
+        appendCount: () => this.#appendCount,
+        waitForAppend: (ms) => this.#waitForAppend(ms),
+      },
       pollIntervalMs: this.#pollIntervalMs,
+      pageSize: SUBSCRIPTION_PAGE_SIZE,
       onClose: () => this.#subscriptions.delete(subscription),
     });
     this.#subscriptions.add(subscription);
     return subscription;
   }
 
+  #waitForAppend(ms: number): { promise: Promise<void>; cancel(): void } {
+    let cancel = () => {};
+    const promise = new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#appended.off('append', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#appended.on('append', done);
+      cancel = done;
+    });
+    return { promise, cancel };
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    this.#statements.clear();
     if (this.#db.isOpen) this.#db.close();
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   #guard<T>(work: () => T): T {
@@ -350,15 +348,7 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function checkExpected(streamId: string, expected: ExpectedRevision, current: number | 'no_stream'): void {
-  const ok =
-    expected === 'any' ||
-    (expected === 'no_stream' && current === 'no_stream') ||
-    (expected === 'stream_exists' && current !== 'no_stream') ||
-    expected === current;
-  if (!ok) throw new WrongExpectedRevisionError(streamId, expected, current);
-}
-
+/** SQL for a filter; the text depends only on how many types and prefixes, so statements are reused. */
 function filterSql(filter: EventFilter | undefined): { sql: string; params: SQLInputValue[] } {
   const clauses: string[] = [];
   const params: SQLInputValue[] = [];
@@ -367,57 +357,35 @@ function filterSql(filter: EventFilter | undefined): { sql: string; params: SQLI
     params.push(...filter.eventTypes);
   }
   if (filter?.streamPrefixes?.length) {
-    // A prefix match that can use the (stream_id, revision) index: [prefix, prefix + U+10FFFF).
-    clauses.push(`(${filter.streamPrefixes.map(() => '(stream_id >= ? AND stream_id < ?)').join(' OR ')})`);
-    for (const prefix of filter.streamPrefixes) params.push(prefix, `${prefix}\u{10FFFF}`);
+    // substr() counts characters (code points) and compares exactly; LIKE would treat '_' and '%' in
+    // a prefix as wildcards. The scan stays in position order, which is what a page reads anyway.
+    clauses.push(`(${filter.streamPrefixes.map(() => 'substr(stream_id, 1, ?) = ?').join(' OR ')})`);
+    for (const prefix of filter.streamPrefixes) params.push([...prefix].length, prefix);
   }
   return { sql: clauses.map((c) => ` AND ${c}`).join(''), params };
 }
 
-/** Makes the folder and an empty file with tight permissions; refuses a file that is not SQLite. */
-function prepareFile(path: string, readOnly: boolean): boolean {
-  let size: number;
+function withDatabase<T>(path: string, options: { readOnly: boolean }, work: (db: DatabaseSync) => T): T {
+  let db: DatabaseSync | undefined;
   try {
-    size = statSync(path).size;
-  } catch {
-    if (readOnly)
-      throw new StoreUnavailableError(path, 'does not exist yet: start ds01d once, or check --data-dir');
-    mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
-    closeSync(openSync(path, 'wx', 0o640));
-    return true;
-  }
-  if (size === 0) return !readOnly;
-  const header = Buffer.alloc(16);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, header, 0, 16, 0);
+    db = new DatabaseSync(path, options);
+    return work(db);
+  } catch (error) {
+    throw asStoreError(path, error);
   } finally {
-    closeSync(fd);
+    db?.close();
   }
-  if (header.toString('latin1') !== SQLITE_HEADER) {
-    throw new StoreUnavailableError(
-      path,
-      'is not an SQLite database (foreign or corrupted file); nothing was changed. Move it aside or point --data-dir elsewhere',
-    );
-  }
-  return false;
 }
 
 function openDatabase(path: string, readOnly: boolean, busyTimeoutMs: number): DatabaseSync {
-  let db: DatabaseSync;
+  let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
-  } catch (error) {
-    throw asStoreError(path, error);
-  }
-  try {
-    if (!readOnly) {
-      db.exec('PRAGMA journal_mode = WAL');
-    }
+    if (!readOnly) db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
     return db;
   } catch (error) {
-    db.close();
+    db?.close();
     throw asStoreError(path, error);
   }
 }
@@ -426,38 +394,6 @@ function rollbackQuietly(db: DatabaseSync): void {
   try {
     if (db.isTransaction) db.exec('ROLLBACK');
   } catch {
-    // The transaction is already gone (SQLite rolls back on some errors itself).
+    // SQLite already rolled back (it does on some errors itself).
   }
-}
-
-/** Translates SQLite's errors into ones that name the file and say what to do. */
-function asStoreError(path: string, error: unknown): Error {
-  if (!(error instanceof Error) || error.name.endsWith('Error') === false) return error as Error;
-  if (!('code' in error) || (error as { code?: string }).code !== 'ERR_SQLITE_ERROR') return error;
-  const errcode = (error as { errcode?: number }).errcode ?? 0;
-  const primary = errcode & 0xff;
-  if (primary === 5 || primary === 6) {
-    return new StoreUnavailableError(
-      path,
-      'is locked by another process that is writing to it and did not finish in time; retry, or find the process with `fuser`',
-      { cause: error },
-    );
-  }
-  if (primary === 11 || primary === 26) {
-    return new StoreUnavailableError(
-      path,
-      `is corrupted or not a database (${error.message}); nothing was changed. Restore it from a backup`,
-      { cause: error },
-    );
-  }
-  if (primary === 8) {
-    return new StoreUnavailableError(
-      path,
-      `is read-only for this process (${error.message}): check its owner and mode`,
-      {
-        cause: error,
-      },
-    );
-  }
-  return new StoreUnavailableError(path, error.message, { cause: error });
 }
