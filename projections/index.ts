@@ -9,6 +9,7 @@ export const allProjections: readonly Projection[] = [usersProjection];
 
 export * from './runner/errors.ts';
 export * from './runner/projection.ts';
+export * from './runner/projectionHealth.ts';
 export * from './runner/projectionRunner.ts';
 export * from './runner/projectionsDb.ts';
 export * from './runner/readModel.ts';

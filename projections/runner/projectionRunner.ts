@@ -313,7 +313,13 @@ class ProjectionWorker {
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);
-        this.#waiters.push({ position, resolve: () => (clearTimeout(timer), resolve()) });
+        this.#waiters.push({
+          position,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       });
     }
   }

@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import * as events from './events.ts';
+import * as projections from './projections.ts';
+import * as store from './store.ts';
+
+/** A group of commands: `register` adds them to the program (e.g. `ds01 events ...`). */
+export interface CommandGroup {
+  register(program: Command, context: CliContext): void;
+}
+
+/** Every command group of `ds01`, in the order `ds01 --help` lists them. Add yours: one line. */
+export const commandGroups: readonly CommandGroup[] = [events, store, projections];

@@ -1,0 +1,87 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { type Ds01Config, loadDs01Config } from '@ds01/config';
+import { eventCatalog } from '@ds01/domain';
+import { type EventStore, SqliteEventStore } from '@ds01/event-store';
+import { openProjectionsDb, ReadModel } from '@ds01/projections';
+import { CliError } from './errors.ts';
+import { Output } from './output/output.ts';
+
+/** Options every command accepts (declared on the program in main.ts). */
+export interface GlobalOptions {
+  dataDir?: string;
+  configDir?: string;
+  debug?: boolean;
+}
+
+/**
+ * What a command needs, opened on first use and closed when the command ends: the resolved
+ * configuration, the event store (read-only unless asked), the read models, and the output.
+ * Commands never open files themselves, so every command honours --data-dir and --config-dir.
+ */
+export class CliContext {
+  readonly output: Output;
+  readonly #globalOptions: () => GlobalOptions;
+  readonly #env: Record<string, string | undefined>;
+  #config: Ds01Config | undefined;
+  #store: { store: EventStore; writable: boolean } | undefined;
+  #readModel: ReadModel | undefined;
+  #projectionsDb: DatabaseSync | undefined;
+
+  constructor(
+    globalOptions: () => GlobalOptions,
+    options: { output?: Output; env?: Record<string, string | undefined> } = {},
+  ) {
+    this.#globalOptions = globalOptions;
+    this.output = options.output ?? new Output();
+    this.#env = options.env ?? process.env;
+  }
+
+  get debug(): boolean {
+    return this.#globalOptions().debug === true;
+  }
+
+  config(): Ds01Config {
+    if (!this.#config) {
+      const { dataDir, configDir } = this.#globalOptions();
+      this.#config = loadDs01Config({ dataDir, configDir, env: this.#env });
+    }
+    return this.#config;
+  }
+
+  /** The event store; read-only unless `write` (then the file is created if missing). */
+  async store(options: { write?: boolean } = {}): Promise<EventStore> {
+    const write = options.write ?? false;
+    if (this.#store && (this.#store.writable || !write)) return this.#store.store;
+    await this.#store?.store.close();
+    const { eventStore } = this.config();
+    if (eventStore.url) {
+      throw new CliError(`this ds01 cannot reach EventStoreDB yet (event store url ${eventStore.url})`, {
+        hint: 'unset DS01_EVENTSTORE_URL / event_store.url in ds01.yaml to use the embedded store',
+      });
+    }
+    const store = new SqliteEventStore({ path: eventStore.path, codec: eventCatalog, readOnly: !write });
+    this.#store = { store, writable: write };
+    return store;
+  }
+
+  /** The read models, read-only (ds01d keeps them; `ds01 projections rebuild` rebuilds them). */
+  readModel(): ReadModel {
+    this.#readModel ??= new ReadModel(this.config().paths.projectionsDb);
+    return this.#readModel;
+  }
+
+  /** The projections database opened for writing (rebuild): takes its write lock per batch. */
+  projectionsDb(): DatabaseSync {
+    this.#projectionsDb ??= openProjectionsDb(this.config().paths.projectionsDb);
+    return this.#projectionsDb;
+  }
+
+  async close(): Promise<void> {
+    this.#readModel?.close();
+    if (this.#projectionsDb?.isOpen) this.#projectionsDb.close();
+    await this.#store?.store.close();
+    this.#readModel = undefined;
+    this.#projectionsDb = undefined;
+    this.#store = undefined;
+  }
+}

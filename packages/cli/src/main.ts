@@ -1,0 +1,66 @@
+import { Command, CommanderError } from 'commander';
+import { commandGroups } from './commands/index.ts';
+import { CliContext, type GlobalOptions } from './context.ts';
+import { CliError, describeError } from './errors.ts';
+import type { Output } from './output/output.ts';
+
+const ABOUT =
+  'DS01 manages a shared multi-user GPU server. Everything that happens on it (a container starts, ' +
+  'a GPU is allocated, a user leaves) is recorded as an event in an append-only log; every view ds01 ' +
+  'shows is derived from that log and can be rebuilt from it.';
+
+const EXAMPLES = `
+Common tasks:
+  Watch what happens, live                  ds01 events tail --follow
+  The last 50 events of one container       ds01 events tail -n 50 --stream container-3f2a
+  Only GPU allocations, as JSON lines       ds01 events tail --type GpuAllocated --json
+  How big the log is, how far views are     ds01 store stats
+  List the views (projections)              ds01 projections list
+  Rebuild every view from the log           ds01 projections rebuild --all
+
+Where DS01 keeps things:
+  data dir    --data-dir > $DS01_DATA_DIR > data_dir in ds01.yaml > ./var in a checkout, else /var/lib/ds01
+  config dir  --config-dir > $DS01_CONFIG_DIR > ./config in a checkout, else /etc/ds01
+  event store $DS01_EVENTSTORE_URL > event_store in ds01.yaml > <data dir>/events.db
+
+Every read command takes --json. Add --debug to see the stack of an error.
+Help on one command: ds01 help <command>, e.g. ds01 help events tail`;
+
+/** Builds the `ds01` program with every registered command group. */
+export function buildProgram(context: CliContext): Command {
+  const program = new Command('ds01')
+    .description(ABOUT)
+    .option('--data-dir <dir>', 'where the event store and read models live')
+    .option('--config-dir <dir>', 'where ds01.yaml and the resource limits live')
+    .option('--debug', 'print stacks of errors')
+    .showSuggestionAfterError()
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
+    .addHelpText('after', EXAMPLES)
+    .exitOverride();
+  for (const group of commandGroups) group.register(program, context);
+  return program;
+}
+
+/** Runs `ds01` with these arguments; resolves to the exit code. Never throws. */
+export async function main(
+  argv: readonly string[],
+  options: { output?: Output; env?: Record<string, string | undefined> } = {},
+): Promise<number> {
+  let program: Command | undefined;
+  const globalOptions = (): GlobalOptions => (program?.opts() as GlobalOptions | undefined) ?? {};
+  const context = new CliContext(globalOptions, options);
+  program = buildProgram(context);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the help or the error already ('did you mean ...' included).
+      return error.exitCode;
+    }
+    process.stderr.write(`${describeError(error, context.debug || argv.includes('--debug'))}\n`);
+    return error instanceof CliError ? error.exitCode : 1;
+  } finally {
+    await context.close();
+  }
+}
