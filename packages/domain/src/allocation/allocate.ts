@@ -87,16 +87,17 @@ function grantOrDeny(
   const overAlready = conceivable === null ? null : limitExceeded(conceivable);
   if (overAlready) return { denied: overAlready };
 
-  const free = eligible.filter((s) => !isTaken(state, s));
+  const load = loadByGpu(state);
+  const free = eligible.filter((s) => !isTaken(state, s, load));
   const budget =
     Math.min(limits.quotaGpuEquivalents ?? Infinity, limits.aggregateGpuLimit ?? Infinity) - heldByUser;
-  const granted = chooseSlots(free, request.count, budget, loadByGpu(state));
+  const granted = chooseSlots(free, request.count, budget, load);
   if (granted) return { granted };
-  if (free.length < request.count) {
-    return { denied: { code: 'no_free_slot', requested: request.count, free: free.length } };
-  }
-  // Enough free slots, but none that fit what is left of the user's limits.
-  return { denied: limitExceeded(cheapestCost(free, request.count)!)! };
+  const noFreeSlot: DenialReason = { code: 'no_free_slot', requested: request.count, free: free.length };
+  if (free.length < request.count) return { denied: noFreeSlot };
+  // Enough free slots, but none that fit what is left of the user's limits (or, after a MIG
+  // reconfiguration, on their GPUs together).
+  return { denied: limitExceeded(cheapestCost(free, request.count)!) ?? noFreeSlot };
 }
 
 function exceededLimit(held: number, cost: number, command: AllocateGpu): DenialReason | null {
@@ -109,15 +110,11 @@ function exceededLimit(held: number, cost: number, command: AllocateGpu): Denial
 }
 
 /**
- * Whether a slot can not be granted: someone holds it, or holds the physical GPU it is part of in a
- * way that overlaps. Slot names alone are not enough once MIG is switched on or off under running
- * containers: slot "1" (GPU 1 whole) and slot "1.0" (a slice of it) are the same hardware.
+ * Whether a slot can not be granted: someone holds it, or it would put more than one whole GPU's worth
+ * on its physical GPU. Slot names alone are not enough once MIG is reconfigured under held slots:
+ * slot "1" (GPU 1 whole) and slot "1.0" (a slice of it) are the same hardware.
  */
-function isTaken(state: PoolState, slot: PoolSlot): boolean {
+function isTaken(state: PoolState, slot: PoolSlot, load: ReadonlyMap<number, number>): boolean {
   if (state.holdings.has(slot.slot)) return true;
-  for (const holding of state.holdings.values()) {
-    if (holding.gpuIndex !== slot.gpuIndex) continue;
-    if (holding.profile === 'full' || slot.profile === 'full') return true;
-  }
-  return false;
+  return (load.get(slot.gpuIndex) ?? 0) + slot.gpuEquivalents > 1 + GPU_EQUIVALENT_EPSILON;
 }

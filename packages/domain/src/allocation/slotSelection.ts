@@ -5,8 +5,9 @@ import { compareSlots } from './poolState.ts';
 export const GPU_EQUIVALENT_EPSILON = 1e-9;
 
 /**
- * Picks `count` free slots whose GPU-equivalents together fit in `budget`, or null when no such
- * choice exists in this order. Preferences, in order:
+ * Picks `count` free slots whose GPU-equivalents together fit in `budget`, never putting more than a
+ * whole GPU's worth on one physical GPU, or null when no such choice exists in this order.
+ * Preferences, in order:
  *  1. a MIG slot before a whole GPU: whole GPUs stay free for the work that needs one;
  *  2. the physical GPU with the least GPU-equivalents held (counting slots picked so far): load spreads
  *     across GPUs, and the slots of one request land on different GPUs where they can;
@@ -25,7 +26,11 @@ export function chooseSlots(
   const chosen: PoolSlot[] = [];
   let left = budget;
   while (chosen.length < count) {
-    const fitting = remaining.filter((s) => s.gpuEquivalents <= left + GPU_EQUIVALENT_EPSILON);
+    const fitting = remaining.filter(
+      (s) =>
+        s.gpuEquivalents <= left + GPU_EQUIVALENT_EPSILON &&
+        (load.get(s.gpuIndex) ?? 0) + s.gpuEquivalents <= 1 + GPU_EQUIVALENT_EPSILON,
+    );
     if (fitting.length === 0) return null;
     const best = fitting.reduce((a, b) => (preferenceOrder(a, b, load) <= 0 ? a : b));
     chosen.push(best);
