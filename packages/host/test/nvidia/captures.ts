@@ -41,3 +41,23 @@ export function captures(kind?: CaptureKind): Capture[] {
 export function fixture(file: string): string {
   return readFileSync(join(FIXTURES, file), 'utf8');
 }
+
+/** The error a call throws (the test fails when it throws none). */
+export function thrownBy<E = Error>(run: () => unknown): E {
+  try {
+    run();
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('expected an error, but the call returned');
+}
+
+/** The error a promise rejects with (the test fails when it resolves). */
+export async function rejectionOf<E = Error>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as E;
+  }
+  throw new Error('expected a rejection, but the promise resolved');
+}
