@@ -1,4 +1,4 @@
-import { readDaemonLock } from '@ds01/ds01d';
+import { readDaemonLock } from '@ds01/ds01d/daemonLock';
 import { allProjections, ProjectionRunner, type ProjectionStatus } from '@ds01/projections';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';

@@ -1,0 +1,105 @@
+import type { Ds01Config } from '@ds01/config';
+import { eventCatalog } from '@ds01/domain';
+import { type EventStore, SqliteEventStore } from '@ds01/event-store';
+import { allProjections, openProjectionsDb, ProjectionRunner } from '@ds01/projections';
+import type { Logger } from 'pino';
+import { acquireDaemonLock } from './daemonLock.ts';
+import type { RunningService, Service, ServiceContext } from './service.ts';
+
+export interface DaemonOptions {
+  config: Ds01Config;
+  logger: Logger;
+  services: readonly Service[];
+  /** Aborting it stops the daemon (main.ts aborts on SIGTERM/SIGINT). */
+  signal: AbortSignal;
+  /** How long each service may take to stop before ds01d gives up on it. */
+  stopTimeoutMs?: number;
+}
+
+/**
+ * Runs ds01d until `signal` aborts: takes the data dir's lock, opens the store, brings the read
+ * models up to date and keeps them live, starts the services in order; then stops them in
+ * reverse, stops the projections and closes the store. Throws when start-up fails (after
+ * undoing what had started).
+ */
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  const { config, logger, signal } = options;
+  const lock = acquireDaemonLock(config.paths.daemonLock);
+  const undo: { name: string; stop(): Promise<void> | void }[] = [
+    { name: 'lock', stop: () => lock.release() },
+  ];
+  try {
+    const store = openStore(config);
+    undo.push({ name: 'event store', stop: () => store.close() });
+    const db = openProjectionsDb(config.paths.projectionsDb);
+    undo.push({ name: 'projections db', stop: () => db.close() });
+    const runner = new ProjectionRunner({
+      store,
+      db,
+      projections: allProjections,
+      logger: logger.child({ component: 'projections' }),
+    });
+    await runner.start();
+    undo.push({ name: 'projections', stop: () => runner.stop() });
+    for (const service of options.services) {
+      if (signal.aborted) break;
+      const context: ServiceContext = {
+        store,
+        logger: logger.child({ service: service.name }),
+        config,
+        paths: config.paths,
+        projections: { runner, db },
+      };
+      const running: RunningService = await service.start(context);
+      undo.push({ name: service.name, stop: () => running.stop() });
+    }
+    if (!signal.aborted) {
+      logger.info(
+        {
+          dataDir: config.paths.dataDir,
+          store: store.info.location,
+          head: await store.headPosition(),
+          projections: runner.status().map((p) => `${p.name}@${p.position}${p.error ? ' (failed)' : ''}`),
+          services: options.services.map((s) => s.name),
+        },
+        'ds01d ready',
+      );
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    }
+    logger.info({ reason: String(signal.reason ?? 'stop requested') }, 'ds01d stopping');
+  } finally {
+    await stopAll(undo.reverse(), logger, options.stopTimeoutMs ?? 5000);
+  }
+}
+
+function openStore(config: Ds01Config): EventStore {
+  if (config.eventStore.url) {
+    throw new Error(
+      `the EventStoreDB adapter is not available in this ds01d yet (event store url ${config.eventStore.url}); unset DS01_EVENTSTORE_URL / event_store.url`,
+    );
+  }
+  return new SqliteEventStore({ path: config.eventStore.path, codec: eventCatalog });
+}
+
+/** Stops in the given order; one that fails or hangs is logged and the others still stop. */
+async function stopAll(
+  parts: readonly { name: string; stop(): Promise<void> | void }[],
+  logger: Logger,
+  timeoutMs: number,
+): Promise<void> {
+  for (const part of parts) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.resolve(part.stop()),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`did not stop within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      logger.error({ part: part.name, err: error }, `could not stop ${part.name} cleanly`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
