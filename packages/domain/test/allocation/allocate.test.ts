@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { GpuAllocationDenied, type GpuPoolEvent } from '../../src/index.ts';
 import { at, granted, recorded, spec } from './given.ts';
-import { allocate, containerA, containerB, containerC, studentLimits, wholeGpuPool } from './pools.ts';
+import {
+  allocate,
+  containerA,
+  containerB,
+  containerC,
+  sevenSlicePool,
+  studentLimits,
+  wholeGpuPool,
+} from './pools.ts';
 
 function denied(events: GpuPoolEvent[]) {
   const last = events.at(-1)!;
@@ -81,6 +89,19 @@ describe('AllocateGpu: what is granted', () => {
         expect(events.map((e) => e.type)).toEqual(['GpuPoolInventoryRecorded', 'GpuAllocationDenied']);
         expect(denied(events).reason).toEqual({ code: 'no_free_slot', requested: 1, free: 0 });
       });
+  });
+});
+
+describe('AllocateGpu: a physical GPU is never over-committed', () => {
+  it('grants no slice of a GPU whose slots under the old MIG layout are all held', () => {
+    const gpu0 = sevenSlicePool.filter((s) => s.gpuIndex === 0);
+    const others = { user: 'bob', containerId: containerB };
+    spec
+      .given([recorded(), ...['0.0', '0.1', '0.2', '0.3'].map((slot) => granted(slot, others))])
+      .when(allocate({ inventory: gpu0 }))
+      .thenEvents((events) =>
+        expect(denied(events).reason).toEqual({ code: 'no_free_slot', requested: 1, free: 0 }),
+      );
   });
 });
 

@@ -24,14 +24,14 @@ import { mixedPool, NOW, sevenSlicePool, wholeGpuPool } from './pools.ts';
  */
 
 const USERS = ['u0', 'u1', 'u2', 'u3'];
-const CONTAINERS = ['0', '1', '2', '3', '4', '5'].map((d) => d.repeat(64));
+const CONTAINERS = ['0', '1', '2', '3', '4'].map((d) => d.repeat(64));
 const ownerOf = (containerIndex: number) => USERS[containerIndex % USERS.length]!;
 const POOLS = [mixedPool, wholeGpuPool, sevenSlicePool];
 const SLOT_NAMES = [...new Set(POOLS.flat().map((s) => s.slot))];
 const EPS = 1e-9;
 
 const limitsArb: fc.Arbitrary<AllocationLimits> = fc.record({
-  quotaGpuEquivalents: fc.constantFrom(null, 0, 0.5, 1, 2),
+  quotaGpuEquivalents: fc.constantFrom(null, 0, 0.5, 1, 2, 3),
   perContainerSlotCap: fc.constantFrom(null, 1, 2, 3),
   allowFullGpu: fc.boolean(),
   holdAfterStopHours: fc.constantFrom(null, 0, 0.25, 1),
@@ -82,7 +82,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('stop' as const),
       container: fc.integer({ min: 0, max: CONTAINERS.length - 1 }),
-      minutesAgo: fc.integer({ min: 0, max: 90 }),
+      minutesAgo: fc.integer({ min: 0, max: 10 }),
     }),
   },
   {
@@ -251,12 +251,27 @@ function checkDecision(
   }
 }
 
+/** What the runs exercised: the property must not pass by never reaching the interesting cases. */
+function countOutcomes(seen: Map<string, number>, events: GpuPoolEvent[]): void {
+  const bump = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1);
+  for (const event of events) {
+    if (event.type === 'GpuAllocationDenied') bump(event.data.reason.code);
+    else if (event.type === 'GpuReleased') bump(`released:${event.data.reason}`);
+    else bump(event.type);
+  }
+}
+
 describe('GPU pool decider properties', () => {
   it('never grants a slot twice, keeps every limit, and releases exactly what was held', () => {
+    const seen = new Map<string, number>();
     fc.assert(
       fc.property(
         fc.array(limitsArb, { minLength: USERS.length, maxLength: USERS.length }),
-        fc.array(fc.tuple(stepArb, fc.integer({ min: 0, max: 20 })), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.tuple(stepArb, fc.integer({ min: 0, max: 10 })), {
+          minLength: 1,
+          maxLength: 80,
+          size: 'max',
+        }),
         (limitList, steps) => {
           const limits = Object.fromEntries(USERS.map((u, i) => [u, limitList[i]!]));
           let state = initialPoolState();
@@ -276,6 +291,7 @@ describe('GPU pool decider properties', () => {
             }
             const after = events.reduce(evolvePool, state);
             checkDecision(command, state, events, after);
+            countOutcomes(seen, events);
             log.push(...events);
             state = after;
           });
@@ -285,5 +301,22 @@ describe('GPU pool decider properties', () => {
       ),
       { numRuns: 400 },
     );
+    for (const outcome of [
+      'GpuAllocated',
+      'GpuPoolInventoryRecorded',
+      'GpuHoldStarted',
+      'GpuHoldEnded',
+      'GpuHoldExpired',
+      'released:requested',
+      'released:hold_expired',
+      'over_quota',
+      'over_group_limit',
+      'over_container_cap',
+      'full_gpu_not_allowed',
+      'unknown_profile',
+      'no_free_slot',
+    ]) {
+      expect(seen.get(outcome) ?? 0, `no run reached ${outcome}`).toBeGreaterThan(10);
+    }
   });
 });
