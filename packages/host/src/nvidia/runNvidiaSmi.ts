@@ -34,7 +34,7 @@ export async function runNvidiaSmi(args: readonly string[], options: RunNvidiaSm
     maxBuffer: 64 * 1024 * 1024,
   });
   if (!result.failed) return result.stdout;
-  const output = [result.stderr, result.stdout].filter(Boolean).join('\n').trim();
+  const output = [result.stderr.trim(), result.stdout.trim()].filter(Boolean).join('\n');
   if (result.timedOut) {
     throw new NvidiaSmiFailedError(command, 'timeout', {
       output,

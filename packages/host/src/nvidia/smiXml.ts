@@ -170,11 +170,13 @@ function xmlSyntaxError(output: string, error: unknown): NvidiaOutputError {
   }
   const position = /:(\d+):(\d+|undefined)$/.exec(message);
   const line = position ? Number(position[1]) : null;
-  const found = line ? (output.split('\n')[line - 1] ?? '') : output;
+  const lines = output.trimEnd().split('\n');
+  const found = line ? (lines[line - 1] ?? '') : output;
+  const cutShort = line === lines.length && lines.length > 1 ? ' on the last line (output cut short?)' : '';
   return new NvidiaOutputError(
     COMMAND,
     line ? `line ${line}` : 'whole output',
-    `not well-formed XML: ${message.replace(/:\d+:(\d+|undefined)$/, '')}`,
+    `not well-formed XML${cutShort}: ${message.replace(/:\d+:(\d+|undefined)$/, '').replace(/\.$/, '')}`,
     found,
     { cause: error },
   );
