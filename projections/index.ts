@@ -11,6 +11,7 @@ export * from './runner/errors.ts';
 export * from './runner/projection.ts';
 export * from './runner/projectionHealth.ts';
 export * from './runner/projectionRunner.ts';
+export * from './runner/projectionSpec.ts';
 export * from './runner/projectionsDb.ts';
 export * from './runner/readModel.ts';
 export * from './users/usersProjection.ts';
