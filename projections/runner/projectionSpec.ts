@@ -60,7 +60,7 @@ function run(projection: Projection, events: readonly SpecEvent[]): DatabaseSync
   const db = new DatabaseSync(':memory:');
   try {
     projection.setup(db);
-    events.forEach((event, index) => projection.apply(db, recorded(event, index)));
+    for (const [index, event] of events.entries()) projection.apply(db, recorded(event, index));
     return db;
   } catch (error) {
     db.close();
