@@ -1,36 +1,85 @@
 import { z } from 'zod';
 import { defineEvent } from '../events/defineEvent.ts';
-import { ContainerId, Instant, Observation, UserName } from '../values.ts';
+import { ContainerId, Instant, Observation } from '../values.ts';
+import { Attribution } from './attribution.ts';
+import { ContainerInterface, ContainerType } from './classification.ts';
+import { ContainerDescription } from './description.ts';
+import { GpuAccess } from './gpuAccess.ts';
 
 /** Stream of one container's life: `container-<64-hex id>`. */
 export const containerStream = (containerId: string) => `container-${containerId}`;
 
+/**
+ * The Docker event an observed fact came from. Its identity (container, time in nanoseconds, action)
+ * also derives the domain event's id, so reading the same Docker event twice appends nothing new.
+ */
+export const DockerEventRef = z.strictObject({
+  id: ContainerId,
+  action: z.string().min(1),
+  /** Docker's `timeNano`, as a decimal string (it does not fit a JSON number exactly). */
+  timeNano: z.string().regex(/^\d+$/, 'must be Docker timeNano digits'),
+});
+export type DockerEventRef = z.infer<typeof DockerEventRef>;
+
 const Ref = {
   containerId: ContainerId,
   /** Docker's name, without the leading slash. */
-  name: z.string().min(1),
+  name: z.string(),
+  /** observed: from the Docker event stream; reconciled: found by comparing `docker ps -a` afterwards. */
   observation: Observation,
+  /** The Docker event (observed); null when reconciled. */
+  dockerEvent: DockerEventRef.nullable(),
 };
 
 export const ContainerCreated = defineEvent({
   type: 'ContainerCreated',
-  schema: z.strictObject({
-    ...Ref,
-    image: z.string(),
-    owner: UserName.nullable(),
-    labels: z.record(z.string(), z.string()),
-  }),
+  schema: z.strictObject({ ...Ref, ...ContainerDescription.shape }),
 });
 
-export const ContainerStarted = defineEvent({ type: 'ContainerStarted', schema: z.strictObject({ ...Ref }) });
+export const ContainerStarted = defineEvent({
+  type: 'ContainerStarted',
+  schema: z.strictObject({
+    ...Ref,
+    /** Docker's State.StartedAt when reconciled from inspect; the event time when observed. */
+    startedAt: Instant,
+  }),
+});
 
 export const ContainerStopped = defineEvent({
   type: 'ContainerStopped',
   schema: z.strictObject({
     ...Ref,
+    /** null: unknown (reconciled from a container that is gone). */
     exitCode: z.number().int().nullable(),
     oomKilled: z.boolean(),
+    finishedAt: Instant,
   }),
+});
+
+/** `docker restart` or a restart policy brought it back (a Stopped and a Started are recorded too). */
+export const ContainerRestarted = defineEvent({
+  type: 'ContainerRestarted',
+  schema: z.strictObject({ ...Ref }),
+});
+
+export const ContainerPaused = defineEvent({ type: 'ContainerPaused', schema: z.strictObject({ ...Ref }) });
+
+export const ContainerUnpaused = defineEvent({
+  type: 'ContainerUnpaused',
+  schema: z.strictObject({ ...Ref }),
+});
+
+/** `name` is the new name. */
+export const ContainerRenamed = defineEvent({
+  type: 'ContainerRenamed',
+  schema: z.strictObject({ ...Ref, oldName: z.string() }),
+});
+
+export const ContainerHealth = z.enum(['starting', 'healthy', 'unhealthy']);
+
+export const ContainerHealthChanged = defineEvent({
+  type: 'ContainerHealthChanged',
+  schema: z.strictObject({ ...Ref, health: ContainerHealth }),
 });
 
 export const ContainerRemoved = defineEvent({ type: 'ContainerRemoved', schema: z.strictObject({ ...Ref }) });
@@ -44,12 +93,20 @@ export const ContainerIdle = defineEvent({
   }),
 });
 
-/** A container that did not come through DS01 (raw docker, compose, dev containers). */
+/**
+ * A container that did not come through DS01 (neither `ds01.managed` nor its legacy label): raw docker,
+ * compose, dev containers. Recorded with who it is attributed to and what GPUs it can reach, so that
+ * enforcement can act on it. Infrastructure containers are never reported.
+ */
 export const UnmanagedContainerDetected = defineEvent({
   type: 'UnmanagedContainerDetected',
   schema: z.strictObject({
     ...Ref,
-    owner: UserName.nullable(),
+    owner: Attribution,
+    interface: ContainerInterface,
+    type: ContainerType,
+    image: z.string(),
+    gpu: GpuAccess,
   }),
 });
 
@@ -57,6 +114,11 @@ export const containerEvents = [
   ContainerCreated,
   ContainerStarted,
   ContainerStopped,
+  ContainerRestarted,
+  ContainerPaused,
+  ContainerUnpaused,
+  ContainerRenamed,
+  ContainerHealthChanged,
   ContainerRemoved,
   ContainerIdle,
   UnmanagedContainerDetected,

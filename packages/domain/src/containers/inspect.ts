@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { ContainerId } from '../values.ts';
+
+/**
+ * The part of `docker inspect <container>` (Engine API GET /containers/{id}/json) that DS01 reads. The
+ * host layer parses the daemon's answer with it, so a garbled answer fails here, naming the field, rather
+ * than deep inside attribution. Docker writes `null` for empty lists and maps: read as empty.
+ */
+
+const list = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((v) => v ?? []);
+const map = z
+  .record(z.string(), z.string())
+  .nullish()
+  .transform((v) => v ?? {});
+
+export const DeviceRequest = z.looseObject({
+  Driver: z.string().nullish(),
+  Count: z.number().int().nullish(),
+  DeviceIDs: list(z.string()),
+  Capabilities: list(list(z.string())),
+});
+
+export const DeviceMapping = z.looseObject({
+  PathOnHost: z.string(),
+  PathInContainer: z.string().nullish(),
+});
+
+export const ContainerInspect = z.looseObject({
+  Id: ContainerId,
+  /** With Docker's leading slash: "/my-container". */
+  Name: z.string(),
+  Created: z.string(),
+  /** The image id (sha256:...). */
+  Image: z.string(),
+  State: z.looseObject({
+    Status: z.string(),
+    Running: z.boolean(),
+    Paused: z.boolean(),
+    Restarting: z.boolean(),
+    OOMKilled: z.boolean(),
+    ExitCode: z.number().int(),
+    /** "0001-01-01T00:00:00Z" when never started / never finished. */
+    StartedAt: z.string(),
+    FinishedAt: z.string(),
+    Health: z.looseObject({ Status: z.string() }).nullish(),
+  }),
+  Config: z.looseObject({
+    /** The image as the user named it ("busybox", "ds01-test/busybox:latest"). */
+    Image: z.string(),
+    User: z.string().nullish(),
+    Env: list(z.string()),
+    Labels: map,
+  }),
+  HostConfig: z.looseObject({
+    CgroupParent: z.string().nullish(),
+    Binds: list(z.string()),
+    Runtime: z.string().nullish(),
+    DeviceRequests: list(DeviceRequest),
+    Devices: list(DeviceMapping),
+    Memory: z.number().nullish(),
+    MemorySwap: z.number().nullish(),
+    NanoCpus: z.number().nullish(),
+    CpuQuota: z.number().nullish(),
+    CpuPeriod: z.number().nullish(),
+    CpusetCpus: z.string().nullish(),
+    PidsLimit: z.number().nullish(),
+    ShmSize: z.number().nullish(),
+  }),
+  Mounts: list(
+    z.looseObject({
+      Type: z.string(),
+      Source: z.string().nullish(),
+      Destination: z.string(),
+    }),
+  ),
+});
+export type ContainerInspect = z.output<typeof ContainerInspect>;
+/** What a daemon's answer looks like before parsing (for fixtures and tests). */
+export type ContainerInspectInput = z.input<typeof ContainerInspect>;
+
+/** Docker's zero time: the container never started, or has not finished. */
+export function dockerTimeOrNull(value: string): string | null {
+  return value.startsWith('0001-01-01') ? null : value;
+}
+
+/** The container's name without Docker's leading slash. */
+export function containerName(inspect: Pick<ContainerInspect, 'Name'>): string {
+  return inspect.Name.replace(/^\//, '');
+}
