@@ -1,6 +1,6 @@
 export * from './allocation/index.ts';
 export * from './catalog.ts';
-export * from './containers/events.ts';
+export * from './containers/index.ts';
 export { EventCatalog } from './events/catalog.ts';
 export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from './events/defineEvent.ts';
 export * from './hostProcesses/events.ts';
