@@ -34,7 +34,8 @@ export const coreSection = {
       /** File of the embedded store. Default: <data dir>/events.db. Relative: to the config dir. */
       path: z.string().min(1).optional(),
     })
-    .optional(),
+    // A section whose keys are all commented out reads as null: same as absent.
+    .nullish(),
   log_level: LogLevel.optional(),
 };
 

@@ -96,6 +96,8 @@ export function parseYaml<Schema extends z.ZodType>(
     const { line, col } = at(node?.range?.[0] ?? 0);
     problems.push({ file, line, column: col, key: path.join('.'), message: issue.message });
   }
+  // In the order of the file, which is how people read and fix them.
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
   throw new ConfigError(problems);
 }
 
