@@ -1,0 +1,2 @@
+export * from './allocationProjection.ts';
+export * from './allocationQueries.ts';

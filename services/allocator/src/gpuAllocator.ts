@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ContainerId,
+  containerSlots,
+  type DenialReason,
+  type ExistingGpuContainer,
+  type GpuPoolCommand,
+  type GpuPoolEvent,
+  type GpuRequest,
+  GpuRequestSchema,
+  GpuSlotId,
+  gpuPoolDecider,
+  gpuPoolStream,
+  type Holding,
+  type PoolState,
+  UserName,
+} from '@ds01/domain';
+import { type Actor, CommandHandler, type EventStore } from '@ds01/event-store';
+import type { z } from 'zod';
+import { InvalidGpuRequestError } from './errors.ts';
+import type { InventorySource, LimitsSource, UserStatusSource } from './ports.ts';
+
+export interface GpuAllocatorOptions {
+  store: EventStore;
+  /** This host's name: the pool is the stream `gpu-pool-<host>`. */
+  host: string;
+  limits: LimitsSource;
+  inventory: InventorySource;
+  users: UserStatusSource;
+  /** The time commands are decided at; tests and replays give their own. */
+  clock?: () => Date;
+}
+
+export interface AllocateInput {
+  user: string;
+  request: GpuRequest;
+  /** Full 64-hex Docker id of the container the GPUs are for; null: not bound to one yet. */
+  containerId: string | null;
+  /** Names the request in its events; a fresh id when absent. */
+  requestId?: string;
+  /** The event that caused this request (for the audit trail). */
+  causationId?: string;
+}
+
+/** What a request got: its slots, or the reason it was refused (as recorded in the log). */
+export type AllocationOutcome =
+  | { granted: true; requestId: string; slots: Holding[]; position: number }
+  | { granted: false; requestId: string; reason: DenialReason; message: string; position: number };
+
+export interface ReleaseInput {
+  /** A container (full id, or a unique prefix of one holding GPUs) or a slot name. */
+  target: { container: string } | { slot: string };
+  reason?: 'requested' | 'container_removed';
+  /** 'ignore': releasing what nobody holds is no error (process managers replaying events). */
+  ifNothingHeld?: 'fail' | 'ignore';
+}
+
+export interface ReleaseOutcome {
+  released: Array<{ slot: string; user: string | null; containerId: string | null }>;
+}
+
+/**
+ * The command path of GPU allocation, used by ds01d and the CLI alike: it gathers what a decision
+ * needs (the user's limits and status, the pool's devices, the time), runs the pool decider on the
+ * host's pool stream and appends the outcome with the stream's expected revision. Another writer
+ * getting there first (another process, another request) makes it decide again on the new state,
+ * so a slot is never granted twice. One instance caches the pool state between commands.
+ */
+export class GpuAllocator {
+  readonly host: string;
+  readonly stream: string;
+  readonly #handler: CommandHandler<GpuPoolCommand, GpuPoolEvent, PoolState>;
+  readonly #options: GpuAllocatorOptions;
+  readonly #clock: () => Date;
+
+  constructor(options: GpuAllocatorOptions) {
+    this.host = options.host;
+    this.stream = gpuPoolStream(options.host);
+    this.#options = options;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#handler = new CommandHandler(options.store, gpuPoolDecider);
+  }
+
+  /** The pool's current state (read from the log, cached). */
+  async state(): Promise<PoolState> {
+    return (await this.#handler.load(this.stream)).state;
+  }
+
+  async allocate(input: AllocateInput, actor: Actor): Promise<AllocationOutcome> {
+    const user = valid(UserName, 'user', input.user, 'give the unix user name the GPUs are for');
+    const request = valid(GpuRequestSchema, 'request', input.request, 'ask for --count N or --profile P');
+    const containerId =
+      input.containerId === null
+        ? null
+        : valid(
+            ContainerId,
+            'container',
+            input.containerId,
+            'give the full id: docker inspect --format {{.Id}} NAME',
+          );
+    const requestId = input.requestId ?? randomUUID();
+    const [limits, userStatus, inventory] = await Promise.all([
+      this.#options.limits.limitsFor(user),
+      this.#options.users.statusOf(user),
+      this.#options.inventory.current(),
+    ]);
+    const now = this.#clock();
+    const result = await this.#handle(
+      {
+        type: 'AllocateGpu',
+        requestId,
+        user,
+        request,
+        containerId,
+        limits,
+        userStatus,
+        inventory: [...inventory],
+        now,
+      },
+      actor,
+      now,
+      input.causationId,
+    );
+    const position = result.appended!.position;
+    const denial = result.events.find((e) => e.type === 'GpuAllocationDenied');
+    if (denial) {
+      return {
+        granted: false,
+        requestId,
+        reason: denial.data.reason,
+        message: denial.data.message,
+        position,
+      };
+    }
+    const slots = result.events.flatMap((e) => (e.type === 'GpuAllocated' ? [e.data] : []));
+    return { granted: true, requestId, slots, position };
+  }
+
+  async release(input: ReleaseInput, actor: Actor, causationId?: string): Promise<ReleaseOutcome> {
+    const target =
+      'slot' in input.target
+        ? { slot: valid(GpuSlotId, 'slot', input.target.slot, 'see the slots with ds01 gpu status') }
+        : { containerId: await this.#resolveHeldContainer(input.target.container) };
+    const now = this.#clock();
+    const result = await this.#handle(
+      {
+        type: 'ReleaseGpu',
+        target,
+        reason: input.reason ?? 'requested',
+        ifNothingHeld: input.ifNothingHeld ?? 'fail',
+        now,
+      },
+      actor,
+      now,
+      causationId,
+    );
+    return {
+      released: result.events.flatMap((e) =>
+        e.type === 'GpuReleased'
+          ? [{ slot: e.data.slot, user: e.data.user, containerId: e.data.containerId }]
+          : [],
+      ),
+    };
+  }
+
+  /** A container stopped at `stoppedAt`: hold its GPUs for its owner's gpu_hold_after_stop_h. */
+  async startHold(
+    containerId: string,
+    stoppedAt: Date,
+    actor: Actor,
+    causationId?: string,
+  ): Promise<GpuPoolEvent[]> {
+    const holder = containerSlots(await this.state(), containerId)[0];
+    if (!holder) return [];
+    const { holdAfterStopHours } = await this.#options.limits.limitsFor(holder.user);
+    const now = this.#clock();
+    const command = { type: 'StartGpuHold' as const, containerId, stoppedAt, holdAfterStopHours, now };
+    return (await this.#handle(command, actor, now, causationId)).events;
+  }
+
+  /** A container started at `startedAt`: a hold that has not run out ends. */
+  async endHold(containerId: string, startedAt: Date, actor: Actor, causationId?: string) {
+    const now = this.#clock();
+    return (await this.#handle({ type: 'EndGpuHold', containerId, startedAt, now }, actor, now, causationId))
+      .events;
+  }
+
+  /** Releases the GPUs of every hold that has run out by now. */
+  async expireHolds(actor: Actor): Promise<GpuPoolEvent[]> {
+    const now = this.#clock();
+    return (await this.#handle({ type: 'ExpireGpuHolds', now }, actor, now)).events;
+  }
+
+  /** Switch-over: records what ds01-infra's containers hold (once per pool). */
+  async reconcile(containers: ExistingGpuContainer[], actor: Actor): Promise<GpuPoolEvent[]> {
+    const inventory = [...(await this.#options.inventory.current())];
+    const now = this.#clock();
+    return (await this.#handle({ type: 'ReconcileGpuPool', containers, inventory, now }, actor, now)).events;
+  }
+
+  async #handle(command: GpuPoolCommand, actor: Actor, now: Date, causationId?: string) {
+    return this.#handler.handle(this.stream, command, {
+      actor,
+      host: this.host,
+      now,
+      ...(causationId === undefined ? {} : { causationId }),
+    });
+  }
+
+  /** A full id as given, or the one container holding GPUs whose id starts with the prefix. */
+  async #resolveHeldContainer(given: string): Promise<string> {
+    if (ContainerId.safeParse(given).success) return given;
+    if (!/^[0-9a-f]{4,63}$/.test(given)) {
+      throw new InvalidGpuRequestError(
+        'container',
+        given,
+        'is not a container id',
+        'give the container id (or at least its first 4 characters); `ds01 gpu status` lists them',
+      );
+    }
+    const matches = new Set(
+      [...(await this.state()).holdings.values()]
+        .map((h) => h.containerId)
+        .filter((id): id is string => id?.startsWith(given) ?? false),
+    );
+    if (matches.size === 1) return [...matches][0]!;
+    throw new InvalidGpuRequestError(
+      'container',
+      given,
+      matches.size === 0
+        ? 'no container holding GPUs has an id starting so'
+        : `matches ${matches.size} containers`,
+      matches.size === 0
+        ? '`ds01 gpu status` lists the containers that hold GPUs'
+        : 'give more characters of the id',
+    );
+  }
+}
+
+/** The parsed value, or InvalidGpuRequestError naming the field, the value and the schema's complaint. */
+function valid<Schema extends z.ZodType>(
+  schema: Schema,
+  field: string,
+  value: unknown,
+  hint: string,
+): z.output<Schema> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length > 0 ? `${field}.${issue.path.join('.')}` : field;
+  throw new InvalidGpuRequestError(where, value, issue.message, hint);
+}

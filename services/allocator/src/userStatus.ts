@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import type { UserStatus } from '@ds01/domain';
+import { userStream } from '@ds01/domain';
+import type { EventStore } from '@ds01/event-store';
+import type { UserStatusSource } from './ports.ts';
+
+/** Looks an account up on the host: true when `getent passwd NAME` finds it (local, LDAP, SSSD). */
+export type AccountLookup = (user: string) => Promise<boolean>;
+
+/**
+ * A user's status from the log and the host: departed when their stream's last word is
+ * UserDeparted; active when registered, or when the host has the account (ds01-infra gave GPUs to
+ * any account, registered or not); unknown otherwise.
+ */
+export function hostUserStatus(store: EventStore, lookup: AccountLookup = getentPasswd): UserStatusSource {
+  return {
+    async statusOf(user) {
+      let last: UserStatus | undefined;
+      for await (const event of store.readStream(userStream(user), { direction: 'backwards' })) {
+        if (event.type === 'UserDeparted') last = 'departed';
+        else if (event.type === 'UserRegistered') last = 'active';
+        if (last) break;
+      }
+      if (last) return last;
+      return (await lookup(user)) ? 'active' : 'unknown';
+    },
+  };
+}
+
+/** `getent passwd NAME`: exit 0 found, 2 not found; anything else is a failure worth reporting. */
+export const getentPasswd: AccountLookup = (user) =>
+  new Promise((resolve, reject) => {
+    execFile('getent', ['passwd', user], { timeout: 5000 }, (error) => {
+      if (!error) return resolve(true);
+      if ((error as { code?: unknown }).code === 2) return resolve(false);
+      reject(new Error(`getent passwd ${user} failed: ${error.message}`));
+    });
+  });
