@@ -3,6 +3,7 @@ import { containerEvents } from './containers/events.ts';
 import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
+import { inventoryEvents } from './inventory/events.ts';
 import { policyEvents } from './policy/events.ts';
 import { userEvents } from './users/events.ts';
 
@@ -13,6 +14,7 @@ const allEvents = [
   ...userEvents,
   ...policyEvents,
   ...hostProcessEvents,
+  ...inventoryEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);
