@@ -1,0 +1,100 @@
+import type { Readable } from 'node:stream';
+import type { DockerContainerEvent } from '@ds01/domain';
+import type { DockerConnection } from './dockerClient.ts';
+import { DockerAnswerError, DockerUnreachableError, isConnectionError } from './errors.ts';
+
+export interface ContainerEventStreamOptions {
+  /** Replay from here: Docker's timeNano of the last event handled (the daemon resends from that second on). */
+  sinceNano?: string;
+  /** End the stream at this time (seconds); without it the stream stays live until closed. */
+  untilSeconds?: number;
+  signal?: AbortSignal;
+}
+
+/** timeNano → Docker's `since` argument, "seconds.nanoseconds". */
+export function sinceArgument(timeNano: string): string {
+  const padded = timeNano.padStart(10, '0');
+  return `${padded.slice(0, -9) || '0'}.${padded.slice(-9)}`;
+}
+
+/**
+ * One Docker event line → the domain's view of it. `timeNano` is cut from the raw text: as a JSON number
+ * it exceeds 2^53 and would lose its last digits, and it is part of the event's identity.
+ */
+export function parseContainerEventLine(
+  connection: Pick<DockerConnection, 'host'>,
+  line: string,
+): DockerContainerEvent | undefined {
+  let raw: { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    throw new DockerAnswerError(
+      connection.host,
+      'GET /events',
+      '(line)',
+      `is not JSON: ${line.slice(0, 120)}`,
+    );
+  }
+  if (raw.Type !== 'container') return undefined;
+  const timeNano = /"timeNano"\s*:\s*(\d+)/.exec(line)?.[1];
+  if (!raw.Action || !raw.Actor?.ID || !timeNano) {
+    throw new DockerAnswerError(
+      connection.host,
+      'GET /events',
+      'Action/Actor.ID/timeNano',
+      `missing in ${line.slice(0, 160)}`,
+    );
+  }
+  return { id: raw.Actor.ID, action: raw.Action, timeNano, attributes: raw.Actor.Attributes ?? {} };
+}
+
+/**
+ * The daemon's container events, in order. Ends when `untilSeconds` is reached or the signal aborts;
+ * if the daemon goes away mid-stream it throws DockerUnreachableError (the caller reconnects).
+ */
+export async function* streamContainerEvents(
+  connection: DockerConnection,
+  options: ContainerEventStreamOptions = {},
+): AsyncGenerator<DockerContainerEvent> {
+  let stream: Readable;
+  try {
+    stream = (await connection.docker.getEvents({
+      ...(options.sinceNano ? { since: sinceArgument(options.sinceNano) as unknown as number } : {}),
+      ...(options.untilSeconds !== undefined ? { until: options.untilSeconds } : {}),
+      filters: { type: ['container'] },
+      abortSignal: options.signal,
+    } as Parameters<typeof connection.docker.getEvents>[0])) as unknown as Readable;
+  } catch (error) {
+    if (options.signal?.aborted) return;
+    if (isConnectionError(error)) throw new DockerUnreachableError(connection.host, error);
+    throw error;
+  }
+  const abort = () => stream.destroy();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  let buffered = '';
+  try {
+    for await (const chunk of stream) {
+      buffered += (chunk as Buffer).toString('utf8');
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line) {
+          const event = parseContainerEventLine(connection, line);
+          if (event) yield event;
+        }
+        newline = buffered.indexOf('\n');
+      }
+    }
+  } catch (error) {
+    if (options.signal?.aborted) return;
+    throw new DockerUnreachableError(connection.host, error);
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    stream.destroy();
+  }
+  if (options.signal?.aborted || options.untilSeconds !== undefined) return;
+  // A live stream only ends when the daemon closes it: it stopped or restarted.
+  throw new DockerUnreachableError(connection.host, new Error('the event stream ended (daemon stopped?)'));
+}

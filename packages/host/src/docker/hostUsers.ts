@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { type HostUser, type UserDirectory, userDirectoryOf } from '@ds01/domain';
+
+const run = promisify(execFile);
+
+/** `name:x:uid:gid:gecos:home:shell` lines → accounts (malformed lines are skipped, not guessed). */
+export function parsePasswd(text: string): HostUser[] {
+  const users: HostUser[] = [];
+  for (const line of text.split('\n')) {
+    const [name, , uid] = line.split(':');
+    if (name && uid && /^\d+$/.test(uid)) users.push({ name, uid: Number(uid) });
+  }
+  return users;
+}
+
+async function getent(keys: readonly string[]): Promise<HostUser[]> {
+  try {
+    const { stdout } = await run('getent', ['passwd', ...keys], { timeout: 10_000 });
+    return parsePasswd(stdout);
+  } catch (error) {
+    // Exit 2: some key is unknown; the known ones are still printed.
+    const stdout = (error as { stdout?: string }).stdout;
+    if (typeof stdout === 'string') return parsePasswd(stdout);
+    throw error;
+  }
+}
+
+/**
+ * The host's accounts for attribution: one `getent passwd` enumeration (local files, and LDAP/SSSD
+ * where enumeration is on), completed by asking getent for each name or uid a container mentions that
+ * the enumeration lacks (domain accounts are often not enumerable). Answers, including "no such
+ * account", are cached for `ttlMs`; accounts DS01 knows from config can be added with `extraNames`.
+ */
+export class HostUserDirectory {
+  readonly #ttlMs: number;
+  readonly #extraNames: readonly string[];
+  #users = new Map<string, HostUser>();
+  #asked = new Map<string, number>();
+  #enumeratedAt = Number.NEGATIVE_INFINITY;
+  #directory: UserDirectory = userDirectoryOf([]);
+
+  constructor(options: { ttlMs?: number; extraNames?: readonly string[] } = {}) {
+    this.#ttlMs = options.ttlMs ?? 60_000;
+    this.#extraNames = options.extraNames ?? [];
+  }
+
+  /** Makes sure these names and uids are resolved (or known to be unknown), then returns the directory. */
+  async resolve(candidates: { names: readonly string[]; uids: readonly number[] }): Promise<UserDirectory> {
+    const now = Date.now();
+    let changed = false;
+    if (now - this.#enumeratedAt > this.#ttlMs) {
+      this.#users = new Map();
+      this.#asked = new Map();
+      for (const user of await getent(this.#extraNames)) this.#users.set(user.name, user);
+      try {
+        const { stdout } = await run('getent', ['passwd'], { timeout: 10_000, maxBuffer: 64 * 1024 * 1024 });
+        for (const user of parsePasswd(stdout)) this.#users.set(user.name, user);
+      } catch {
+        // No enumeration (getent missing or refusing): per-key lookups below still work.
+      }
+      this.#enumeratedAt = now;
+      changed = true;
+    }
+    const known = new Set([...this.#users.values()].flatMap((u) => [u.name, String(u.uid)]));
+    const missing = [...candidates.names, ...candidates.uids.map(String)].filter(
+      (key) => !known.has(key) && !(now - (this.#asked.get(key) ?? Number.NEGATIVE_INFINITY) < this.#ttlMs),
+    );
+    if (missing.length > 0) {
+      for (const user of await getent(missing)) this.#users.set(user.name, user);
+      for (const key of missing) this.#asked.set(key, now);
+      changed = true;
+    }
+    if (changed) this.#directory = userDirectoryOf(this.#users.values());
+    return this.#directory;
+  }
+}
+
+/**
+ * Who owns each bind-mount source under /home (or, when it does not exist, its closest existing parent),
+ * so that mounting someone else's folder does not make a container theirs.
+ */
+export async function homePathOwners(sources: readonly string[]): Promise<Map<string, number>> {
+  const owners = new Map<string, number>();
+  for (const source of sources) {
+    if (!source.startsWith('/home/')) continue;
+    let current = source;
+    while (current !== '/') {
+      try {
+        owners.set(source, (await stat(current)).uid);
+        break;
+      } catch {
+        current = path.dirname(current);
+      }
+    }
+  }
+  return owners;
+}

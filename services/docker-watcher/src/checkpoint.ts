@@ -1,0 +1,56 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export class CheckpointFileError extends Error {
+  override readonly name = 'CheckpointFileError';
+}
+
+/**
+ * Where the watcher is in Docker's event stream: the timeNano of the last Docker event whose domain
+ * events are durable. Written (atomically: temp file + rename) only after the append, so after a crash
+ * the watcher resumes at or before what it had done — re-reading is harmless, the event ids are
+ * deterministic — and never after.
+ */
+export class WatcherCheckpoint {
+  readonly path: string;
+  #timeNano: string | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#timeNano = read(path);
+  }
+
+  get timeNano(): string | undefined {
+    return this.#timeNano;
+  }
+
+  /** Moves forward only (replayed events are older than the checkpoint). */
+  advance(timeNano: string): void {
+    if (this.#timeNano !== undefined && BigInt(timeNano) <= BigInt(this.#timeNano)) return;
+    mkdirSync(dirname(this.path), { recursive: true });
+    const temp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify({ timeNano })}\n`, { mode: 0o640 });
+    renameSync(temp, this.path);
+    this.#timeNano = timeNano;
+  }
+}
+
+function read(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const timeNano = (JSON.parse(text) as { timeNano?: unknown }).timeNano;
+    if (typeof timeNano === 'string' && /^\d+$/.test(timeNano)) return timeNano;
+  } catch {
+    // fall through to the error below
+  }
+  throw new CheckpointFileError(
+    `${path}: not a docker-watcher checkpoint (expected {"timeNano":"<digits>"}, found ${JSON.stringify(text.slice(0, 80))}). ` +
+      'Delete it: the watcher then reconciles with `docker ps -a` and goes on from now, losing nothing that still exists.',
+  );
+}

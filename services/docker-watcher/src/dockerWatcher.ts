@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  type ContainerState,
+  containerStream,
+  type DockerContainerEvent,
+  domainEventsFor,
+  evolveContainerState,
+  needsDescription,
+  type PlannedContainerEvent,
+  reconcile,
+} from '@ds01/domain';
+import { EventIdConflictError, type EventStore, type NewEvent } from '@ds01/event-store';
+import {
+  type DockerConnection,
+  DockerUnreachableError,
+  defaultRuntime,
+  describeGoneContainer,
+  describeOnHost,
+  type HostFacts,
+  HostUserDirectory,
+  inspectAllContainers,
+  inspectContainer,
+  streamContainerEvents,
+} from '@ds01/host';
+import { WatcherCheckpoint } from './checkpoint.ts';
+import { loadKnownContainers } from './knownContainers.ts';
+
+/** The subset of a pino logger the watcher uses. */
+export interface WatcherLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface DockerWatcherOptions {
+  store: EventStore;
+  connection: DockerConnection;
+  /** File holding the last handled Docker event time (see WatcherCheckpoint). */
+  checkpointPath: string;
+  logger: WatcherLogger;
+  /** Accounts known from config (group members) that getent may not enumerate. */
+  extraUserNames?: readonly string[];
+  /** Reconnect backoff: first delay and cap (ms). */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Host name in event metadata (default: os.hostname()). */
+  host?: string;
+}
+
+/** What the watcher has done, for `ds01 status` and (later) metrics. */
+export interface DockerWatcherStatus {
+  connected: boolean;
+  /** Times the connection to the daemon was lost and re-established. */
+  reconnects: number;
+  lastError: string | null;
+  dockerEventsHandled: number;
+  eventsAppended: number;
+  eventsReconciled: number;
+  reconciliations: number;
+  checkpoint: string | null;
+}
+
+const ACTOR = { kind: 'service' as const, name: 'docker-watcher' };
+
+/**
+ * Turns the Docker daemon's container events into domain events, and makes sure nothing escapes it:
+ *
+ *   1. replay what the daemon still has since the checkpoint (precise, observed events);
+ *   2. reconcile `docker ps -a` with the log (what happened while nobody watched: marked reconciled);
+ *   3. follow the live stream, checkpointing after each durable append.
+ *
+ * When the daemon goes away (restart, socket loss) it logs, waits with exponential backoff, and starts
+ * again at 1. It never crashes on the daemon's account, and never duplicates: every event id derives
+ * from the Docker event or the reconciled state.
+ */
+export class DockerWatcher {
+  readonly #options: DockerWatcherOptions;
+  readonly #checkpoint: WatcherCheckpoint;
+  readonly #host: string;
+  readonly #users: HostUserDirectory;
+  readonly #abort = new AbortController();
+  readonly #oomSeen = new Set<string>();
+  #known = new Map<string, ContainerState>();
+  #loop: Promise<void> | undefined;
+  #status: DockerWatcherStatus;
+  #wake: (() => void) | undefined;
+
+  constructor(options: DockerWatcherOptions) {
+    this.#options = options;
+    this.#checkpoint = new WatcherCheckpoint(options.checkpointPath);
+    this.#host = options.host ?? hostname();
+    this.#users = new HostUserDirectory({ extraNames: options.extraUserNames ?? [] });
+    this.#status = {
+      connected: false,
+      reconnects: 0,
+      lastError: null,
+      dockerEventsHandled: 0,
+      eventsAppended: 0,
+      eventsReconciled: 0,
+      reconciliations: 0,
+      checkpoint: this.#checkpoint.timeNano ?? null,
+    };
+  }
+
+  status(): DockerWatcherStatus {
+    return { ...this.#status };
+  }
+
+  /**
+   * Loads what the log knows and starts watching. Resolves after the first reconciliation, or after the
+   * first failure to reach the daemon (the watcher keeps retrying in the background).
+   */
+  async start(): Promise<void> {
+    this.#known = await loadKnownContainers(this.#options.store);
+    let firstRound!: () => void;
+    const ready = new Promise<void>((resolve) => {
+      firstRound = resolve;
+    });
+    this.#loop = this.#run(firstRound);
+    await ready;
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #run(firstRound: () => void): Promise<void> {
+    const { initialMs, maxMs } = this.#options.backoff ?? { initialMs: 200, maxMs: 10_000 };
+    let delay = initialMs;
+    let everConnected = false;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const facts: HostFacts = {
+          users: this.#users,
+          defaultRuntime: await defaultRuntime(this.#options.connection),
+        };
+        if (everConnected) this.#status.reconnects += 1;
+        everConnected = true;
+        this.#status.connected = true;
+        this.#status.lastError = null;
+        const replayedUntil = await this.#replay(facts);
+        await this.#reconcile(facts);
+        firstRound();
+        delay = initialMs;
+        this.#options.logger.info({ dockerHost: this.#options.connection.host }, 'watching Docker events');
+        for await (const event of streamContainerEvents(this.#options.connection, {
+          sinceNano: this.#checkpoint.timeNano ?? replayedUntil,
+          signal,
+        })) {
+          await this.#handle(event, facts);
+        }
+      } catch (error) {
+        this.#status.connected = false;
+        this.#status.lastError = (error as Error).message;
+        firstRound();
+        if (signal.aborted) break;
+        const unreachable = error instanceof DockerUnreachableError;
+        this.#options.logger[unreachable ? 'warn' : 'error'](
+          { err: error, retryInMs: delay, dockerHost: this.#options.connection.host },
+          unreachable ? 'lost the Docker daemon; reconnecting' : 'docker watcher failed; restarting it',
+        );
+        await this.#sleep(delay);
+        delay = Math.min(delay * 2, maxMs);
+      }
+    }
+    this.#status.connected = false;
+  }
+
+  /** Re-reads the daemon's events since the checkpoint up to now; returns "now" as timeNano. */
+  async #replay(facts: HostFacts): Promise<string> {
+    const untilSeconds = Math.floor(Date.now() / 1000);
+    const untilNano = `${untilSeconds}000000000`;
+    const since = this.#checkpoint.timeNano;
+    if (since === undefined) return untilNano;
+    for await (const event of streamContainerEvents(this.#options.connection, {
+      sinceNano: since,
+      untilSeconds,
+      signal: this.#abort.signal,
+    })) {
+      await this.#handle(event, facts);
+    }
+    return untilNano;
+  }
+
+  async #reconcile(facts: HostFacts): Promise<void> {
+    const inspects = await inspectAllContainers(this.#options.connection);
+    const actual = await Promise.all(
+      inspects.map(async (inspect) => {
+        const known = this.#known.get(inspect.Id);
+        const isNew = !known || known.status === 'removed';
+        return isNew ? { inspect, description: await describeOnHost(inspect, facts) } : { inspect };
+      }),
+    );
+    const planned = reconcile({ known: this.#known, actual, now: new Date().toISOString() });
+    const correlationId = `reconcile:${randomUUID()}`;
+    const byContainer = Map.groupBy(planned, (p) => p.event.data.containerId);
+    for (const events of byContainer.values()) {
+      this.#status.eventsReconciled += await this.#append(events, correlationId);
+    }
+    this.#status.reconciliations += 1;
+    this.#options.logger.info(
+      { containers: inspects.length, reconciledEvents: planned.length },
+      'reconciled Docker containers with the log',
+    );
+  }
+
+  async #handle(event: DockerContainerEvent, facts: HostFacts): Promise<void> {
+    this.#status.dockerEventsHandled += 1;
+    if (event.action === 'oom') this.#oomSeen.add(event.id);
+    let planned: PlannedContainerEvent[];
+    if (needsDescription(event)) {
+      const inspect = await inspectContainer(this.#options.connection, event.id);
+      const description = inspect
+        ? await describeOnHost(inspect, facts)
+        : await describeGoneContainer(event.id, event.attributes, facts);
+      planned = domainEventsFor(event, { description });
+    } else if (event.action === 'die') {
+      const inspect = await inspectContainer(this.#options.connection, event.id);
+      planned = domainEventsFor(event, {
+        oomKilled: this.#oomSeen.has(event.id) || inspect?.State.OOMKilled === true,
+      });
+      this.#oomSeen.delete(event.id);
+    } else {
+      planned = domainEventsFor(event);
+    }
+    if (planned.length > 0) {
+      await this.#append(planned, `docker:${event.id.slice(0, 12)}:${event.timeNano}`);
+    }
+    this.#checkpoint.advance(event.timeNano);
+    this.#status.checkpoint = this.#checkpoint.timeNano ?? null;
+  }
+
+  /** Appends one container's events; returns how many are new. Already-recorded facts are skipped. */
+  async #append(planned: readonly PlannedContainerEvent[], correlationId: string): Promise<number> {
+    if (planned.length === 0) return 0;
+    const stream = containerStream(planned[0]!.event.data.containerId);
+    const before = await this.#options.store.streamRevision(stream);
+    const toNew = (p: PlannedContainerEvent): NewEvent => ({
+      type: p.event.type,
+      data: p.event.data,
+      metadata: {
+        eventId: p.eventId,
+        occurredAt: p.occurredAt,
+        actor: ACTOR,
+        host: this.#host,
+        correlationId,
+        causationId: null,
+      },
+    });
+    let applied: readonly PlannedContainerEvent[] = planned;
+    try {
+      await this.#options.store.append(stream, planned.map(toNew));
+    } catch (error) {
+      if (!(error instanceof EventIdConflictError)) throw error;
+      // The same Docker fact, described differently now (re-read after the container changed or went):
+      // what the log has is the record of it. Append the others one by one.
+      applied = [];
+      for (const p of planned) {
+        try {
+          await this.#options.store.append(stream, [toNew(p)]);
+          applied = [...applied, p];
+        } catch (inner) {
+          if (!(inner instanceof EventIdConflictError)) throw inner;
+          this.#options.logger.debug({ eventId: p.eventId, type: p.event.type }, 'already recorded');
+        }
+      }
+    }
+    const after = await this.#options.store.streamRevision(stream);
+    const added = (after === 'no_stream' ? -1 : after) - (before === 'no_stream' ? -1 : before);
+    if (added > 0) {
+      for (const p of applied) {
+        const id = p.event.data.containerId;
+        this.#known.set(id, evolveContainerState(this.#known.get(id), p.event, p.occurredAt));
+      }
+    }
+    this.#status.eventsAppended += Math.max(added, 0);
+    return Math.max(added, 0);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

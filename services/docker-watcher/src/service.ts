@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import type { EventStore } from '@ds01/event-store';
+import { connectDocker } from '@ds01/host';
+import { DockerWatcher, type WatcherLogger } from './dockerWatcher.ts';
+
+/** What the watcher needs from ds01d's ServiceContext (services/ds01d/src/service.ts). */
+export interface DockerWatcherServiceContext {
+  store: EventStore;
+  logger: WatcherLogger;
+  paths: { dataDir: string };
+}
+
+/**
+ * The docker watcher as a ds01d service: watches the daemon at DOCKER_HOST (default
+ * /var/run/docker.sock), checkpointing in `<data dir>/docker-watcher.checkpoint`.
+ */
+export const dockerWatcherService = {
+  name: 'docker-watcher',
+  async start(context: DockerWatcherServiceContext): Promise<{ stop(): Promise<void> }> {
+    const watcher = new DockerWatcher({
+      store: context.store,
+      connection: connectDocker(),
+      checkpointPath: join(context.paths.dataDir, 'docker-watcher.checkpoint'),
+      logger: context.logger,
+    });
+    await watcher.start();
+    return { stop: () => watcher.stop() };
+  },
+};
