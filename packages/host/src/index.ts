@@ -1,0 +1,2 @@
+export * from './docker/index.ts';
+export * from './nvidia/index.ts';
