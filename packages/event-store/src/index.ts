@@ -29,4 +29,9 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './eventStore.ts';
+// The EventStoreDB adapter is reached through openEventStore (loaded on demand), or imported from
+// './eventstoredb/eventStoreDbEventStore.ts' directly.
+export type { EventStoreDbEventStoreOptions } from './eventstoredb/eventStoreDbEventStore.ts';
+export { checkExpectedRevision, satisfiesExpected } from './expectedRevision.ts';
+export { type OpenEventStoreOptions, openEventStore } from './openEventStore.ts';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
