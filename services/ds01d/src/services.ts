@@ -1,3 +1,4 @@
+import { dockerWatcherService } from '@ds01/docker-watcher';
 import type { Service } from './service.ts';
 
 /**
@@ -5,4 +6,4 @@ import type { Service } from './service.ts';
  * one of them: it runs first, so services start on caught-up read models.
  * Add a service: import it and add one line.
  */
-export const services: readonly Service[] = [];
+export const services: readonly Service[] = [dockerWatcherService];
