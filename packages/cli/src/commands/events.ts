@@ -59,9 +59,12 @@ Examples:
     .action(async (options: TailOptions) => {
       const filter = buildFilter(options);
       const store = await context.store();
+      // The head before the first read: following resumes after it (or after the last event
+      // shown, if later), so no event is missed or shown twice between the two.
+      const head = await store.headPosition();
       const initial =
         options.since === undefined
-          ? await lastEvents(store, filter, options.lines)
+          ? await lastEvents(store, filter, options.lines, head)
           : await drain(store.readAll({ after: options.since, filter }));
       if (!options.follow && !options.json) {
         context.output.table(columns, initial, '(no events match)');
@@ -70,7 +73,7 @@ Examples:
       const print = streamPrinter(context, options.json === true);
       for (const event of initial) print(event);
       if (!options.follow) return;
-      const after = initial.at(-1)?.position ?? options.since ?? (await store.headPosition());
+      const after = Math.max(initial.at(-1)?.position ?? 0, options.since ?? head);
       await follow(store, filter, after, print);
     });
 }
@@ -99,8 +102,12 @@ function buildFilter(options: TailOptions): EventFilter {
  * The last `count` events matching the filter. The port reads forwards only, so this reads a
  * window before the head and widens it (4× each time) until it holds enough events.
  */
-async function lastEvents(store: EventStore, filter: EventFilter, count: number): Promise<RecordedEvent[]> {
-  const head = await store.headPosition();
+async function lastEvents(
+  store: EventStore,
+  filter: EventFilter,
+  count: number,
+  head: number,
+): Promise<RecordedEvent[]> {
   for (let window = count * 2; ; window *= 4) {
     const after = Math.max(0, head - window);
     const { last, seen } = await keepLast(store.readAll({ after, filter }), count);

@@ -55,7 +55,7 @@ function fit(widths: number[], shrinkable: readonly boolean[], available: number
 export function truncate(text: string, width: number): string {
   if (text.length <= width) return text;
   if (width <= 1) return text.slice(0, width);
-  return `${text.slice(0, width - 1)}…`;
+  return `${text.slice(0, width - 1).trimEnd()}…`;
 }
 
 /** Table cells are one line: newlines and tabs would break the columns. */
