@@ -43,9 +43,16 @@ export interface AllocateInput {
 }
 
 /** What a request got: its slots, or the reason it was refused (as recorded in the log). */
-export type AllocationOutcome =
-  | { granted: true; requestId: string; slots: Holding[]; position: number }
-  | { granted: false; requestId: string; reason: DenialReason; message: string; position: number };
+export type AllocationOutcome = (
+  | { granted: true; slots: Holding[] }
+  | { granted: false; reason: DenialReason; message: string }
+) & {
+  requestId: string;
+  /** Log position of the decision's last event. */
+  position: number;
+  /** How many times the decision was taken again because another writer appended first. */
+  retries: number;
+};
 
 export interface ReleaseInput {
   /** A container (full id, or a unique prefix of one holding GPUs) or a slot name. */
@@ -72,6 +79,7 @@ export class GpuAllocator {
   readonly #handler: CommandHandler<GpuPoolCommand, GpuPoolEvent, PoolState>;
   readonly #options: GpuAllocatorOptions;
   readonly #clock: () => Date;
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: GpuAllocatorOptions) {
     this.host = options.host;
@@ -121,19 +129,13 @@ export class GpuAllocator {
       now,
       input.causationId,
     );
-    const position = result.appended!.position;
+    const decided = { requestId, position: result.appended!.position, retries: result.retries };
     const denial = result.events.find((e) => e.type === 'GpuAllocationDenied');
     if (denial) {
-      return {
-        granted: false,
-        requestId,
-        reason: denial.data.reason,
-        message: denial.data.message,
-        position,
-      };
+      return { granted: false, reason: denial.data.reason, message: denial.data.message, ...decided };
     }
     const slots = result.events.flatMap((e) => (e.type === 'GpuAllocated' ? [e.data] : []));
-    return { granted: true, requestId, slots, position };
+    return { granted: true, slots, ...decided };
   }
 
   async release(input: ReleaseInput, actor: Actor, causationId?: string): Promise<ReleaseOutcome> {
@@ -198,13 +200,22 @@ export class GpuAllocator {
     return (await this.#handle({ type: 'ReconcileGpuPool', containers, inventory, now }, actor, now)).events;
   }
 
-  async #handle(command: GpuPoolCommand, actor: Actor, now: Date, causationId?: string) {
-    return this.#handler.handle(this.stream, command, {
-      actor,
-      host: this.host,
-      now,
-      ...(causationId === undefined ? {} : { causationId }),
-    });
+  /**
+   * Decides one command at a time within this process: commands of one process would otherwise
+   * all load the same revision and all but one decide again. Other processes' appends are caught
+   * by the expected revision, as always.
+   */
+  #handle(command: GpuPoolCommand, actor: Actor, now: Date, causationId?: string) {
+    const turn = this.#queue.then(() =>
+      this.#handler.handle(this.stream, command, {
+        actor,
+        host: this.host,
+        now,
+        ...(causationId === undefined ? {} : { causationId }),
+      }),
+    );
+    this.#queue = turn.catch(() => undefined);
+    return turn;
   }
 
   /** A full id as given, or the one container holding GPUs whose id starts with the prefix. */
