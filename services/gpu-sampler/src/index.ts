@@ -1,0 +1,4 @@
+export * from './gpuSampler.ts';
+export * from './gpuSamplerService.ts';
+export * from './probeFailure.ts';
+export * from './storedInventory.ts';
