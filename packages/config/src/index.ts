@@ -1,2 +1,3 @@
 export * from './ds01Config.ts';
 export * from './yamlFile.ts';
+export * from './resourceLimits/index.ts';
