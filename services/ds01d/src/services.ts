@@ -1,4 +1,5 @@
 import { dockerWatcherService } from '@ds01/docker-watcher';
+import { gpuSamplerService } from '@ds01/gpu-sampler';
 import type { Service } from './service.ts';
 
 /**
@@ -6,4 +7,4 @@ import type { Service } from './service.ts';
  * one of them: it runs first, so services start on caught-up read models.
  * Add a service: import it and add one line.
  */
-export const services: readonly Service[] = [dockerWatcherService];
+export const services: readonly Service[] = [dockerWatcherService, gpuSamplerService];
