@@ -1,12 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { gpuPoolStream, NothingToReleaseError, UserDeparted, userStream } from '@ds01/domain';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mixedPool, sevenSlicePool, studentLimits } from '../../../packages/domain/test/allocation/pools.ts';
+import {
+  mixedInventory,
+  mixedPool,
+  sevenSlicePool,
+  studentLimits,
+} from '../../../packages/domain/test/allocation/pools.ts';
 import {
   hostUserStatus,
   InvalidGpuRequestError,
   InventoryUnavailableError,
-  probedInventory,
+  inventoryFrom,
 } from '../src/index.ts';
 import { allocatorActor as actor, allocatorOn, limitsOf, tempStore } from './support.ts';
 
@@ -183,41 +188,25 @@ describe('user status from the log and the host', () => {
   });
 });
 
-describe('inventory from a GPU probe', () => {
-  it('serves the last sample while it is fresh, probes again after', async () => {
-    let probes = 0;
-    let clock = 0;
-    const inventory = probedInventory(
-      {
-        description: 'test probe',
-        probe: async () => {
-          probes += 1;
-          return { inventory: { source: 'simulated', gpus: [] } };
-        },
-      },
-      { maxAgeMs: 1000, clock: () => clock },
-    );
-    await Promise.all([inventory.current(), inventory.current()]);
-    clock = 999;
-    await inventory.current();
-    expect(probes).toBe(1);
-    clock = 1000;
-    await inventory.current();
-    expect(probes).toBe(2);
+describe('inventory from the host', () => {
+  it("gives the inventory's allocatable slots", async () => {
+    const slots = await inventoryFrom(async () => mixedInventory, 'test').current();
+    expect(slots).toEqual(mixedPool);
   });
 
-  it('refuses to decide against an inventory it could not read', async () => {
-    const inventory = probedInventory(
-      {
-        description: 'nvidia-smi (/usr/bin/nvidia-smi)',
-        probe: async () => Promise.reject(new Error('exit 9')),
-      },
-      { maxAgeMs: 1000 },
+  it('refuses to decide against an inventory it could not read, or before there is one', async () => {
+    const failing = inventoryFrom(
+      async () => Promise.reject(new Error('exit 9')),
+      'nvidia-smi (/usr/bin/nvidia-smi)',
     );
-    const failure = inventory.current();
-    await expect(failure).rejects.toBeInstanceOf(InventoryUnavailableError);
-    await expect(failure).rejects.toThrow(
+    await expect(failing.current()).rejects.toBeInstanceOf(InventoryUnavailableError);
+    await expect(failing.current()).rejects.toThrow(
       'cannot read the GPU inventory from nvidia-smi (/usr/bin/nvidia-smi): exit 9',
     );
+    const none = inventoryFrom(async () => null, 'the log');
+    await expect(none.current()).rejects.toMatchObject({
+      message: 'no GPU inventory yet from the log',
+      hint: 'start ds01d (its gpu-sampler records the GPUs), or configure gpus: in ds01.yaml',
+    });
   });
 });
