@@ -89,8 +89,10 @@ class FilesReader {
           : '';
       this.problems.push(problem(severity, this.#whole(name), '', `cannot be read: ${why}${consequence}`));
     }
-    if (!limits?.data) return undefined;
-    const file = limits.data;
+    if (!limits) return undefined;
+    // With errors in the file, the checks across files still run on its well-formed parts, so
+    // that one run reports every problem; the result is then not used.
+    const file = limits.data ?? wellFormedParts(limits.yaml.value);
     const groups = this.#groups(limits.yaml, file);
     const defaultGroup = this.#defaultGroup(limits.yaml, file, groups);
     const overrides = this.#overrides(limits.yaml, file, overrideFile);
@@ -447,6 +449,29 @@ class FilesReader {
   #whole(name: string): Location {
     return { file: this.#display(name), line: 0, column: 0 };
   }
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+
+/** The parts of an invalid resource-limits.yaml the checks across files can read safely. */
+function wellFormedParts(value: unknown): ResourceLimitsFile {
+  if (!isMap(value)) return {};
+  const sections = (section: unknown) =>
+    isMap(section) ? Object.fromEntries(Object.entries(section).filter(([, s]) => isMap(s))) : {};
+  const groups = Object.fromEntries(
+    Object.entries(sections(value['groups'])).map(([name, group]) => {
+      const { members, ...rest } = group as Record<string, unknown>;
+      const names = Array.isArray(members) ? members.filter((m): m is string => typeof m === 'string') : [];
+      return [name, { ...rest, members: names }];
+    }),
+  );
+  return {
+    defaults: isMap(value['defaults']) ? value['defaults'] : {},
+    ...(typeof value['default_group'] === 'string' ? { default_group: value['default_group'] } : {}),
+    groups,
+    user_overrides: sections(value['user_overrides']),
+  } as ResourceLimitsFile;
 }
 
 /** A layer of limits with the source of each key. */
