@@ -144,6 +144,8 @@ export class DockerWatcher {
         this.#status.lastError = null;
         const replayedUntil = await this.#replay(facts);
         await this.#reconcile(facts);
+        // The log now agrees with the daemon as of `replayedUntil`: a later start replays from there.
+        if (this.#checkpoint.timeNano === undefined) this.#checkpoint.advance(replayedUntil);
         firstRound();
         delay = initialMs;
         this.#options.logger.info({ dockerHost: this.#options.connection.host }, 'watching Docker events');

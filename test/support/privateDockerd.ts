@@ -1,0 +1,138 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { TestDocker } from './docker.ts';
+
+const run = promisify(execFile);
+
+/**
+ * A dockerd of a test's own, for tests that kill or restart the daemon (the shared test dockerd must
+ * stay up for the suites running beside them). Same flags as the shared one (scripts/lib/services.sh),
+ * its own socket, data root and exec root under /run/ds01-test/private-<name>. Needs root.
+ */
+export class PrivateDockerd {
+  readonly name: string;
+  readonly dir: string;
+  readonly socketPath: string;
+  readonly host: string;
+  #process: ChildProcess | undefined;
+
+  constructor(name: string) {
+    this.name = name;
+    this.dir = `/run/ds01-test/private-${name}`;
+    this.socketPath = `${this.dir}/docker.sock`;
+    this.host = `unix://${this.socketPath}`;
+  }
+
+  /** Starts it and waits until it answers (at most 60 s). */
+  async start(): Promise<void> {
+    mkdirSync(`${this.dir}/exec`, { recursive: true });
+    mkdirSync(`/var/lib/ds01-test/private-${this.name}`, { recursive: true });
+    const log = openSync(`/var/lib/ds01-test/private-${this.name}/dockerd.log`, 'a');
+    this.#process = spawn(
+      'dockerd',
+      [
+        '--host',
+        this.host,
+        '--data-root',
+        `/var/lib/ds01-test/private-${this.name}/docker`,
+        '--exec-root',
+        `${this.dir}/exec`,
+        '--pidfile',
+        `${this.dir}/dockerd.pid`,
+        '--storage-driver=vfs',
+        '--iptables=false',
+        '--ip6tables=false',
+        '--bridge=none',
+      ],
+      { stdio: ['ignore', log, log], detached: true },
+    );
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        await this.docker('version', '--format', '{{.Server.Version}}');
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`private dockerd ${this.name} did not start: ${error}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  /** Copies the shared test image in (docker save | docker load). */
+  async loadImageFrom(td: TestDocker): Promise<void> {
+    await run('sh', ['-c', `docker -H ${td.host} save ${td.image} | docker -H ${this.host} load -q`]);
+  }
+
+  docker(...args: string[]): Promise<string> {
+    return run('docker', ['-H', this.host, ...args]).then((r) => r.stdout.trim());
+  }
+
+  /**
+   * Kills the daemon outright (SIGKILL, no clean shutdown), as a crash would. Its containerd and the
+   * containers' shims live on, as they do on a real host; the next start() picks them up again.
+   */
+  async kill(): Promise<void> {
+    const child = this.#process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(`${this.dir}/dockerd.pid`, { force: true });
+    // dockerd's containerd dies with it (parent-death signal) but takes a moment: a restart that still
+    // finds it alive waits for it and times out. Wait until it is gone (or clearly stays).
+    const containerd = Number(readFileSafe(`${this.dir}/exec/containerd/containerd.pid`));
+    for (let i = 0; containerd > 0 && alive(containerd) && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Stops it cleanly (it stops its containers and its containerd). */
+  async stop(): Promise<void> {
+    const child = this.#process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  /** Stops it, removes its containers and data. */
+  async destroy(): Promise<void> {
+    try {
+      await this.docker('rm', '-f', ...(await this.docker('ps', '-aq')).split('\n').filter(Boolean));
+    } catch {
+      // no containers, or the daemon is down
+    }
+    await this.stop();
+    const containerd = Number(readFileSafe(`${this.dir}/exec/containerd/containerd.pid`));
+    if (containerd > 0) {
+      try {
+        process.kill(containerd, 'SIGTERM');
+      } catch {
+        // already gone with its dockerd
+      }
+    }
+    const dataRoot = `/var/lib/ds01-test/private-${this.name}/docker`;
+    // dockerd bind-mounts its data root onto itself: unmount before removing.
+    await run('umount', [dataRoot]).catch(() => {});
+    rmSync(`/var/lib/ds01-test/private-${this.name}`, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
