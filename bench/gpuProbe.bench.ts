@@ -12,18 +12,12 @@ import {
   parseSmiList,
   parseSmiXml,
 } from '../packages/host/src/nvidia/index.ts';
+import { listFor } from '../packages/host/test/nvidia/captures.ts';
 import type { BenchContext, BenchFile, BenchResult } from './lib/benchFile.ts';
 import { measure } from './lib/measure.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'packages', 'host', 'test', 'fixtures', 'nvidia');
 const read = (file: string) => readFileSync(join(FIXTURES, file), 'utf8');
-
-/** -L for a capture that has only XML: the line nvidia-smi -L prints for each of its GPUs. */
-function listFor(xml: string): string {
-  return parseSmiXml(xml)
-    .gpus.map((gpu) => `GPU ${gpu.position}: ${gpu.name} (UUID: ${gpu.uuid})`)
-    .join('\n');
-}
 
 const captures = [
   {

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseSmiXml } from '../../src/nvidia/index.ts';
 
 /** The real nvidia-smi captures (see ../fixtures/nvidia/SOURCES.md). */
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'nvidia');
@@ -60,4 +61,14 @@ export async function rejectionOf<E = Error>(promise: Promise<unknown>): Promise
     return error as E;
   }
   throw new Error('expected a rejection, but the promise resolved');
+}
+
+/**
+ * `nvidia-smi -L` for a capture that has only XML: the line -L prints for each of its GPUs (no MIG
+ * lines, so only for captures without MIG devices).
+ */
+export function listFor(xmlText: string): string {
+  return parseSmiXml(xmlText)
+    .gpus.map((gpu) => `GPU ${gpu.position}: ${gpu.name} (UUID: ${gpu.uuid})`)
+    .join('\n');
 }

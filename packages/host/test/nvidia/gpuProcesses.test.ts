@@ -8,14 +8,7 @@ import {
   parseSmiList,
   parseSmiXml,
 } from '../../src/nvidia/index.ts';
-import { fixture } from './captures.ts';
-
-/** -L for a capture that has only XML: the line nvidia-smi -L prints for each of its GPUs. */
-function listFor(xmlText: string): string {
-  return parseSmiXml(xmlText)
-    .gpus.map((gpu) => `GPU ${gpu.position}: ${gpu.name} (UUID: ${gpu.uuid})`)
-    .join('\n');
-}
+import { fixture, listFor } from './captures.ts';
 
 describe('GPU processes', () => {
   it('puts a process on a GPU without MIG on the whole-GPU slot (T4)', () => {
