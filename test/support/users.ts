@@ -28,9 +28,9 @@ export class TestUserError extends Error {
 /** Creates (or finds) the unix user `ds01t-<suffix>` with a home folder under /home. Needs root. */
 export async function ensureTestUser(suffix: string): Promise<TestUser> {
   const name = suffix.startsWith(TEST_USER_PREFIX) ? suffix : `${TEST_USER_PREFIX}${suffix}`;
-  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(name)) {
+  if (!/^[a-z_][a-z0-9._-]{0,31}$/.test(name)) {
     throw new TestUserError(
-      `test user name "${name}" is not a valid unix name (lowercase letters, digits, - and _, at most 32)`,
+      `test user name "${name}" is not a valid unix name (lowercase letters, digits, ., - and _, at most 32)`,
     );
   }
   let user = await lookupUser(name);

@@ -172,8 +172,13 @@ export function attributeOwner(inspect: ContainerInspect, facts: AttributionFact
 }
 
 /** Names and uids attribution may ask the directory about: the host layer resolves exactly these. */
-export function ownerCandidates(inspect: ContainerInspect): { names: string[]; uids: number[] } {
+export function ownerCandidates(inspect: ContainerInspect): {
+  names: string[];
+  uids: number[];
+  sanitisedNames: string[];
+} {
   const names = new Set<string>();
+  const sanitisedNames: string[] = [];
   const uids = new Set<number>();
   const labels = inspect.Config.Labels;
   for (const path of [
@@ -186,12 +191,13 @@ export function ownerCandidates(inspect: ContainerInspect): { names: string[]; u
   }
   const slice = sliceOwner(inspect.HostConfig.CgroupParent ?? '');
   if (slice?.kind === 'uid') uids.add(slice.uid);
+  if (slice?.kind === 'sanitised') sanitisedNames.push(slice.sanitised);
   const name = containerName(inspect);
   const nameUidPart = name.includes('._.') ? name.split('._.').at(-1)! : '';
   if (/^\d+$/.test(nameUidPart)) uids.add(Number(nameUidPart));
   const runAs = /^(\d+)(:|$)/.exec(inspect.Config.User ?? '')?.[1];
   if (runAs !== undefined) uids.add(Number(runAs));
-  return { names: [...names], uids: [...uids] };
+  return { names: [...names], uids: [...uids], sanitisedNames };
 }
 
 /** A directory over a fixed list of accounts (the host layer's snapshot, and tests). */

@@ -140,5 +140,7 @@ describe('container owner attribution (ds01-infra order, then DS01 extras)', () 
     const candidates = ownerCandidates(inspect);
     expect(candidates.names.sort()).toEqual(['alice', 'carol']);
     expect(candidates.uids.sort()).toEqual([1007, 1008, 1009]);
+    const slice = inspectWith({ hostConfig: { CgroupParent: 'ds01-student-h_baker.slice' } });
+    expect(ownerCandidates(slice).sanitisedNames).toEqual(['h_baker']);
   });
 });

@@ -48,10 +48,19 @@ export class HostUserDirectory {
   }
 
   /** Makes sure these names and uids are resolved (or known to be unknown), then returns the directory. */
-  async resolve(candidates: { names: readonly string[]; uids: readonly number[] }): Promise<UserDirectory> {
+  async resolve(candidates: {
+    names: readonly string[];
+    uids: readonly number[];
+    /** Sanitised names from user slices: only an enumeration can map them back. */
+    sanitisedNames?: readonly string[];
+  }): Promise<UserDirectory> {
     const now = Date.now();
     let changed = false;
-    if (now - this.#enumeratedAt > this.#ttlMs) {
+    // A slice of an account newer than the last enumeration: enumerate again (at most every 5 s).
+    const unknownSlice = (candidates.sanitisedNames ?? []).some(
+      (s) => this.#directory.bySanitisedName(s).length === 0,
+    );
+    if (now - this.#enumeratedAt > this.#ttlMs || (unknownSlice && now - this.#enumeratedAt > 5_000)) {
       this.#users = new Map();
       this.#asked = new Map();
       for (const user of await getent(this.#extraNames)) this.#users.set(user.name, user);
