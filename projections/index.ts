@@ -1,4 +1,5 @@
 import { allocationProjection } from './allocation/allocationProjection.ts';
+import { containersProjection } from './containers/containersProjection.ts';
 import type { Projection } from './runner/projection.ts';
 import { usersProjection } from './users/usersProjection.ts';
 
@@ -6,9 +7,14 @@ import { usersProjection } from './users/usersProjection.ts';
  * Every read model ds01d keeps and `ds01 projections rebuild` can rebuild.
  * A new projection: a folder `projections/<name>/` exporting a `defineProjection(...)`, added here.
  */
-export const allProjections: readonly Projection[] = [usersProjection, allocationProjection];
+export const allProjections: readonly Projection[] = [
+  usersProjection,
+  allocationProjection,
+  containersProjection,
+];
 
 export * from './allocation/index.ts';
+export * from './containers/index.ts';
 export * from './runner/errors.ts';
 export * from './runner/projection.ts';
 export * from './runner/projectionHealth.ts';
