@@ -1,9 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { type Ds01Config, loadDs01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
-import { type EventStore, SqliteEventStore } from '@ds01/event-store';
+import { type EventStore, openEventStore } from '@ds01/event-store';
 import { openProjectionsDb, ReadModel } from '@ds01/projections';
-import { CliError } from './errors.ts';
 import { Output } from './output/output.ts';
 
 /** Options every command accepts (declared on the program in main.ts). */
@@ -53,13 +52,10 @@ export class CliContext {
     const write = options.write ?? false;
     if (this.#store && (this.#store.writable || !write)) return this.#store.store;
     await this.#store?.store.close();
-    const { eventStore } = this.config();
-    if (eventStore.url) {
-      throw new CliError(`this ds01 cannot reach EventStoreDB yet (event store url ${eventStore.url})`, {
-        hint: 'unset DS01_EVENTSTORE_URL / event_store.url in ds01.yaml to use the embedded store',
-      });
-    }
-    const store = new SqliteEventStore({ path: eventStore.path, codec: eventCatalog, readOnly: !write });
+    const store = await openEventStore(
+      { ...this.config().eventStore, codec: eventCatalog, readOnly: !write },
+      this.#env,
+    );
     this.#store = { store, writable: write };
     return store;
   }

@@ -1,6 +1,6 @@
 import type { Ds01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
-import { type EventStore, SqliteEventStore } from '@ds01/event-store';
+import { openEventStore } from '@ds01/event-store';
 import { allProjections, openProjectionsDb, ProjectionRunner } from '@ds01/projections';
 import type { Logger } from 'pino';
 import { acquireDaemonLock } from './daemonLock.ts';
@@ -29,7 +29,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     { name: 'lock', stop: () => lock.release() },
   ];
   try {
-    const store = openStore(config);
+    const store = await openEventStore({ ...config.eventStore, codec: eventCatalog });
     undo.push({ name: 'event store', stop: () => store.close() });
     const db = openProjectionsDb(config.paths.projectionsDb);
     undo.push({ name: 'projections db', stop: () => db.close() });
@@ -70,15 +70,6 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   } finally {
     await stopAll(undo.reverse(), logger, options.stopTimeoutMs ?? 5000);
   }
-}
-
-function openStore(config: Ds01Config): EventStore {
-  if (config.eventStore.url) {
-    throw new Error(
-      `the EventStoreDB adapter is not available in this ds01d yet (event store url ${config.eventStore.url}); unset DS01_EVENTSTORE_URL / event_store.url`,
-    );
-  }
-  return new SqliteEventStore({ path: config.eventStore.path, codec: eventCatalog });
 }
 
 /** Stops in the given order; one that fails or hangs is logged and the others still stop. */
