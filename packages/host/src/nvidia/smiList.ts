@@ -40,50 +40,53 @@ const MIG_PROFILE = /^(\d+c\.)?\d+g\.\d+gb(\+[\w.]+)?$/;
  */
 export function parseSmiList(output: string): SmiList {
   const gpus: SmiListGpu[] = [];
-  const lines = output.split('\n');
-  lines.forEach((rawLine, i) => {
+  for (const [i, rawLine] of output.split('\n').entries()) {
     const line = rawLine.replace(/\r$/, '').trimEnd();
-    if (line === '') return;
+    if (line === '') continue;
     const where = `line ${i + 1}`;
     const gpu = GPU_LINE.exec(line);
-    if (gpu) {
-      const index = Number(gpu[1]);
-      if (gpus.some((known) => known.index === index))
-        throw new NvidiaOutputError(COMMAND, where, `GPU ${index} is listed twice`, line);
-      gpus.push({ index, name: gpu[2]!.trim(), uuid: gpu[3]!, migDevices: [] });
-      return;
-    }
-    const mig = MIG_LINE.exec(line);
-    if (mig) {
-      const owner = gpus.at(-1);
-      if (!owner) throw new NvidiaOutputError(COMMAND, where, 'a MIG device comes before any GPU line', line);
-      const [, profile, device, uuid] = mig as unknown as [string, string, string, string];
-      if (!MIG_PROFILE.test(profile))
-        throw new NvidiaOutputError(COMMAND, where, `'${profile}' is not a MIG profile like 3g.40gb`, line);
-      if (owner.migDevices.some((known) => known.device === Number(device)))
-        throw new NvidiaOutputError(
-          COMMAND,
-          where,
-          `GPU ${owner.index} lists MIG device ${device} twice`,
-          line,
-        );
-      const legacy = LEGACY_MIG_UUID.exec(uuid);
-      owner.migDevices.push({
-        device: Number(device),
-        profile,
-        uuid,
-        gpuInstanceId: legacy ? Number(legacy[1]) : null,
-        computeInstanceId: legacy ? Number(legacy[2]) : null,
-      });
-      return;
-    }
-    throw new NvidiaOutputError(
-      COMMAND,
-      where,
-      'expected "GPU <n>: <name> (UUID: GPU-…)" or "  MIG <profile> Device <n>: (UUID: MIG-…)"',
-      line,
-    );
-  });
+    const mig = gpu ? null : MIG_LINE.exec(line);
+    if (gpu) addGpu(gpus, gpu, where, line);
+    else if (mig) addMigDevice(gpus.at(-1), mig, where, line);
+    else
+      throw new NvidiaOutputError(
+        COMMAND,
+        where,
+        'expected "GPU <n>: <name> (UUID: GPU-…)" or "  MIG <profile> Device <n>: (UUID: MIG-…)"',
+        line,
+      );
+  }
   if (gpus.length === 0) throw new NvidiaOutputError(COMMAND, 'whole output', 'lists no GPU', output);
   return { gpus };
+}
+
+function addGpu(gpus: SmiListGpu[], match: RegExpExecArray, where: string, line: string): void {
+  const index = Number(match[1]);
+  if (gpus.some((known) => known.index === index))
+    throw new NvidiaOutputError(COMMAND, where, `GPU ${index} is listed twice`, line);
+  gpus.push({ index, name: match[2]!.trim(), uuid: match[3]!, migDevices: [] });
+}
+
+function addMigDevice(
+  owner: SmiListGpu | undefined,
+  match: RegExpExecArray,
+  where: string,
+  line: string,
+): void {
+  if (!owner) throw new NvidiaOutputError(COMMAND, where, 'a MIG device comes before any GPU line', line);
+  const profile = match[1]!;
+  const device = Number(match[2]);
+  const uuid = match[3]!;
+  if (!MIG_PROFILE.test(profile))
+    throw new NvidiaOutputError(COMMAND, where, `'${profile}' is not a MIG profile like 3g.40gb`, line);
+  if (owner.migDevices.some((known) => known.device === device))
+    throw new NvidiaOutputError(COMMAND, where, `GPU ${owner.index} lists MIG device ${device} twice`, line);
+  const legacy = LEGACY_MIG_UUID.exec(uuid);
+  owner.migDevices.push({
+    device,
+    profile,
+    uuid,
+    gpuInstanceId: legacy ? Number(legacy[1]) : null,
+    computeInstanceId: legacy ? Number(legacy[2]) : null,
+  });
 }
