@@ -53,9 +53,12 @@ export class ReadModel {
     try {
       return this.#db.prepare(sql).all(...params) as Record<string, unknown>[];
     } catch (error) {
-      throw new ReadModelUnavailableError(this.path, `query failed: ${(error as Error).message}`, {
-        cause: error,
-      });
+      const message = (error as Error).message;
+      const missing = /no such table: (\S+)/.exec(message)?.[1];
+      const problem = missing
+        ? `has no table ${missing} yet: the projection never ran here. Start ds01d, or run \`ds01 projections rebuild --all\``
+        : `query failed: ${message}`;
+      throw new ReadModelUnavailableError(this.path, problem, { cause: error });
     }
   }
 }

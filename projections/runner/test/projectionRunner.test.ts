@@ -249,5 +249,13 @@ describe('projections database', () => {
     other.close();
     expect(() => openProjectionsDb(foreign)).toThrow(ReadModelUnavailableError);
     expect(() => new ReadModel(join(dir.path, 'absent.db'))).toThrow(/ds01 projections rebuild --all/);
+    const empty = new ReadModel(join(dir.path, 'projections.db'));
+    try {
+      expect(() => empty.query(UserRow, 'SELECT * FROM users')).toThrow(
+        /has no table users yet: the projection never ran here/,
+      );
+    } finally {
+      empty.close();
+    }
   });
 });
