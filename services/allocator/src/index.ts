@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './gpuAllocator.ts';
+export * from './hostAllocator.ts';
 export * from './inventorySource.ts';
 export * from './limitsSource.ts';
 export * from './ports.ts';

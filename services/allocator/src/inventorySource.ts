@@ -31,7 +31,19 @@ export function inventoryFrom(
           hint: 'start ds01d (its gpu-sampler records the GPUs), or configure gpus: in ds01.yaml',
         });
       }
-      return allocatableSlots(inventory);
+      const slots = allocatableSlots(inventory);
+      if (slots.length === 0) {
+        throw new InventoryUnavailableError(
+          `the GPU inventory from ${description} has no device to allocate`,
+          {
+            hint:
+              inventory.source === 'simulated'
+                ? 'list the GPUs this host pretends to have under gpus.simulated in ds01.yaml'
+                : 'a GPU in MIG mode needs MIG instances (nvidia-smi mig -cgi ... -C), or MIG switched off',
+          },
+        );
+      }
+      return slots;
     },
   };
 }

@@ -203,6 +203,10 @@ describe('inventory from the host', () => {
     await expect(failing.current()).rejects.toThrow(
       'cannot read the GPU inventory from nvidia-smi (/usr/bin/nvidia-smi): exit 9',
     );
+    const empty = inventoryFrom(async () => ({ source: 'simulated', gpus: [] }), 'ds01.yaml');
+    await expect(empty.current()).rejects.toMatchObject({
+      message: 'the GPU inventory from ds01.yaml has no device to allocate',
+    });
     const none = inventoryFrom(async () => null, 'the log');
     await expect(none.current()).rejects.toMatchObject({
       message: 'no GPU inventory yet from the log',
