@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import * as containers from './containers.ts';
 import * as events from './events.ts';
+import * as gpu from './gpu.ts';
 import * as projections from './projections.ts';
 import * as store from './store.ts';
 
@@ -10,4 +12,4 @@ export interface CommandGroup {
 }
 
 /** Every command group of `ds01`, in the order `ds01 --help` lists them. Add yours: one line. */
-export const commandGroups: readonly CommandGroup[] = [events, store, projections];
+export const commandGroups: readonly CommandGroup[] = [containers, events, gpu, store, projections];
