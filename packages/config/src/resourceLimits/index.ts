@@ -15,7 +15,7 @@ export {
 } from './getResourceLimitsJson.ts';
 export { inspectResourceLimits, loadResourceLimits, resolveResourceLimits } from './loadResourceLimits.ts';
 export type { GroupDefinition, LimitsLayer, ResourceLimits, SettingSource, UserOverride } from './model.ts';
-export { type Json, policySnapshot } from './policySnapshot.ts';
+export { policySnapshot } from './policySnapshot.ts';
 export { describeProblem, type LimitsProblem, type Location } from './problems.ts';
 export { sanitizeUsernameForSlice, userSliceName } from './sanitizeUsername.ts';
 export {

@@ -1,7 +1,5 @@
+import type { JsonValue, PolicySnapshot } from '@ds01/domain';
 import type { ResourceLimits } from './model.ts';
-
-/** A JSON value: what a snapshot is made of, and what an event can carry. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /**
  * The lab's resource limits as one JSON document, for comparing two versions (PolicyChanged's
@@ -9,7 +7,7 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
  * (the group ds01-infra puts them in) and the overrides merged from both places. Where a value was
  * written (line numbers) is left out: moving a line changes nothing.
  */
-export function policySnapshot(config: ResourceLimits): { [key: string]: Json } {
+export function policySnapshot(config: ResourceLimits): PolicySnapshot {
   const {
     defaults: _defaults,
     groups: _groups,
@@ -34,7 +32,7 @@ export function policySnapshot(config: ResourceLimits): { [key: string]: Json } 
     group_assignments: sortedObject(
       Object.fromEntries(config.groupAssignments.map((a) => [a.user, a.group])),
     ),
-  }) as { [key: string]: Json };
+  }) as PolicySnapshot;
 }
 
 function sortedObject<T>(record: Record<string, T>): Record<string, T> {
@@ -42,13 +40,13 @@ function sortedObject<T>(record: Record<string, T>): Record<string, T> {
 }
 
 /** Dates become ISO text, undefined values are left out, as JSON.stringify would. */
-function toJson(value: unknown): Json {
+function toJson(value: unknown): JsonValue {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(toJson);
   if (value !== null && typeof value === 'object') {
-    const result: { [key: string]: Json } = {};
+    const result: { [key: string]: JsonValue } = {};
     for (const [key, inner] of Object.entries(value)) if (inner !== undefined) result[key] = toJson(inner);
     return result;
   }
-  return (value ?? null) as Json;
+  return (value ?? null) as JsonValue;
 }

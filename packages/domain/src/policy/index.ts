@@ -1,0 +1,3 @@
+export * from './events.ts';
+export * from './policyDecider.ts';
+export * from './policyDiff.ts';
