@@ -5,6 +5,6 @@ export { EventCatalog } from './events/catalog.ts';
 export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from './events/defineEvent.ts';
 export * from './hostProcesses/events.ts';
 export * from './inventory/index.ts';
-export * from './policy/events.ts';
+export * from './policy/index.ts';
 export * from './users/events.ts';
 export * from './values.ts';
