@@ -55,12 +55,23 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (stop.signal.aborted) logger.warn({ signal }, 'already stopping');
     else stop.abort(signal);
   };
+  // A bug that escapes a service is logged as one fatal JSON line, then ds01d stops cleanly
+  // (services in reverse, store closed, lock released) and exits 1 for systemd to restart it.
+  let crashed = false;
+  const onCrash = (error: unknown) => {
+    crashed = true;
+    logger.fatal({ err: error }, `ds01d crashed: ${(error as Error)?.message ?? String(error)}`);
+    if (!stop.signal.aborted) stop.abort('crash');
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
   try {
     await runDaemon({ config, logger, services, signal: stop.signal });
     logger.info('ds01d stopped');
-    return 0;
+    return crashed ? 1 : 0;
   } catch (error) {
     const hint = (error as { hint?: string }).hint;
     logger.fatal(
@@ -71,5 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
   }
 }
