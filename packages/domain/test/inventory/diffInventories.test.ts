@@ -127,8 +127,12 @@ describe('diffInventories', () => {
   });
 });
 
+/** Same GPUs at the same indices, and the same devices to allocate. */
 function sameAllocatable(a: ReturnType<typeof inventory>, b: ReturnType<typeof inventory>): boolean {
-  return (
-    removedSlots(a, b).length === 0 && removedSlots(b, a).length === 0 && a.gpus.length === b.gpus.length
-  );
+  const gpus = (x: ReturnType<typeof inventory>) =>
+    x.gpus
+      .map((gpu) => `${gpu.index}:${gpu.uuid}:${gpu.migEnabled}`)
+      .sort()
+      .join();
+  return removedSlots(a, b).length === 0 && removedSlots(b, a).length === 0 && gpus(a) === gpus(b);
 }
