@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Decider, DomainEvent } from './decider.ts';
 import type { Actor, AppendResult, NewEvent } from './envelope.ts';
 import { WrongExpectedRevisionError } from './errors.ts';
+import { newEventId } from './eventId.ts';
 import type { EventStore } from './eventStore.ts';
 
 /** Who and what a command comes from; stamped on every event it produces. */
@@ -81,7 +82,7 @@ export class CommandHandler<Command, Event extends DomainEvent, State> {
         type: event.type,
         data: event.data,
         metadata: {
-          eventId: randomUUID(),
+          eventId: newEventId(context.now.getTime()),
           occurredAt: context.now.toISOString(),
           actor: context.actor,
           host: context.host,

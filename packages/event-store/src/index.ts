@@ -20,6 +20,7 @@ export {
   StoreUnavailableError,
   WrongExpectedRevisionError,
 } from './errors.ts';
+export { eventIdFor, newEventId } from './eventId.ts';
 export type {
   EventFilter,
   EventStore,

@@ -23,6 +23,7 @@ import { prepareStoreFile } from './storeFile.ts';
 const READ_PAGE_SIZE = 1000;
 /** Rows per query of a subscription catching up. */
 const SUBSCRIPTION_PAGE_SIZE = 500;
+const CACHE_KIB = 32 * 1024;
 
 export interface SqliteEventStoreOptions {
   /** File of the store; created (with its folder) on first use. */
@@ -383,6 +384,8 @@ function openDatabase(path: string, readOnly: boolean, busyTimeoutMs: number): D
     db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
     if (!readOnly) db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
+    // 32 MiB of page cache (SQLite's default is 2 MiB): keeps the indexes' upper pages in memory.
+    db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
     return db;
   } catch (error) {
     db?.close();
