@@ -4,4 +4,5 @@ export * from './hostAllocator.ts';
 export * from './inventorySource.ts';
 export * from './limitsSource.ts';
 export * from './ports.ts';
+export * from './switchOver.ts';
 export * from './userStatus.ts';

@@ -1,5 +1,6 @@
 export * from './commands.ts';
 export { denialMessage, describeRequest, formatGpuEquivalents } from './denials.ts';
+export { containerStoppedAt, ds01InfraDevices, ds01InfraGrantTime } from './ds01InfraDevices.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export { decideGpuPool, gpuPoolDecider } from './gpuPoolDecider.ts';
