@@ -48,6 +48,11 @@ export interface GpuSamplerOptions {
   clock?: () => Date;
 }
 
+/** No probe has worked yet, so there is no inventory to serve. */
+export class GpuSampleUnavailableError extends Error {
+  override name = 'GpuSampleUnavailableError';
+}
+
 /** After the first failure is logged as an error, a reminder every this many failed probes. */
 const REMIND_EVERY_FAILURES = 20;
 
@@ -100,6 +105,28 @@ export class GpuSampler {
 
   status(): GpuSamplerStatus {
     return { ...this.#status };
+  }
+
+  /**
+   * A GpuSource that answers from the last sample instead of running nvidia-smi: what a request
+   * path (the allocator) should read. Before the first probe that worked it throws, saying why.
+   */
+  lastSampleSource(): GpuSource {
+    const { source } = this.#options;
+    return {
+      kind: source.kind,
+      description: `the gpu-sampler's last probe of ${source.description}`,
+      probe: async () => {
+        const sample = this.#latest;
+        if (!sample) {
+          throw new GpuSampleUnavailableError(
+            `no GPU probe has worked yet (${source.description})` +
+              (this.#status.lastError ? `: ${this.#status.lastError}` : ''),
+          );
+        }
+        return { inventory: sample.inventory, processes: sample.processes, xml: null };
+      },
+    };
   }
 
   /** Probes now (waiting for a probe in flight instead of starting a second). Never throws. */

@@ -269,6 +269,21 @@ describe('GpuSampler (real SQLite store, nvidia-smi as a real child process)', (
     expect((await gpus.nextSample()).inventory.source).toBe('simulated');
   });
 
+  it('serves the last sample as a GpuSource, without running nvidia-smi', async () => {
+    setMode('hang');
+    const gpus = sampler(300);
+    const lastSample = gpus.lastSampleSource();
+    expect(lastSample.description).toBe(`the gpu-sampler's last probe of nvidia-smi (${fake.binary})`);
+    await gpus.probeOnce();
+    await expect(lastSample.probe()).rejects.toThrow(
+      /^no GPU probe has worked yet \(nvidia-smi \(.*\)\): nvidia-smi -L: did not finish within 300 ms/,
+    );
+    setMode('mig');
+    await gpus.probeOnce();
+    setMode('junk'); // a probe of nvidia-smi itself would fail now
+    expect((await lastSample.probe()).inventory).toBe(gpus.latest()!.inventory);
+  });
+
   it('nextSample waits for the first probe that works', async () => {
     const gpus = sampler();
     const first = gpus.nextSample();

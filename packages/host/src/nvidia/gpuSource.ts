@@ -25,7 +25,7 @@ export function simulatedSource(gpus: GpusConfig['simulated']): GpuSource {
   const inventory = simulatedInventory(gpus);
   return {
     kind: 'simulated',
-    description: `simulated (${gpus.length} GPUs from ds01.yaml gpus.simulated)`,
+    description: `simulated (${gpus.length} GPU${gpus.length === 1 ? '' : 's'} from ds01.yaml gpus.simulated)`,
     probe: async () => ({ inventory: structuredClone(inventory), processes: [], xml: null }),
   };
 }

@@ -122,7 +122,7 @@ describe('selectGpuSource', () => {
   it('auto: falls back to the simulated GPUs when nvidia-smi is nowhere', async () => {
     const source = await selectGpuSource(GpusConfig.parse({ simulated }), { PATH: '/nonexistent' });
     expect(source.kind).toBe('simulated');
-    expect(source.description).toBe('simulated (1 GPUs from ds01.yaml gpus.simulated)');
+    expect(source.description).toBe('simulated (1 GPU from ds01.yaml gpus.simulated)');
     expect(await source.probe()).toEqual({
       inventory: simulatedInventory(simulated),
       processes: [],
