@@ -308,7 +308,7 @@ class FilesReader {
             problem(
               'warning',
               source,
-              `${target.name}.${key}`,
+              `${target.path}.${key}`,
               `has no effect: ds01-infra reads ${winner} first (${shadow.layer}, line ${shadow.line}), even when it is null`,
               {
                 expected: `the same key as ${shadow.layer}: ${winner}`,
@@ -485,7 +485,7 @@ function layer(name: string, yaml: PythonYaml, path: YamlPath, values: Record<st
       float: yaml.isFloat([...path, key]),
     };
   }
-  return { name, values, sources };
+  return { name, path: path.join('.'), values, sources };
 }
 
 function override(

@@ -19,6 +19,8 @@ export interface SettingSource extends Location {
  */
 export interface LimitsLayer {
   name: string;
+  /** Where the layer is in its file, dotted (`groups.student`; `alice` in user-overrides.yaml). */
+  path: string;
   values: Readonly<Record<string, unknown>>;
   sources: Readonly<Record<string, SettingSource>>;
 }

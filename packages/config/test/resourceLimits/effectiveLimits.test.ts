@@ -79,7 +79,7 @@ describe('effective limits beyond the JSON of get_resource_limits.py', () => {
       layer: 'defaults',
       key: 'max_gpu_equivalents',
     });
-    expect(lab.warnings.map((w) => w.key)).toContain('user-overrides.yaml: legacy_user.max_mig_instances');
+    expect(lab.warnings.map((w) => w.key)).toContain('legacy_user.max_mig_instances');
   });
 });
 
