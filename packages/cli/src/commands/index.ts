@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import * as config from './config.ts';
 import * as containers from './containers.ts';
 import * as events from './events.ts';
 import * as gpu from './gpu.ts';
@@ -12,4 +13,4 @@ export interface CommandGroup {
 }
 
 /** Every command group of `ds01`, in the order `ds01 --help` lists them. Add yours: one line. */
-export const commandGroups: readonly CommandGroup[] = [containers, events, gpu, store, projections];
+export const commandGroups: readonly CommandGroup[] = [containers, events, gpu, config, store, projections];
