@@ -18,10 +18,13 @@ export const GpuSlotId = z
   .string()
   .regex(/^\d+(\.\d+)?$/, 'must be a GPU index ("2") or "<gpu>.<mig device>" ("1.2")');
 
-/** A MIG profile such as "1g.10gb" or "3g.40gb", or "full" for a whole GPU. */
+/**
+ * A MIG profile as nvidia-smi -L names it ("1g.10gb", "3g.40gb", "1g.10gb+me", "1g.24gb+gfx", or
+ * "1c.3g.71gb" for one compute instance of a shared GPU instance), or "full" for a whole GPU.
+ */
 export const GpuProfile = z
   .string()
-  .regex(/^(full|\d+g\.\d+gb(\+me)?|\d+c\.\d+g\.\d+gb)$/, 'must be "full" or a MIG profile like "3g.40gb"');
+  .regex(/^(full|(\d+c\.)?\d+g\.\d+gb(\+[a-z]+)*)$/, 'must be "full" or a MIG profile like "3g.40gb"');
 
 export const Instant = z.iso.datetime({ offset: true });
 
