@@ -1,0 +1,56 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { AllocatorError } from './errors.ts';
+
+/**
+ * How far a process manager has read the log: the position of the last event whose commands are
+ * durable. Written (temp file + rename) only after the commands were appended, so after a crash it
+ * resumes at or before what it had done; the decisions it drives are idempotent, so re-reading one
+ * event is harmless, and none is ever skipped.
+ */
+export class PositionCheckpoint {
+  readonly path: string;
+  #position: number;
+
+  constructor(path: string) {
+    this.path = path;
+    this.#position = read(path);
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  advance(position: number): void {
+    if (position <= this.#position) return;
+    mkdirSync(dirname(this.path), { recursive: true });
+    const temp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify({ position })}\n`, { mode: 0o640 });
+    renameSync(temp, this.path);
+    this.#position = position;
+  }
+}
+
+function read(path: string): number {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const position = (() => {
+    try {
+      return (JSON.parse(text) as { position?: unknown }).position;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (typeof position === 'number' && Number.isSafeInteger(position) && position >= 0) return position;
+  throw new AllocatorError(
+    `checkpoint ${path} is not {"position": N}: ${JSON.stringify(text.slice(0, 80))}`,
+    {
+      hint: 'delete it to re-read the log from the start (the hold decisions are idempotent)',
+    },
+  );
+}

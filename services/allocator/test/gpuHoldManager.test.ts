@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  ContainerRemoved,
+  ContainerStarted,
+  ContainerStopped,
+  containerStream,
+  type GpuPoolEvent,
+  gpuPoolStream,
+} from '@ds01/domain';
+import type { SqliteEventStore } from '@ds01/event-store';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mixedPool, studentLimits } from '../../../packages/domain/test/allocation/pools.ts';
+import { AllocatorError, GpuHoldManager } from '../src/index.ts';
+import { allocatorActor as actor, allocatorOn, limitsOf, tempStore } from './support.ts';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const T0 = Date.parse('2026-03-02T10:00:00.000Z');
+const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+const ref = (containerId: string) => ({
+  containerId,
+  name: 'train',
+  observation: 'observed' as const,
+  dockerEvent: null,
+});
+
+let temp: ReturnType<typeof tempStore>;
+let manager: GpuHoldManager | undefined;
+afterEach(async () => {
+  await manager?.stop();
+  manager = undefined;
+  await temp.cleanup();
+});
+
+async function record(store: SqliteEventStore, containerId: string, event: { type: string; data: unknown }) {
+  const appended = await store.append(containerStream(containerId), [
+    {
+      ...event,
+      metadata: {
+        eventId: randomUUID(),
+        occurredAt: new Date().toISOString(),
+        actor: { kind: 'service', name: 'docker-watcher' },
+        host: 'testhost',
+        correlationId: randomUUID(),
+        causationId: null,
+      },
+    },
+  ]);
+  return appended.position;
+}
+
+async function poolEvents(store: SqliteEventStore): Promise<GpuPoolEvent[]> {
+  const events: GpuPoolEvent[] = [];
+  for await (const e of store.readStream(gpuPoolStream('testhost')))
+    events.push({ type: e.type, data: e.data } as GpuPoolEvent);
+  return events;
+}
+
+describe('GPU hold manager: container life → pool commands', () => {
+  it('holds on stop, keeps on restart, expires on its timer, releases on removal', {
+    timeout: 30_000,
+  }, async () => {
+    temp = tempStore();
+    const store = temp.open();
+    let now = new Date(at(0));
+    const allocator = allocatorOn(store, {
+      pool: mixedPool,
+      limits: limitsOf(studentLimits),
+      clock: () => now,
+    });
+    await allocator.allocate({ user: 'alice', request: { count: 1, profile: null }, containerId: A }, actor);
+    await allocator.allocate({ user: 'bob', request: { count: 1, profile: 'full' }, containerId: B }, actor);
+    manager = new GpuHoldManager({
+      store,
+      allocator,
+      checkpointPath: join(temp.folder, 'holds.checkpoint'),
+      expiryIntervalMs: 3_600_000,
+    });
+    await manager.start();
+
+    now = new Date(at(2));
+    await manager.waitFor(
+      await record(
+        store,
+        A,
+        ContainerStopped({ ...ref(A), exitCode: 0, oomKilled: false, finishedAt: at(1) }),
+      ),
+    );
+    await manager.waitFor(await record(store, A, ContainerStarted({ ...ref(A), startedAt: at(5) })));
+    await manager.waitFor(
+      await record(
+        store,
+        A,
+        ContainerStopped({ ...ref(A), exitCode: 137, oomKilled: false, finishedAt: at(6) }),
+      ),
+    );
+    now = new Date(at(20));
+    await manager.expireNow();
+    expect((await poolEvents(store)).at(-1)?.type).toBe('GpuHoldStarted');
+    now = new Date(at(21));
+    await manager.expireNow();
+    await manager.waitFor(await record(store, B, ContainerRemoved(ref(B))));
+
+    const events = (await poolEvents(store)).slice(3);
+    expect(events).toEqual([
+      {
+        type: 'GpuHoldStarted',
+        data: { containerId: A, user: 'alice', slots: ['0.2'], stoppedAt: at(1), expiresAt: at(16) },
+      },
+      { type: 'GpuHoldEnded', data: { containerId: A, at: at(5) } },
+      {
+        type: 'GpuHoldStarted',
+        data: { containerId: A, user: 'alice', slots: ['0.2'], stoppedAt: at(6), expiresAt: at(21) },
+      },
+      { type: 'GpuHoldExpired', data: { containerId: A, expiresAt: at(21), at: at(21) } },
+      {
+        type: 'GpuReleased',
+        data: { slot: '0.2', user: 'alice', containerId: A, reason: 'hold_expired', at: at(21) },
+      },
+      {
+        type: 'GpuReleased',
+        data: { slot: '2', user: 'bob', containerId: B, reason: 'container_removed', at: at(21) },
+      },
+    ]);
+  });
+
+  it('resumes from its checkpoint: a restart handles no container event twice', {
+    timeout: 30_000,
+  }, async () => {
+    temp = tempStore();
+    const store = temp.open();
+    const allocator = allocatorOn(store, { pool: mixedPool, limits: limitsOf(studentLimits) });
+    await allocator.allocate({ user: 'alice', request: { count: 1, profile: null }, containerId: A }, actor);
+    await allocator.allocate({ user: 'bob', request: { count: 1, profile: null }, containerId: B }, actor);
+    const checkpointPath = join(temp.folder, 'holds.checkpoint');
+    const options = { store, allocator, checkpointPath, expiryIntervalMs: 3_600_000 };
+    manager = new GpuHoldManager(options);
+    await manager.start();
+    const stop = await record(
+      store,
+      A,
+      ContainerStopped({ ...ref(A), exitCode: 0, oomKilled: false, finishedAt: new Date().toISOString() }),
+    );
+    await manager.waitFor(stop);
+    await manager.stop();
+    const before = (await poolEvents(store)).length;
+
+    manager = new GpuHoldManager(options);
+    expect(manager.position).toBe(stop);
+    await manager.start();
+    const started = await record(
+      store,
+      B,
+      ContainerStarted({ ...ref(B), startedAt: new Date().toISOString() }),
+    );
+    await manager.waitFor(started);
+    expect((await poolEvents(store)).length).toBe(before);
+  });
+
+  it('refuses a checkpoint file it cannot read, saying how to recover', () => {
+    temp = tempStore();
+    const path = join(temp.folder, 'holds.checkpoint');
+    writeFileSync(path, 'garbage');
+    const store = temp.open();
+    const allocator = allocatorOn(store, { pool: mixedPool, limits: limitsOf(studentLimits) });
+    expect(
+      () => new GpuHoldManager({ store, allocator, checkpointPath: path, expiryIntervalMs: 1000 }),
+    ).toThrow(AllocatorError);
+  });
+});
