@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { EventStore, RecordedEvent, Subscription } from '@ds01/event-store';
 import { ProjectionFailedError, UnknownProjectionError } from './errors.ts';
 import type { Projection } from './projection.ts';
-import { readCheckpoints, writeCheckpoint } from './projectionsDb.ts';
+import { type Checkpoint, readCheckpoints, writeCheckpoint } from './projectionsDb.ts';
 
 /** What the runner logs through; a pino logger fits. */
 export interface RunnerLogger {
@@ -90,7 +90,7 @@ export class ProjectionRunner {
         );
         worker.reset();
       } else {
-        worker.setup(checkpoint?.position ?? 0);
+        worker.setup(checkpoint);
       }
     }
   }
@@ -203,9 +203,13 @@ class ProjectionWorker {
     };
   }
 
-  setup(position: number): void {
-    this.#transaction(() => this.#projection.setup(this.#ctx.db));
-    this.#position = position;
+  /** Creates the tables; a projection seen for the first time gets its checkpoint at 0. */
+  setup(checkpoint: Checkpoint | undefined): void {
+    this.#transaction(() => {
+      this.#projection.setup(this.#ctx.db);
+      if (!checkpoint) this.#writeCheckpoint(0, null);
+    });
+    this.#position = checkpoint?.position ?? 0;
   }
 
   /** Drops the tables, recreates them and sets the checkpoint to 0, in one transaction. */

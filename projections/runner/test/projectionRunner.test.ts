@@ -128,6 +128,40 @@ describe('projection runner: live', () => {
     expect(projections.status().map((s) => s.state)).toEqual(['live', 'live']);
   });
 
+  it('applies events that arrive together in one transaction with their checkpoint', async () => {
+    // Each event records the checkpoint it sees: events of one batch all see the one before it.
+    const batches: Projection = {
+      name: 'batches',
+      version: 1,
+      description: 'test: which checkpoint each event saw',
+      eventTypes: [],
+      setup: (db) => db.exec('CREATE TABLE IF NOT EXISTS batches (position INTEGER, seen INTEGER)'),
+      reset: (db) => db.exec('DROP TABLE IF EXISTS batches'),
+      apply(db, event) {
+        const seen = db.prepare("SELECT position FROM checkpoints WHERE projection = 'batches'").get() as {
+          position: number;
+        }; // written at 0 when the runner first saw the projection
+        db.prepare('INSERT INTO batches VALUES (?, ?)').run(event.position, seen.position);
+      },
+    };
+    const projections = runner([batches]);
+    await projections.start();
+    await store.append(
+      'user-many',
+      Array.from({ length: 50 }, (_, i) =>
+        newEvent(UserRegistered({ user: `many${i}`, uid: i, group: 'g' })),
+      ),
+    );
+    await projections.waitFor(await store.headPosition());
+    await store.append('user-one', [newEvent(UserRegistered({ user: 'one', uid: 99, group: 'g' }))]);
+    await projections.waitFor(await store.headPosition());
+    const groups = db.prepare('SELECT seen, count(*) AS n FROM batches GROUP BY seen ORDER BY seen').all();
+    expect(groups.map((g) => ({ ...g }))).toEqual([
+      { seen: 0, n: 50 },
+      { seen: 50, n: 1 },
+    ]);
+  });
+
   it('a rebuild yields exactly the live state (every table compared)', async () => {
     await appendUserChurn(store, 300);
     const live = runner([usersProjection, eventCountsProjection], 50);
