@@ -1,3 +1,4 @@
+export * from './allocatorService.ts';
 export * from './errors.ts';
 export * from './gpuAllocator.ts';
 export * from './gpuHoldManager.ts';

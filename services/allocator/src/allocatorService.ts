@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import type { RunningService, Service, ServiceContext } from '@ds01/ds01d';
+import { gpuSamplerService, storedInventory } from '@ds01/gpu-sampler';
+import { connectDocker, type DockerConnection } from '@ds01/host';
+import { GpuHoldManager } from './gpuHoldManager.ts';
+import { hostAllocator } from './hostAllocator.ts';
+import { inventoryFrom } from './inventorySource.ts';
+import { limitsFromConfigDir } from './limitsSource.ts';
+import { switchOverFromDs01Infra } from './switchOver.ts';
+
+export interface AllocatorServiceOptions {
+  /** How often holds are checked for expiry (default 30 s: a hold is 15 minutes at the least). */
+  expiryIntervalMs?: number;
+  /** How long to wait before trying the switch-over again when it failed (Docker down...). */
+  switchOverRetryMs?: number;
+  /** The Docker daemon whose containers the switch-over reads (default DOCKER_HOST or the socket). */
+  docker?: () => DockerConnection;
+}
+
+/**
+ * GPU allocation in ds01d: on start, the switch-over from ds01-infra (once per host; retried in the
+ * background while Docker or the limits cannot be read), then the hold manager, which turns container
+ * stops, starts and removals into pool commands and expires holds. Decisions read the gpu-sampler's
+ * last sample, never nvidia-smi itself.
+ */
+export function createAllocatorService(options: AllocatorServiceOptions = {}): Service {
+  return {
+    name: 'allocator',
+    async start(context: ServiceContext): Promise<RunningService> {
+      const { store, config, paths, logger } = context;
+      const inventory = inventoryFrom(
+        async () =>
+          gpuSamplerService.sampler()?.latest()?.inventory ??
+          (await storedInventory(store, config.host))?.inventory ??
+          null,
+        'the gpu-sampler',
+      );
+      const allocator = hostAllocator({ store, config, inventory });
+      let stopped = false;
+      let retry: NodeJS.Timeout | undefined;
+      const switchOver = async (): Promise<void> => {
+        try {
+          const result = await switchOverFromDs01Infra({
+            connection: (options.docker ?? connectDocker)(),
+            allocator,
+            limits: limitsFromConfigDir(paths.configDir),
+            actor: { kind: 'service', name: 'allocator' },
+          });
+          if (result.ran) {
+            const problems = result.events.filter((e) => e.type === 'GpuReconciliationProblem').length;
+            logger.info(
+              { containersWithGpus: result.containersWithGpus, problems },
+              'switch-over: recorded the GPUs held by existing containers',
+            );
+          }
+        } catch (error) {
+          logger.error(
+            { err: error },
+            'switch-over from ds01-infra failed: GPUs held by existing containers are not recorded yet; trying again',
+          );
+          if (!stopped) {
+            retry = setTimeout(() => void switchOver(), options.switchOverRetryMs ?? 30_000);
+            retry.unref();
+          }
+        }
+      };
+      await switchOver();
+      const holds = new GpuHoldManager({
+        store,
+        allocator,
+        checkpointPath: join(paths.dataDir, 'gpu-hold-manager.checkpoint'),
+        expiryIntervalMs: options.expiryIntervalMs ?? 30_000,
+        logger,
+      });
+      await holds.start();
+      logger.info({ pool: allocator.stream }, 'allocator started');
+      return {
+        async stop() {
+          stopped = true;
+          if (retry) clearTimeout(retry);
+          await holds.stop();
+        },
+      };
+    },
+  };
+}
+
+/** ds01d's allocator (services.ts registers it after the docker watcher and the gpu-sampler). */
+export const allocatorService = createAllocatorService();
