@@ -1,3 +1,4 @@
+import { allocatorService } from '@ds01/allocator';
 import { dockerWatcherService } from '@ds01/docker-watcher';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
 import type { Service } from './service.ts';
@@ -7,4 +8,4 @@ import type { Service } from './service.ts';
  * one of them: it runs first, so services start on caught-up read models.
  * Add a service: import it and add one line.
  */
-export const services: readonly Service[] = [dockerWatcherService, gpuSamplerService];
+export const services: readonly Service[] = [dockerWatcherService, gpuSamplerService, allocatorService];
