@@ -38,7 +38,7 @@ export function describeEventStoreContract(
 ): void {
   const freshLog = options.freshLogPerName ?? true;
   const globalIds = options.eventIdsUniqueAcrossStreams ?? true;
-  const manyEvents = options.manyEvents ?? 2_300;
+  const manyEvents = options.manyEvents ?? 1_300;
 
   describe(`${name}: EventStore contract`, () => {
     const opened: EventStore[] = [];
@@ -322,7 +322,7 @@ export function describeEventStoreContract(
         const writer = await open();
         const start = await store.headPosition();
         await appendMany(store, stream('backlog'), manyEvents);
-        const live = 300;
+        const live = 150;
         const expected = manyEvents + live;
         const caughtUp: number[] = [];
         const subscription = store.subscribeToAll({
