@@ -1,6 +1,7 @@
 import { allocatorService } from '@ds01/allocator';
 import { dockerWatcherService } from '@ds01/docker-watcher';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
+import { policyWatcherService } from '@ds01/policy-watcher';
 import type { Service } from './service.ts';
 
 /**
@@ -8,4 +9,9 @@ import type { Service } from './service.ts';
  * one of them: it runs first, so services start on caught-up read models.
  * Add a service: import it and add one line.
  */
-export const services: readonly Service[] = [dockerWatcherService, gpuSamplerService, allocatorService];
+export const services: readonly Service[] = [
+  policyWatcherService,
+  dockerWatcherService,
+  gpuSamplerService,
+  allocatorService,
+];
