@@ -149,12 +149,7 @@ export class DockerWatcher {
         firstRound();
         delay = initialMs;
         this.#options.logger.info({ dockerHost: this.#options.connection.host }, 'watching Docker events');
-        for await (const event of streamContainerEvents(this.#options.connection, {
-          sinceNano: this.#checkpoint.timeNano ?? replayedUntil,
-          signal,
-        })) {
-          await this.#handle(event, facts);
-        }
+        await this.#follow(facts, { sinceNano: this.#checkpoint.timeNano ?? replayedUntil });
       } catch (error) {
         this.#status.connected = false;
         this.#status.lastError = (error as Error).message;
@@ -178,13 +173,7 @@ export class DockerWatcher {
     const untilNano = `${untilSeconds}000000000`;
     const since = this.#checkpoint.timeNano;
     if (since === undefined) return untilNano;
-    for await (const event of streamContainerEvents(this.#options.connection, {
-      sinceNano: since,
-      untilSeconds,
-      signal: this.#abort.signal,
-    })) {
-      await this.#handle(event, facts);
-    }
+    await this.#follow(facts, { sinceNano: since, untilSeconds });
     return untilNano;
   }
 
@@ -210,30 +199,87 @@ export class DockerWatcher {
     );
   }
 
-  async #handle(event: DockerContainerEvent, facts: HostFacts): Promise<void> {
-    this.#status.dockerEventsHandled += 1;
+  /**
+   * Reads Docker's events and records them. Each container's events are recorded in Docker's order, but
+   * containers do not wait for each other: one container's slow inspect (dockerd holds a container's
+   * lock while it starts it) must not delay every other container's events. The checkpoint moves only
+   * past events that, with every event before them, are recorded; a failure anywhere stops the round,
+   * and the next round reads again from the checkpoint.
+   */
+  async #follow(facts: HostFacts, range: { sinceNano: string; untilSeconds?: number }): Promise<void> {
+    const round = new AbortController();
+    const stopRound = () => round.abort();
+    this.#abort.signal.addEventListener('abort', stopRound, { once: true });
+    const perContainer = new Map<string, Promise<void>>();
+    const timeOf: string[] = [];
+    const recorded = new Set<number>();
+    let checkpointed = 0;
+    let failure: { error: unknown } | undefined;
+    const advance = () => {
+      while (recorded.has(checkpointed)) {
+        recorded.delete(checkpointed);
+        this.#checkpoint.advance(timeOf[checkpointed]!);
+        checkpointed += 1;
+      }
+      this.#status.checkpoint = this.#checkpoint.timeNano ?? null;
+    };
+    try {
+      for await (const event of streamContainerEvents(this.#options.connection, {
+        ...range,
+        signal: round.signal,
+      })) {
+        const seq = timeOf.push(event.timeNano) - 1;
+        const plan = this.#plan(event, facts);
+        plan.catch(() => {}); // awaited in its container's chain; this keeps an early failure from going unhandled
+        const chain = (perContainer.get(event.id) ?? Promise.resolve())
+          .then(async () => this.#record(event, await plan))
+          .then(
+            () => {
+              recorded.add(seq);
+              advance();
+            },
+            (error: unknown) => {
+              failure ??= { error };
+              round.abort();
+            },
+          );
+        perContainer.set(event.id, chain);
+        if (failure) break;
+      }
+    } catch (error) {
+      failure ??= { error };
+    } finally {
+      this.#abort.signal.removeEventListener('abort', stopRound);
+      await Promise.all(perContainer.values());
+    }
+    if (failure) throw failure.error;
+  }
+
+  /** The domain events of one Docker event (inspecting the container where needed). */
+  async #plan(event: DockerContainerEvent, facts: HostFacts): Promise<PlannedContainerEvent[]> {
     if (event.action === 'oom') this.#oomSeen.add(event.id);
-    let planned: PlannedContainerEvent[];
     if (needsDescription(event)) {
       const inspect = await inspectContainer(this.#options.connection, event.id);
       const description = inspect
         ? await describeOnHost(inspect, facts)
         : await describeGoneContainer(event.id, event.attributes, facts);
-      planned = domainEventsFor(event, { description });
-    } else if (event.action === 'die') {
-      const inspect = await inspectContainer(this.#options.connection, event.id);
-      planned = domainEventsFor(event, {
-        oomKilled: this.#oomSeen.has(event.id) || inspect?.State.OOMKilled === true,
-      });
-      this.#oomSeen.delete(event.id);
-    } else {
-      planned = domainEventsFor(event);
+      return domainEventsFor(event, { description });
     }
+    if (event.action === 'die') {
+      const oomSeen = this.#oomSeen.has(event.id);
+      this.#oomSeen.delete(event.id);
+      const inspect = oomSeen ? undefined : await inspectContainer(this.#options.connection, event.id);
+      return domainEventsFor(event, { oomKilled: oomSeen || inspect?.State.OOMKilled === true });
+    }
+    return domainEventsFor(event);
+  }
+
+  /** Appends one Docker event's domain events (the caller moves the checkpoint). */
+  async #record(event: DockerContainerEvent, planned: PlannedContainerEvent[]): Promise<void> {
+    this.#status.dockerEventsHandled += 1;
     if (planned.length > 0) {
       await this.#append(planned, `docker:${event.id.slice(0, 12)}:${event.timeNano}`);
     }
-    this.#checkpoint.advance(event.timeNano);
-    this.#status.checkpoint = this.#checkpoint.timeNano ?? null;
   }
 
   /** Appends one container's events; returns how many are new. Already-recorded facts are skipped. */

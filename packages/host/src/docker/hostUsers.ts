@@ -41,6 +41,9 @@ export class HostUserDirectory {
   #asked = new Map<string, number>();
   #enumeratedAt = Number.NEGATIVE_INFINITY;
   #directory: UserDirectory = userDirectoryOf([]);
+  /** Names and uids (as strings) of every account in the directory. */
+  #known = new Set<string>();
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: { ttlMs?: number; extraNames?: readonly string[] } = {}) {
     this.#ttlMs = options.ttlMs ?? 60_000;
@@ -48,14 +51,25 @@ export class HostUserDirectory {
   }
 
   /** Makes sure these names and uids are resolved (or known to be unknown), then returns the directory. */
-  async resolve(candidates: {
+  resolve(candidates: {
     names: readonly string[];
     uids: readonly number[];
     /** Sanitised names from user slices: only an enumeration can map them back. */
     sanitisedNames?: readonly string[];
   }): Promise<UserDirectory> {
+    // One at a time: a reconciliation describes hundreds of containers at once, and they must share one
+    // enumeration rather than each start its own getent.
+    const result = this.#queue.then(() => this.#resolve(candidates));
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  async #resolve(candidates: {
+    names: readonly string[];
+    uids: readonly number[];
+    sanitisedNames?: readonly string[];
+  }): Promise<UserDirectory> {
     const now = Date.now();
-    let changed = false;
     // A slice of an account newer than the last enumeration: enumerate again (at most every 5 s).
     const unknownSlice = (candidates.sanitisedNames ?? []).some(
       (s) => this.#directory.bySanitisedName(s).length === 0,
@@ -63,7 +77,9 @@ export class HostUserDirectory {
     if (now - this.#enumeratedAt > this.#ttlMs || (unknownSlice && now - this.#enumeratedAt > 5_000)) {
       this.#users = new Map();
       this.#asked = new Map();
-      for (const user of await getent(this.#extraNames)) this.#users.set(user.name, user);
+      if (this.#extraNames.length > 0) {
+        for (const user of await getent(this.#extraNames)) this.#users.set(user.name, user);
+      }
       try {
         const { stdout } = await run('getent', ['passwd'], { timeout: 10_000, maxBuffer: 64 * 1024 * 1024 });
         for (const user of parsePasswd(stdout)) this.#users.set(user.name, user);
@@ -71,19 +87,23 @@ export class HostUserDirectory {
         // No enumeration (getent missing or refusing): per-key lookups below still work.
       }
       this.#enumeratedAt = now;
-      changed = true;
+      this.#rebuild();
     }
-    const known = new Set([...this.#users.values()].flatMap((u) => [u.name, String(u.uid)]));
     const missing = [...candidates.names, ...candidates.uids.map(String)].filter(
-      (key) => !known.has(key) && !(now - (this.#asked.get(key) ?? Number.NEGATIVE_INFINITY) < this.#ttlMs),
+      (key) =>
+        !this.#known.has(key) && !(now - (this.#asked.get(key) ?? Number.NEGATIVE_INFINITY) < this.#ttlMs),
     );
     if (missing.length > 0) {
       for (const user of await getent(missing)) this.#users.set(user.name, user);
       for (const key of missing) this.#asked.set(key, now);
-      changed = true;
+      this.#rebuild();
     }
-    if (changed) this.#directory = userDirectoryOf(this.#users.values());
     return this.#directory;
+  }
+
+  #rebuild(): void {
+    this.#directory = userDirectoryOf(this.#users.values());
+    this.#known = new Set([...this.#users.values()].flatMap((u) => [u.name, String(u.uid)]));
   }
 }
 
