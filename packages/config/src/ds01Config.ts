@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+// By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
+import { gpusSection } from '../../host/src/nvidia/gpusConfig.ts';
 import { ConfigError, readYamlFile } from './yamlFile.ts';
 
 /**
@@ -42,6 +44,7 @@ export const coreSection = {
 /** Every section of ds01.yaml. Add a concept's section here (one spread per concept). */
 const sections = {
   ...coreSection,
+  ...gpusSection,
 };
 
 export const Ds01Yaml = z.strictObject(sections);

@@ -114,25 +114,29 @@ function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
 }
 
-/** The keys an object schema accepts at a path (descending through nested objects). */
+/** The keys an object schema accepts at a path (through nested objects, arrays and wrappers). */
 function knownKeys(schema: z.ZodType, path: string[]): string[] {
   let current: unknown = schema;
-  for (const segment of [...path, null]) {
+  for (const segment of path) {
     current = unwrap(current);
-    const shape = (current as { shape?: Record<string, unknown> }).shape;
-    if (!shape) return [];
-    if (segment === null) return Object.keys(shape);
-    current = shape[segment];
+    const { shape, element } = schemaParts(current);
+    if (shape) current = shape[segment];
+    else if (element && /^\d+$/.test(segment)) current = element;
+    else return [];
   }
-  return [];
+  return Object.keys(schemaParts(unwrap(current)).shape ?? {});
 }
 
+function schemaParts(schema: unknown): { shape?: Record<string, unknown>; element?: unknown } {
+  const candidate = schema as { shape?: Record<string, unknown>; def?: { element?: unknown } } | undefined;
+  return { shape: candidate?.shape, element: candidate?.def?.element };
+}
+
+/** Looks through optional(), nullable(), default() ... to the schema they wrap. */
 function unwrap(schema: unknown): unknown {
-  let current = schema as { unwrap?: () => unknown; def?: { innerType?: unknown } } | undefined;
-  for (let depth = 0; depth < 10 && current; depth++) {
-    const inner = current.def?.innerType;
-    if (!inner) break;
-    current = inner as typeof current;
+  let current = schema as { def?: { innerType?: unknown } } | undefined;
+  for (let depth = 0; depth < 10 && current?.def?.innerType; depth++) {
+    current = current.def.innerType as typeof current;
   }
   return current;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -104,6 +104,34 @@ describe('where DS01 keeps things', () => {
     const config = loadDs01Config({ env: {}, configDir: shipped, checkoutRoot: root });
     expect(config.logLevel).toBe('info');
     expect(config.eventStore.url).toBeUndefined();
+  });
+});
+
+describe('sections other concepts add', () => {
+  it('reads the gpus section of the shipped example (composed from @ds01/host)', () => {
+    const example = readFileSync(
+      join(import.meta.dirname, '..', '..', '..', 'config', 'gpus.simulated.example.yaml'),
+      'utf8',
+    );
+    writeYaml(`log_level: warn\n${example}`);
+    const config = loadDs01Config({ env: {}, configDir, checkoutRoot: root });
+    expect(config.yaml.gpus?.simulated.length).toBeGreaterThan(0);
+    expect(config.logLevel).toBe('warn');
+  });
+
+  it('names a mistyped key inside a list of the gpus section, with its line and the nearest key', () => {
+    const file = writeYaml(
+      'gpus:\n  mode: simulated\n  simulated:\n    - name: A100\n      memory_mb: 81920\n',
+    );
+    const problems = problemsOf(() => loadDs01Config({ env: {}, configDir, checkoutRoot: root }));
+    expect(problems).toContainEqual({
+      file,
+      line: 5,
+      column: 7,
+      key: 'gpus.simulated.0.memory_mb',
+      message: 'is not a known key',
+      suggestion: 'memory_mib',
+    });
   });
 });
 
