@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +13,12 @@ import {
   gpuPoolStream,
 } from '@ds01/domain';
 import { runDaemon } from '@ds01/ds01d';
-import { type NewEvent, SqliteEventStore } from '@ds01/event-store';
+import { SqliteEventStore } from '@ds01/event-store';
 import { connectDocker } from '@ds01/host';
 import pino from 'pino';
 import { afterAll, expect, it } from 'vitest';
 import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
+import { recordEvent } from '../../services/allocator/test/support.ts';
 import { cleanupTestRun, createTestContainer, describeWithDocker } from '../support/docker.ts';
 
 const LAB = join(
@@ -33,17 +33,6 @@ const LAB = join(
   'lab',
 );
 
-function meta(): NewEvent['metadata'] {
-  return {
-    eventId: randomUUID(),
-    occurredAt: new Date().toISOString(),
-    actor: { kind: 'service', name: 'test' },
-    host: 'svc',
-    correlationId: randomUUID(),
-    causationId: null,
-  };
-}
-
 /** A fresh data dir and config dir (the lab's limits, host `svc`) with the host's GPU inventory recorded. */
 async function setUp(folder: string) {
   const dataDir = join(folder, 'data');
@@ -53,12 +42,11 @@ async function setUp(folder: string) {
   writeFileSync(join(configDir, 'ds01.yaml'), 'host: svc\n');
   const config = loadDs01Config({ dataDir, configDir, env: {} });
   const store = new SqliteEventStore({ path: config.eventStore.path, codec: eventCatalog });
-  await store.append(gpuInventoryStream('svc'), [
-    {
-      ...GpuInventoryObserved({ inventory: mixedInventory, at: new Date().toISOString() }),
-      metadata: meta(),
-    },
-  ]);
+  await recordEvent(
+    store,
+    gpuInventoryStream('svc'),
+    GpuInventoryObserved({ inventory: mixedInventory, at: new Date().toISOString() }),
+  );
   const lines: Array<{ msg: string }> = [];
   const logger = pino(
     { level: 'info' },
@@ -111,20 +99,19 @@ describeWithDocker('allocator service in ds01d', (td) => {
       expect(taken.data).toMatchObject({ slot: '2', user: 'ana', observation: 'reconciled' });
       await poolEvent(store, (e) => e.type === 'GpuPoolReconciled');
       const finishedAt = new Date().toISOString();
-      await store.append(containerStream(legacy.id), [
-        {
-          ...ContainerStopped({
-            containerId: legacy.id,
-            name: 'legacy',
-            observation: 'observed',
-            dockerEvent: null,
-            exitCode: 0,
-            oomKilled: false,
-            finishedAt,
-          }),
-          metadata: meta(),
-        },
-      ]);
+      await recordEvent(
+        store,
+        containerStream(legacy.id),
+        ContainerStopped({
+          containerId: legacy.id,
+          name: 'legacy',
+          observation: 'observed',
+          dockerEvent: null,
+          exitCode: 0,
+          oomKilled: false,
+          finishedAt,
+        }),
+      );
       const hold = await poolEvent(store, (e) => e.type === 'GpuHoldStarted');
       // ana is a student: gpu_hold_after_stop_h 0.25 in the lab's resource-limits.yaml.
       expect(hold.data).toMatchObject({

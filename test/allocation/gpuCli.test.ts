@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,10 @@ import {
   UserRegistered,
   userStream,
 } from '@ds01/domain';
-import { type NewEvent, SqliteEventStore } from '@ds01/event-store';
+import { SqliteEventStore } from '@ds01/event-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
+import { recordEvent } from '../../services/allocator/test/support.ts';
 
 /**
  * `ds01 gpu ...` end to end through the real launcher: a data dir with the store, a config dir with
@@ -27,23 +27,6 @@ let folder: string;
 let dataDir: string;
 let configDir: string;
 
-function seed(stream: string, e: { type: string; data: unknown }): [string, NewEvent] {
-  return [
-    stream,
-    {
-      ...e,
-      metadata: {
-        eventId: randomUUID(),
-        occurredAt: new Date().toISOString(),
-        actor: { kind: 'service', name: 'test' },
-        host: 'gpu01',
-        correlationId: randomUUID(),
-        causationId: null,
-      },
-    },
-  ];
-}
-
 beforeAll(async () => {
   folder = mkdtempSync(join(tmpdir(), 'ds01-gpu-cli-'));
   dataDir = join(folder, 'data');
@@ -52,15 +35,12 @@ beforeAll(async () => {
   cpSync(LAB, configDir, { recursive: true });
   writeFileSync(join(configDir, 'ds01.yaml'), 'host: gpu01\n');
   const store = new SqliteEventStore({ path: join(dataDir, 'events.db'), codec: eventCatalog });
-  for (const [stream, event] of [
-    seed(
-      gpuInventoryStream('gpu01'),
-      GpuInventoryObserved({ inventory: mixedInventory, at: new Date().toISOString() }),
-    ),
-    seed(userStream('ana'), UserRegistered({ user: 'ana', uid: 2001, group: 'student' })),
-  ]) {
-    await store.append(stream, [event]);
-  }
+  await recordEvent(
+    store,
+    gpuInventoryStream('gpu01'),
+    GpuInventoryObserved({ inventory: mixedInventory, at: new Date().toISOString() }),
+  );
+  await recordEvent(store, userStream('ana'), UserRegistered({ user: 'ana', uid: 2001, group: 'student' }));
   await store.close();
 });
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

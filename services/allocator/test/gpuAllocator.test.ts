@@ -13,7 +13,7 @@ import {
   InventoryUnavailableError,
   inventoryFrom,
 } from '../src/index.ts';
-import { allocatorActor as actor, allocatorOn, limitsOf, tempStore } from './support.ts';
+import { allocatorActor as actor, allocatorOn, limitsOf, recordEvent, tempStore } from './support.ts';
 
 const containerA = 'a'.repeat(64);
 const containerB = 'b'.repeat(64);
@@ -171,19 +171,7 @@ describe('user status from the log and the host', () => {
     expect(await status.statusOf('root')).toBe('active');
     expect(await status.statusOf('ds01-nobody-like-this')).toBe('unknown');
     const root = execFileSync('id', ['-un']).toString().trim();
-    await store.append(userStream(root), [
-      {
-        ...UserDeparted({ user: root, reason: 'left the lab' }),
-        metadata: {
-          eventId: crypto.randomUUID(),
-          occurredAt: new Date().toISOString(),
-          actor,
-          host: 'testhost',
-          correlationId: 'c',
-          causationId: null,
-        },
-      },
-    ]);
+    await recordEvent(store, userStream(root), UserDeparted({ user: root, reason: 'left the lab' }));
     expect(await status.statusOf(root)).toBe('departed');
   });
 });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -13,7 +12,7 @@ import type { SqliteEventStore } from '@ds01/event-store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mixedPool, studentLimits } from '../../../packages/domain/test/allocation/pools.ts';
 import { AllocatorError, GpuHoldManager } from '../src/index.ts';
-import { allocatorActor as actor, allocatorOn, limitsOf, tempStore } from './support.ts';
+import { allocatorActor as actor, allocatorOn, limitsOf, recordEvent, tempStore } from './support.ts';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -34,22 +33,8 @@ afterEach(async () => {
   await temp.cleanup();
 });
 
-async function record(store: SqliteEventStore, containerId: string, event: { type: string; data: unknown }) {
-  const appended = await store.append(containerStream(containerId), [
-    {
-      ...event,
-      metadata: {
-        eventId: randomUUID(),
-        occurredAt: new Date().toISOString(),
-        actor: { kind: 'service', name: 'docker-watcher' },
-        host: 'testhost',
-        correlationId: randomUUID(),
-        causationId: null,
-      },
-    },
-  ]);
-  return appended.position;
-}
+const record = (store: SqliteEventStore, containerId: string, event: { type: string; data: unknown }) =>
+  recordEvent(store, containerStream(containerId), event);
 
 async function poolEvents(store: SqliteEventStore): Promise<GpuPoolEvent[]> {
   const events: GpuPoolEvent[] = [];

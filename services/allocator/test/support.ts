@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,4 +54,28 @@ export function allocatorOn(
     users: { statusOf: async (user) => options.status?.(user) ?? 'active' },
     ...(options.clock ? { clock: options.clock } : {}),
   });
+}
+
+/** Appends one domain event as a service of the host would (fresh ids, now); resolves to its log position. */
+export async function recordEvent(
+  store: Pick<SqliteEventStore, 'append'>,
+  stream: string,
+  event: { type: string; data: unknown },
+  host = 'testhost',
+): Promise<number> {
+  const now = new Date().toISOString();
+  const appended = await store.append(stream, [
+    {
+      ...event,
+      metadata: {
+        eventId: randomUUID(),
+        occurredAt: now,
+        actor: { kind: 'service', name: 'test' },
+        host,
+        correlationId: randomUUID(),
+        causationId: null,
+      },
+    },
+  ]);
+  return appended.position;
 }
