@@ -27,7 +27,6 @@ export function createSchema(db: DatabaseSync): void {
     );
     CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events (stream_id, revision);
     CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events (event_id);
-    CREATE INDEX IF NOT EXISTS events_type_position ON events (type, position);
     COMMIT;
   `);
 }
