@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 // By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
-import { gpusSection } from '../../host/src/nvidia/gpusConfig.ts';
+import { gpusSection } from './gpusConfig.ts';
 import { ConfigError, readYamlFile } from './yamlFile.ts';
 
 /**

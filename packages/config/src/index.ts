@@ -1,3 +1,4 @@
 export * from './ds01Config.ts';
-export * from './yamlFile.ts';
+export * from './gpusConfig.ts';
 export * from './resourceLimits/index.ts';
+export * from './yamlFile.ts';

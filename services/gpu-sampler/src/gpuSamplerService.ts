@@ -1,5 +1,6 @@
+import { GpusConfig } from '@ds01/config';
 import type { RunningService, Service, ServiceContext } from '@ds01/ds01d';
-import { GpusConfig, selectGpuSource } from '@ds01/host';
+import { selectGpuSource } from '@ds01/host';
 import { GpuSampler } from './gpuSampler.ts';
 
 export interface GpuSamplerService extends Service {

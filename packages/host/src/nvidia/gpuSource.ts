@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
-import type { GpusConfig } from './gpusConfig.ts';
-import { simulatedInventory } from './gpusConfig.ts';
+import type { GpusConfig } from '@ds01/config';
+import { simulatedInventory } from '@ds01/config';
 import { type GpuProbeResult, probeNvidiaSmi } from './probeNvidiaSmi.ts';
 
 /** Where the GPU inventory comes from: the real GPUs through nvidia-smi, or the simulated list. */

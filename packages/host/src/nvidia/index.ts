@@ -2,7 +2,6 @@ export * from './buildInventory.ts';
 export * from './errors.ts';
 export * from './gpuProcesses.ts';
 export * from './gpuSource.ts';
-export * from './gpusConfig.ts';
 export * from './probeNvidiaSmi.ts';
 export * from './queryCsv.ts';
 export * from './readings.ts';

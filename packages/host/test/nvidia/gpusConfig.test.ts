@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, parseYaml } from '@ds01/config';
+import {
+  ConfigError,
+  DEFAULT_GPUS_CONFIG,
+  GpusConfig,
+  gpusSection,
+  parseYaml,
+  simulatedInventory,
+} from '@ds01/config';
 import { allocatableSlots, GpuInventorySchema } from '@ds01/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  DEFAULT_GPUS_CONFIG,
-  findExecutable,
-  GpusConfig,
-  gpusSection,
-  selectGpuSource,
-  simulatedInventory,
-} from '../../src/nvidia/index.ts';
+import { findExecutable, selectGpuSource } from '../../src/nvidia/index.ts';
 import { thrownBy } from './captures.ts';
 import { FakeNvidiaSmi } from './fakeNvidiaSmi.ts';
 
