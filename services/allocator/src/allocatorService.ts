@@ -65,6 +65,18 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
         }
       };
       await switchOver();
+      // The pool shows its devices (all free) from the start, and its new ones soon after the GPUs
+      // change, rather than only when someone next asks for a GPU.
+      const recordInventory = async (): Promise<void> => {
+        try {
+          await allocator.recordInventory({ kind: 'service', name: 'allocator' });
+        } catch (error) {
+          logger.warn({ err: error }, "could not record the GPU pool's devices; retrying later");
+        }
+      };
+      await recordInventory();
+      const inventoryTimer = setInterval(() => void recordInventory(), options.expiryIntervalMs ?? 30_000);
+      inventoryTimer.unref();
       const holds = new GpuHoldManager({
         store,
         allocator,
@@ -78,6 +90,7 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
         async stop() {
           stopped = true;
           if (retry) clearTimeout(retry);
+          clearInterval(inventoryTimer);
           await holds.stop();
         },
       };

@@ -193,6 +193,13 @@ export class GpuAllocator {
     return (await this.#handle({ type: 'ExpireGpuHolds', now }, actor, now)).events;
   }
 
+  /** Records the pool's devices when they differ from those last recorded (nothing otherwise). */
+  async recordInventory(actor: Actor): Promise<GpuPoolEvent[]> {
+    const inventory = [...(await this.#options.inventory.current())];
+    const now = this.#clock();
+    return (await this.#handle({ type: 'RecordPoolInventory', inventory, now }, actor, now)).events;
+  }
+
   /** Switch-over: records what ds01-infra's containers hold (once per pool). */
   async reconcile(containers: ExistingGpuContainer[], actor: Actor): Promise<GpuPoolEvent[]> {
     const inventory = [...(await this.#options.inventory.current())];

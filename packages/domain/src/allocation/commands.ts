@@ -113,7 +113,19 @@ export const ReconcileGpuPoolSchema = z.strictObject({
 });
 export type ReconcileGpuPool = z.infer<typeof ReconcileGpuPoolSchema>;
 
+/**
+ * Records the devices the pool has now (at start and when the GPUs change), so that the pool shows
+ * its free slots before anyone asks for one. Decisions record it too when it changed.
+ */
+export const RecordPoolInventorySchema = z.strictObject({
+  type: z.literal('RecordPoolInventory'),
+  inventory: z.array(PoolSlotSchema),
+  now: z.date(),
+});
+export type RecordPoolInventory = z.infer<typeof RecordPoolInventorySchema>;
+
 export type GpuPoolCommand =
+  | RecordPoolInventory
   | AllocateGpu
   | ReleaseGpu
   | StartGpuHold

@@ -2,6 +2,7 @@ import type { Decider } from '@ds01/event-store';
 import { decideAllocate } from './allocate.ts';
 import type { GpuPoolCommand } from './commands.ts';
 import { decideEndHold, decideExpireHolds, decideStartHold } from './holds.ts';
+import { inventoryChange } from './inventoryChange.ts';
 import { evolvePool, type GpuPoolEvent, initialPoolState, type PoolState } from './poolState.ts';
 import { decideReconcile } from './reconcile.ts';
 import { decideRelease } from './release.ts';
@@ -9,6 +10,8 @@ import { decideRelease } from './release.ts';
 /** Decides every command of one host's GPU pool (stream `gpu-pool-<host>`). */
 export function decideGpuPool(command: GpuPoolCommand, state: PoolState): GpuPoolEvent[] {
   switch (command.type) {
+    case 'RecordPoolInventory':
+      return inventoryChange(state, command.inventory, command.now.toISOString());
     case 'AllocateGpu':
       return decideAllocate(command, state);
     case 'ReleaseGpu':
