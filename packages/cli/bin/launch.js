@@ -2,6 +2,7 @@
 // runs on whatever Node is on PATH and can explain what is missing.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +17,9 @@ const BOOTSTRAP = `cd ${REPO_ROOT} && source scripts/lib/bootstrap.sh && ds01_bo
 export async function launch({ name, entry }) {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < REQUIRED_MAJOR) return reexec(name);
+  // Every command loads a few hundred modules, most of them TypeScript stripped at load: Node's
+  // on-disk compile cache (in the OS temp folder, or NODE_COMPILE_CACHE) saves most of that work.
+  module.enableCompileCache?.();
   let main;
   try {
     ({ main } = await import(entry.href));
