@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
+  alreadyKnown,
   type ContainerState,
   containerStream,
   type DockerContainerEvent,
@@ -283,7 +284,8 @@ export class DockerWatcher {
   }
 
   /** Appends one container's events; returns how many are new. Already-recorded facts are skipped. */
-  async #append(planned: readonly PlannedContainerEvent[], correlationId: string): Promise<number> {
+  async #append(all: readonly PlannedContainerEvent[], correlationId: string): Promise<number> {
+    const planned = this.#newFacts(all);
     if (planned.length === 0) return 0;
     const stream = containerStream(planned[0]!.event.data.containerId);
     const before = await this.#options.store.streamRevision(stream);
@@ -327,6 +329,24 @@ export class DockerWatcher {
     }
     this.#status.eventsAppended += Math.max(added, 0);
     return Math.max(added, 0);
+  }
+
+  /** One container's events whose transition the log does not tell yet (see alreadyKnown), in order. */
+  #newFacts(planned: readonly PlannedContainerEvent[]): PlannedContainerEvent[] {
+    const fresh: PlannedContainerEvent[] = [];
+    let state = planned[0] && this.#known.get(planned[0].event.data.containerId);
+    for (const p of planned) {
+      if (alreadyKnown(state, p.event)) {
+        this.#options.logger.debug(
+          { containerId: p.event.data.containerId, type: p.event.type },
+          'already in the log',
+        );
+        continue;
+      }
+      fresh.push(p);
+      state = evolveContainerState(state, p.event, p.occurredAt);
+    }
+    return fresh;
   }
 
   #sleep(ms: number): Promise<void> {

@@ -60,6 +60,10 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
 
       await h.startWatcher();
       // Docker still had the events since the checkpoint: replayed, so observed with their precise times.
+      // (Events of the second the watcher started in come just after the start, from the live stream.)
+      await h.waitFor(fleeting, hasAll('ContainerRemoved'), 'its removal');
+      await h.waitFor(appeared, hasAll('ContainerStarted'), 'its start');
+      await h.waitFor(known, hasAll('ContainerRemoved'), 'its removal');
       expect(await h.types(fleeting)).toEqual([
         'ContainerCreated',
         'UnmanagedContainerDetected',

@@ -1,3 +1,4 @@
+export * from './alreadyKnown.ts';
 export * from './attribution.ts';
 export * from './classification.ts';
 export * from './containerState.ts';
