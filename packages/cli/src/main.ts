@@ -11,6 +11,12 @@ const ABOUT =
 
 const EXAMPLES = `
 Common tasks:
+  Containers on this host and their owners  ds01 containers --all
+  One container's whole history             ds01 containers show my-notebook
+  Who holds which GPU, and each user's quota ds01 gpu status
+  Who held slot 1.3 at a past moment        ds01 gpu who --at "2026-03-02 14:30" --slot 1.3
+  Give a user a MIG slice                   ds01 gpu allocate --user alice --profile 1g.10gb
+  Check the lab's limits and one user's     ds01 config check --user alice
   Watch what happens, live                  ds01 events tail --follow
   The last 50 events of one container       ds01 events tail -n 50 --stream container-3f2a
   Only GPU allocations, as JSON lines       ds01 events tail --type GpuAllocated --json
