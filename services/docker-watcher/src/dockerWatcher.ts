@@ -132,6 +132,7 @@ export class DockerWatcher {
     const { initialMs, maxMs } = this.#options.backoff ?? { initialMs: 200, maxMs: 10_000 };
     let delay = initialMs;
     let everConnected = false;
+    let unreachableAttempts = 0;
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       try {
@@ -149,6 +150,7 @@ export class DockerWatcher {
         if (this.#checkpoint.timeNano === undefined) this.#checkpoint.advance(replayedUntil);
         firstRound();
         delay = initialMs;
+        unreachableAttempts = 0;
         this.#options.logger.info({ dockerHost: this.#options.connection.host }, 'watching Docker events');
         await this.#follow(facts, { sinceNano: this.#checkpoint.timeNano ?? replayedUntil });
       } catch (error) {
@@ -156,11 +158,26 @@ export class DockerWatcher {
         this.#status.lastError = (error as Error).message;
         firstRound();
         if (signal.aborted) break;
-        const unreachable = error instanceof DockerUnreachableError;
-        this.#options.logger[unreachable ? 'warn' : 'error'](
-          { err: error, retryInMs: delay, dockerHost: this.#options.connection.host },
-          unreachable ? 'lost the Docker daemon; reconnecting' : 'docker watcher failed; restarting it',
-        );
+        if (error instanceof DockerUnreachableError) {
+          // Said once, then again every 30 attempts (about 5 minutes at the longest backoff): a host
+          // without Docker running must not flood the log with one stack per retry.
+          unreachableAttempts += 1;
+          const level = unreachableAttempts === 1 || unreachableAttempts % 30 === 0 ? 'warn' : 'debug';
+          this.#options.logger[level](
+            {
+              reason: error.message,
+              attempts: unreachableAttempts,
+              retryInMs: delay,
+              dockerHost: this.#options.connection.host,
+            },
+            'cannot reach the Docker daemon; retrying (what changed meanwhile is reconciled once it answers)',
+          );
+        } else {
+          this.#options.logger.error(
+            { err: error, retryInMs: delay, dockerHost: this.#options.connection.host },
+            'docker watcher failed; restarting it',
+          );
+        }
         await this.#sleep(delay);
         delay = Math.min(delay * 2, maxMs);
       }

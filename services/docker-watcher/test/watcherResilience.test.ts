@@ -209,7 +209,9 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
       await h.waitFor(before, hasAll('ContainerStopped'), 'the stop of the container the kill took down');
       expect(watcher.status()).toMatchObject({ connected: true });
       expect(watcher.status().reconnects).toBeGreaterThanOrEqual(1);
-      expect(h.logs.some((l) => l.level === 'warn' && /lost the Docker daemon/.test(l.msg))).toBe(true);
+      expect(h.logs.some((l) => l.level === 'warn' && /cannot reach the Docker daemon/.test(l.msg))).toBe(
+        true,
+      );
       for (const id of [before, after]) expect(duplicates(await h.events(id))).toEqual([]);
     } finally {
       await h.close();
