@@ -51,6 +51,22 @@ interface EventRow {
 const COLUMNS = 'position, stream_id, revision, event_id, type, version, data, metadata';
 
 /**
+ * What reads fetch, as arrays rather than objects: a page of a thousand rows then costs no
+ * per-row object with eight named properties (a rebuild spends a good part of its time there).
+ * The event id is left out: it is in the metadata.
+ */
+const READ_COLUMNS = 'position, stream_id, revision, type, version, data, metadata';
+type ReadRow = [
+  position: number,
+  streamId: string,
+  revision: number,
+  type: string,
+  version: number,
+  data: string,
+  metadata: string,
+];
+
+/**
  * The embedded event store: one SQLite file in WAL mode, synchronous=FULL so that an acknowledged
  * append survives a crash or power loss. Several processes may open the same file: SQLite's write
  * lock serialises appends (BEGIN IMMEDIATE), which is what makes expected-revision checks atomic
@@ -68,6 +84,8 @@ export class SqliteEventStore implements EventStore {
   readonly #subscriptions = new Set<PollingSubscription>();
   /** Prepared statements by SQL text: filters and read directions each get their own, once. */
   readonly #statements = new Map<string, StatementSync>();
+  /** The same for reads of READ_COLUMNS, which return rows as arrays. */
+  readonly #readStatements = new Map<string, StatementSync>();
 
   constructor(options: SqliteEventStoreOptions) {
     const { path, codec } = options;
@@ -215,12 +233,12 @@ export class SqliteEventStore implements EventStore {
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     let next = options.fromRevision ?? (forwards ? 0 : Number.MAX_SAFE_INTEGER);
     const sql = forwards
-      ? `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`
-      : `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`;
+      ? `SELECT ${READ_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`
+      : `SELECT ${READ_COLUMNS} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`;
     while (remaining > 0) {
       const limit = Math.min(READ_PAGE_SIZE, remaining);
       const events = this.#guard(() =>
-        (this.#statement(sql).all(streamId, next, limit) as unknown as EventRow[]).map((row) =>
+        (this.#readStatement(sql).all(streamId, next, limit) as unknown as ReadRow[]).map((row) =>
           this.#decode(row),
         ),
       );
@@ -261,24 +279,24 @@ export class SqliteEventStore implements EventStore {
         head: number;
       };
       const { sql, params } = filterSql(filter);
-      const rows = this.#statement(
-        `SELECT ${COLUMNS} FROM events WHERE position > ? AND position <= ?${sql} ORDER BY position ASC LIMIT ?`,
-      ).all(after, head, ...params, limit) as unknown as EventRow[];
-      const scannedTo = rows.length < limit ? Math.max(head, after) : rows.at(-1)!.position;
+      const rows = this.#readStatement(
+        `SELECT ${READ_COLUMNS} FROM events WHERE position > ? AND position <= ?${sql} ORDER BY position ASC LIMIT ?`,
+      ).all(after, head, ...params, limit) as unknown as ReadRow[];
+      const scannedTo = rows.length < limit ? Math.max(head, after) : rows.at(-1)![0];
       return { events: rows.map((row) => this.#decode(row)), scannedTo };
     });
   }
 
-  #decode(row: EventRow): RecordedEvent {
-    const decoded = this.#codec.decode(row.type, row.version, JSON.parse(row.data));
+  #decode([position, streamId, revision, type, version, data, metadata]: ReadRow): RecordedEvent {
+    const decoded = this.#codec.decode(type, version, JSON.parse(data));
     return {
-      type: row.type,
+      type,
       version: decoded.version,
       data: decoded.data,
-      metadata: JSON.parse(row.metadata),
-      streamId: row.stream_id,
-      revision: row.revision,
-      position: row.position,
+      metadata: JSON.parse(metadata),
+      streamId,
+      revision,
+      position,
     };
   }
 
@@ -328,6 +346,7 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
     this.#statements.clear();
+    this.#readStatements.clear();
     if (this.#db.isOpen) this.#db.close();
   }
 
@@ -336,6 +355,16 @@ export class SqliteEventStore implements EventStore {
     if (!statement) {
       statement = this.#db.prepare(sql);
       this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #readStatement(sql: string): StatementSync {
+    let statement = this.#readStatements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      statement.setReturnArrays(true);
+      this.#readStatements.set(sql, statement);
     }
     return statement;
   }
