@@ -38,6 +38,7 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
       const allocator = hostAllocator({ store, config, inventory });
       let stopped = false;
       let retry: NodeJS.Timeout | undefined;
+      let failedTries = 0;
       const switchOver = async (): Promise<void> => {
         try {
           const result = await switchOverFromDs01Infra({
@@ -54,10 +55,16 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
             );
           }
         } catch (error) {
-          logger.error(
-            { err: error },
-            'switch-over from ds01-infra failed: GPUs held by existing containers are not recorded yet; trying again',
-          );
+          // Said in full once; while it keeps failing (no Docker on this host) only every 10th try.
+          failedTries += 1;
+          const message =
+            'switch-over from ds01-infra failed: GPUs held by existing containers are not recorded yet; trying again';
+          if (failedTries === 1) logger.error({ err: error }, message);
+          else
+            logger[failedTries % 10 === 0 ? 'warn' : 'debug'](
+              { reason: (error as Error).message, failedTries },
+              message,
+            );
           if (!stopped) {
             retry = setTimeout(() => void switchOver(), options.switchOverRetryMs ?? 30_000);
             retry.unref();
