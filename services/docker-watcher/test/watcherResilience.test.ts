@@ -17,7 +17,9 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
   const label = `${TEST_RUN_LABEL}=${td.runId}`;
   afterAll(() => cleanupTestRun(td));
 
-  it('reconciles on restart what happened while it was stopped, and only once', async () => {
+  it('reconciles on restart what happened while it was stopped, and only once', {
+    timeout: 120_000,
+  }, async () => {
     const h = new WatcherHarness(td.host);
     try {
       await h.startWatcher();
