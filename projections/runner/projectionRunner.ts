@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { EventFilter, EventStore, RecordedEvent, Subscription } from '@ds01/event-store';
+import type { EventStore, RecordedEvent, Subscription } from '@ds01/event-store';
 import { ProjectionFailedError, UnknownProjectionError } from './errors.ts';
 import type { Projection } from './projection.ts';
 import { type Checkpoint, readCheckpoints, writeCheckpoint } from './projectionsDb.ts';
@@ -158,31 +158,6 @@ export class ProjectionRunner {
   }
 }
 
-/**
- * A store that also hands out a page of the log as one array (SqliteEventStore does): a catch-up
- * then skips one async-iterator step per event, which is a good part of a rebuild's cost.
- */
-interface PageReader {
-  readPage(after: number, filter: EventFilter | undefined, limit: number): { events: RecordedEvent[] };
-}
-
-function isPageReader(store: EventStore): store is EventStore & PageReader {
-  return typeof (store as Partial<PageReader>).readPage === 'function';
-}
-
-/** The next events after a position, at most `limit`: what readAll({ after, filter, maxCount }) yields. */
-async function readBatch(
-  store: EventStore,
-  after: number,
-  filter: EventFilter,
-  limit: number,
-): Promise<RecordedEvent[]> {
-  if (isPageReader(store)) return store.readPage(after, filter, limit).events;
-  const batch: RecordedEvent[] = [];
-  for await (const event of store.readAll({ after, filter, maxCount: limit })) batch.push(event);
-  return batch;
-}
-
 interface WorkerContext {
   store: EventStore;
   db: DatabaseSync;
@@ -263,7 +238,11 @@ class ProjectionWorker {
       // Read the head first: a page shorter than the batch then proves that every event up to
       // that head has been seen, so the checkpoint may move there even if no event matched.
       const head = await store.headPosition();
-      const batch = await readBatch(store, this.#position, this.#filter, batchSize);
+      const batch = await store.readBatch({
+        after: this.#position,
+        filter: this.#filter,
+        maxCount: batchSize,
+      });
       const complete = batch.length < batchSize;
       if (!this.#applyBatch(batch, complete ? head : 0)) return;
       applied += batch.length;

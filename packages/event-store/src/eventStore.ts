@@ -64,6 +64,12 @@ export interface EventStore {
   streamRevision(streamId: string): Promise<number | 'no_stream'>;
   /** Events of the whole log in log order. */
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /**
+   * The next events of the whole log after `after`, at most `maxCount`, as one array: what readAll
+   * with the same options yields. For batch consumers (a projection's catch-up), which would
+   * otherwise pay one async-iterator step per event.
+   */
+  readBatch(options: ReadAllOptions & { maxCount: number }): Promise<RecordedEvent[]>;
   /** Position of the log's last event (0 when empty). */
   headPosition(): Promise<number>;
   /** Number of events in the log. */

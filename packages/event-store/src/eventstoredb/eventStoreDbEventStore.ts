@@ -186,6 +186,12 @@ export class EventStoreDbEventStore implements EventStore {
     }
   }
 
+  async readBatch(options: ReadAllOptions & { maxCount: number }): Promise<RecordedEvent[]> {
+    const batch: RecordedEvent[] = [];
+    for await (const event of this.readAll(options)) batch.push(event);
+    return batch;
+  }
+
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     const after = options.after ?? 0;
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;

@@ -249,6 +249,10 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  async readBatch(options: ReadAllOptions & { maxCount: number }): Promise<RecordedEvent[]> {
+    return this.readPage(options.after ?? 0, options.filter, options.maxCount).events;
+  }
+
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
     let after = options.after ?? 0;
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;

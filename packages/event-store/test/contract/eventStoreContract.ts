@@ -241,6 +241,21 @@ export function describeEventStoreContract(
         ).toEqual([]);
       });
 
+      test('readBatch gives as one array what readAll yields with the same options', async () => {
+        const store = await open();
+        const start = await store.headPosition();
+        await store.append(stream('batch-a'), [itemAdded('1'), noteEvent('n')]);
+        await store.append(stream('batch-b'), [itemAdded('2'), itemAdded('3')]);
+        for (const options of [
+          { after: start, maxCount: 3 },
+          { after: start, maxCount: 10, filter: { streamPrefixes: [stream('batch-')] } },
+          { after: start, maxCount: 10, filter: { eventTypes: ['test.Noted'], streamPrefixes: [prefix] } },
+        ]) {
+          expect(await store.readBatch(options)).toEqual(await collect(store.readAll(options)));
+        }
+        expect(await store.readBatch({ after: start, maxCount: 3 })).toHaveLength(3);
+      });
+
       test('filtered by stream prefix, by event type, and by both', async () => {
         const store = await open();
         await store.append(stream('container-1'), [itemAdded('c1'), removed('c1')]);
