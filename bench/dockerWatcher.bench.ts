@@ -2,11 +2,18 @@
 // scripts/test.sh starts): 1,000 containers created,
 // started, stopped and removed, and the delay from each Docker event to its durable domain event; then
 // reconciling 1,000 existing containers from cold against `docker ps -a` + inspect alone.
+// With --quick, DS01_BENCH_CONTAINERS sets how many (default 100).
 import { join } from 'node:path';
 import { DockerWatcher } from '@ds01/docker-watcher';
 import { eventCatalog } from '@ds01/domain';
 import { type EventStore, SqliteEventStore } from '@ds01/event-store';
-import { connectDocker, type DockerConnection, inspectAllContainers } from '@ds01/host';
+import {
+  connectDocker,
+  type DockerConnection,
+  inspectAllContainers,
+  inspectContainer,
+  streamContainerEvents,
+} from '@ds01/host';
 import type { TestDocker } from '../test/support/docker.ts';
 import { PrivateDockerd } from '../test/support/privateDockerd.ts';
 import type { BenchContext, BenchFile, BenchResult } from './lib/benchFile.ts';
@@ -17,15 +24,25 @@ const IMAGE = process.env['DS01_TEST_IMAGE'] || 'ds01-test/busybox:latest';
 const LABEL = 'ds01.bench.run';
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** Wraps a store to note, per Docker event identity, when its domain event was durable (append resolved). */
-function timingStore(store: EventStore, durableAt: Map<string, number>): EventStore {
+/**
+ * Wraps a store to note when each domain event was durable (its append resolved): per Docker event
+ * identity the first of its domain events (`firstDurable`), and per container its ContainerDescribed.
+ */
+function timingStore(
+  store: EventStore,
+  firstDurable: Map<string, number>,
+  describedAt: Map<string, number>,
+): EventStore {
   const append: EventStore['append'] = async (streamId, events, options) => {
     const result = await store.append(streamId, events, options);
     const now = performance.timeOrigin + performance.now();
     for (const e of events) {
       const ref = (e.data as { dockerEvent?: { timeNano: string; action: string; id: string } | null })
         .dockerEvent;
-      if (ref) durableAt.set(`${ref.id}|${ref.timeNano}|${ref.action}`, now);
+      if (!ref) continue;
+      const key = `${ref.id}|${ref.timeNano}|${ref.action}`;
+      if (!firstDurable.has(key)) firstDurable.set(key, now);
+      if (e.type === 'ContainerDescribed') describedAt.set(ref.id, now);
     }
     return result;
   };
@@ -39,6 +56,48 @@ function timingStore(store: EventStore, durableAt: Map<string, number>): EventSt
   });
 }
 
+/**
+ * The baseline for describing a container: the same event stream read on a connection of its own and
+ * each created container inspected at once, nothing else. Notes, per container, when inspect answered.
+ */
+function inspectAlone(
+  connection: DockerConnection,
+  answeredAt: Map<string, { createdNano: string; at: number }>,
+): { stop: () => Promise<void> } {
+  const abort = new AbortController();
+  const pending = new Set<Promise<void>>();
+  const loop = (async () => {
+    for await (const event of streamContainerEvents(connection, { signal: abort.signal })) {
+      if (event.action !== 'create') continue;
+      const done = inspectContainer(connection, event.id).then(
+        () => {
+          answeredAt.set(event.id, {
+            createdNano: event.timeNano,
+            at: performance.timeOrigin + performance.now(),
+          });
+        },
+        () => {},
+      );
+      pending.add(done);
+      void done.finally(() => pending.delete(done));
+    }
+  })().catch(() => {});
+  return {
+    stop: async () => {
+      abort.abort();
+      await loop;
+      await Promise.all(pending);
+    },
+  };
+}
+
+const msSince = (timeNano: string, at: number) => at - Number(BigInt(timeNano) / 1000n) / 1000;
+
+function summary(delays: number[]): { median: number; p99: number; max: number } {
+  delays.sort((a, b) => a - b);
+  return { median: percentile(delays, 50), p99: percentile(delays, 99), max: delays.at(-1) ?? 0 };
+}
+
 /** Runs `task` for 0..n-1 with `concurrency` at a time. */
 async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -47,6 +106,35 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
       while (next < n) await task(next++);
     }),
   );
+}
+
+/** `n` container lives (create, start, exit at once, remove), 8 at a time; returns their ids. */
+async function containerLives(
+  connection: DockerConnection,
+  n: number,
+  runId: string,
+  tag: string,
+): Promise<Set<string>> {
+  const ids = new Set<string>();
+  await pool(n, 8, async (i) => {
+    const c = await connection.docker.createContainer({
+      name: `ds01-bench-${runId}-${tag}-${i}`,
+      Image: IMAGE,
+      Cmd: ['true'],
+      Labels: { [LABEL]: runId },
+    });
+    ids.add(c.id);
+    await c.start();
+    await c.wait();
+    await c.remove();
+  });
+  return ids;
+}
+
+/** Polls until `done` holds, at most a minute (what is missing then shows in the results). */
+async function settle(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 async function removeBenchContainers(host: string, runId: string): Promise<void> {
@@ -68,12 +156,15 @@ const bench: BenchFile = {
   description:
     'On a dockerd of its own (vfs, started like the test dockerd): containers created, started (they exit at once) and removed through ' +
     'the Engine API, 8 at a time, while the watcher runs. "event → durable" is one event each: the delay from ' +
-    "Docker's event time (timeNano) to the moment the domain event's append resolved (fsync'd); target p99 < 100 ms. " +
+    "Docker's event time (timeNano) to the moment its (first) domain event's append resolved (fsync'd); target p99 < 100 ms. " +
+    '"created → described": from the `create` event to the durable ContainerDescribed (owner, GPUs, limits: it needs ' +
+    'an inspect, which dockerd answers only once it has started the container); its baseline is the same event stream ' +
+    'read with each created container inspected at once and nothing else, in a pass of its own over the same workload. ' +
     '"reconcile from cold": a new watcher process state, with 1,000 existing containers: first start on an empty ' +
     'log (describes and appends 2 events per container) and a restart on a log that knows them; the baseline is ' +
     '`docker ps -a` + inspect of each alone (same concurrency); target < 2 s.',
   async run(context: BenchContext): Promise<BenchResult[]> {
-    const containers = context.quick ? 100 : 1000;
+    const containers = context.quick ? Number(process.env['DS01_BENCH_CONTAINERS'] ?? 100) : 1000;
     const shared = connectDocker(DOCKER_HOST);
     await shared.docker.ping().catch((error: Error) => {
       throw new Error(
@@ -102,59 +193,91 @@ async function measureOn(
   const results: BenchResult[] = [];
 
   // 1. Event → durable domain event, under a steady stream of container lives.
-  const durableAt = new Map<string, number>();
+  const firstDurable = new Map<string, number>();
+  const describedAt = new Map<string, number>();
   const lifeStore = new SqliteEventStore({ path: join(context.workDir, 'life.db'), codec: eventCatalog });
   const watcher = new DockerWatcher({
-    store: timingStore(lifeStore, durableAt),
+    store: timingStore(lifeStore, firstDurable, describedAt),
     connection,
     checkpointPath: join(context.workDir, 'life.checkpoint'),
     logger: silent,
   });
   await watcher.start();
-  const ours = new Set<string>();
-  await pool(containers, 8, async (i) => {
-    const c = await connection.docker.createContainer({
-      name: `ds01-bench-${runId}-${i}`,
-      Image: IMAGE,
-      Cmd: ['true'],
-      Labels: { [LABEL]: runId },
-    });
-    ours.add(c.id);
-    await c.start();
-    await c.wait();
-    await c.remove();
-  });
-  // Wait (bounded) for the watcher to record the last removals.
-  const deadline = Date.now() + 60_000;
-  const removedCount = () =>
-    [...durableAt.keys()].filter((k) => k.endsWith('|destroy') && ours.has(k.split('|')[0]!)).length;
-  while (removedCount() < containers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const ours = await containerLives(connection, containers, runId, 'life');
+  const removals = () =>
+    [...firstDurable.keys()].filter((k) => k.endsWith('|destroy') && ours.has(k.split('|')[0]!)).length;
+  await settle(() => removals() >= containers && describedAt.size >= containers);
   await watcher.stop();
-  const delays: number[] = [];
-  for (const [key, at] of durableAt) {
-    const [id, timeNano] = key.split('|') as [string, string];
-    if (ours.has(id)) delays.push(at - Number(BigInt(timeNano) / 1000n) / 1000);
-  }
   await lifeStore.close();
-  delays.sort((a, b) => a - b);
-  const median = percentile(delays, 50);
-  const p99 = percentile(delays, 99);
+
+  // 1b. The baseline for descriptions, in a pass of its own (beside the watcher, the two inspects would
+  // race for the container's lock and the numbers would tell who won).
+  const inspectedAt = new Map<string, { createdNano: string; at: number }>();
+  const inspector = inspectAlone(connectDocker(connection.host), inspectedAt);
+  const alone = await containerLives(connection, containers, runId, 'alone');
+  await settle(() => [...alone].every((id) => inspectedAt.has(id)));
+  await inspector.stop();
+
+  const delays: number[] = [];
+  const byAction = new Map<string, number[]>();
+  const createdNano = new Map<string, string>();
+  for (const [key, at] of firstDurable) {
+    const [id, timeNano, action] = key.split('|') as [string, string, string];
+    if (!ours.has(id)) continue;
+    const delay = msSince(timeNano, at);
+    delays.push(delay);
+    byAction.set(action, [...(byAction.get(action) ?? []), delay]);
+    if (action === 'create') createdNano.set(id, timeNano);
+  }
+  const event = summary(delays);
   console.log(
-    `  event → durable: ${delays.length} Docker events of ${containers} containers, median ${median.toFixed(1)} ms, ` +
-      `p99 ${p99.toFixed(1)} ms, max ${delays.at(-1)?.toFixed(1)} ms (target p99 < 100 ms: ${p99 < 100 ? 'met' : 'MISSED'})`,
+    `  event → durable: ${delays.length} Docker events of ${containers} containers, median ${event.median.toFixed(1)} ms, ` +
+      `p99 ${event.p99.toFixed(1)} ms, max ${event.max.toFixed(1)} ms (target p99 < 100 ms: ${event.p99 < 100 ? 'met' : 'MISSED'})`,
   );
-  results.push({
-    name: `Docker event → durable domain event (${containers} containers × create/start/die/destroy)`,
-    variant: 'ds01 watcher, per event',
+  for (const [action, list] of byAction) {
+    const s = summary(list);
+    console.log(
+      `    ${action}: ${list.length}, median ${s.median.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms`,
+    );
+  }
+  const described = [...describedAt]
+    .filter(([id]) => createdNano.has(id))
+    .map(([id, at]) => msSince(createdNano.get(id)!, at));
+  const inspected = [...inspectedAt]
+    .filter(([id]) => alone.has(id))
+    .map(([, { createdNano: nano, at }]) => msSince(nano, at));
+  const d = summary(described);
+  const b = summary(inspected);
+  console.log(
+    `  create → described: median ${d.median.toFixed(1)} ms, p99 ${d.p99.toFixed(1)} ms; ` +
+      `create → inspect answered (alone): median ${b.median.toFixed(1)} ms, p99 ${b.p99.toFixed(1)} ms`,
+  );
+  const row = (name: string, variant: string, s: ReturnType<typeof summary>, n: number): BenchResult => ({
+    name,
+    variant,
     eventsPerRepetition: 1,
-    repetitions: delays.length,
-    medianMs: median,
-    p99Ms: p99,
-    eventsPerSecond: 1000 / median,
+    repetitions: n,
+    medianMs: s.median,
+    p99Ms: s.p99,
+    eventsPerSecond: 1000 / s.median,
     cpuMicrosPerEvent: 0,
     peakRssBytes: process.memoryUsage().rss,
     peakHeapUsedBytes: process.memoryUsage().heapUsed,
   });
+  const describedName = `container created → its description durable (${containers} containers)`;
+  results.push(
+    row(
+      `Docker event → durable domain event (${containers} containers × create/start/die/destroy)`,
+      'ds01 watcher, per event',
+      event,
+      delays.length,
+    ),
+    row(describedName, 'create event → inspect answered, alone', b, inspected.length),
+    {
+      ...row(describedName, 'ds01 watcher: ContainerDescribed', d, described.length),
+      baseline: 'create event → inspect answered, alone',
+    },
+  );
 
   // 2. Reconcile existing containers from cold.
   await pool(containers, 8, async (i) => {

@@ -1,5 +1,6 @@
 import {
   ContainerCreated,
+  ContainerDescribed,
   ContainerIdle,
   ContainerRemoved,
   ContainerRenamed,
@@ -31,7 +32,8 @@ const description = {
   limits: null,
   labels: {},
 };
-const created = ContainerCreated({ ...ref, ...description });
+const created = ContainerCreated({ ...ref, image: 'busybox', labels: {} });
+const described = ContainerDescribed({ ...ref, describedFrom: 'inspect', ...description });
 const detected = UnmanagedContainerDetected({
   ...ref,
   owner: description.owner,
@@ -47,7 +49,7 @@ const COLUMNS =
 describe('containers projection', () => {
   it('a created, started container: owner with its rule, interface, type, GPU', () => {
     const rows = projectionSpec(containersProjection)
-      .given(created, detected)
+      .given(created, described, detected)
       .when(started)
       .rows(`SELECT ${COLUMNS} FROM containers`);
     expect(rows).toEqual([
@@ -69,7 +71,7 @@ describe('containers projection', () => {
 
   it('stopped, renamed, idle, then removed: the row keeps its history', () => {
     const rows = projectionSpec(containersProjection)
-      .given(created, started)
+      .given(created, described, started)
       .when(
         ContainerIdle({ containerId: ID, idleSince: '2025-01-01T00:30:00.000Z' }),
         ContainerStopped({ ...ref, exitCode: 137, oomKilled: true, finishedAt: '2025-01-01T01:00:00.000Z' }),
@@ -84,6 +86,23 @@ describe('containers projection', () => {
         exit_code: 137,
         idle_since: '2025-01-01T00:30:00.000Z',
         removed_at: '2025-01-01T02:00:00.000Z',
+      }),
+    ]);
+  });
+
+  it('created, not yet described: the row is there with its image, owner not yet known', () => {
+    const rows = projectionSpec(containersProjection)
+      .given({ ...created, occurredAt: '2025-01-01T00:00:00.000Z' })
+      .when(started)
+      .rows(`SELECT ${COLUMNS}, image, created_at FROM containers`);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        status: 'running',
+        owner: null,
+        owner_rule: null,
+        gpu: 'unknown',
+        image: 'busybox',
+        created_at: '2025-01-01T00:00:00.000Z',
       }),
     ]);
   });

@@ -17,7 +17,8 @@ import { defineProjection, preparedOnce } from '../runner/projection.ts';
  */
 export const containersProjection = defineProjection({
   name: 'containers',
-  version: 1,
+  // 2: ContainerCreated carries Docker's facts only; the description comes with ContainerDescribed.
+  version: 2,
   description: 'containers: owner and attribution rule, interface, type, state, GPU access, idle since',
   eventTypes: containerEvents.map((e) => e.type),
   setup(db) {
@@ -69,9 +70,9 @@ export const containersProjection = defineProjection({
       d?.managed ? 1 : 0,
       d?.infrastructure ? 1 : 0,
       state.unmanaged ? 1 : 0,
-      d?.image ?? null,
+      state.image ?? d?.image ?? null,
       d ? gpuSummary(d.gpu) : 'unknown',
-      d?.createdAt ?? null,
+      d?.createdAt ?? state.createdAt,
       state.startedAt,
       state.finishedAt,
       state.removedAt,

@@ -39,9 +39,9 @@ describeWithDocker('container attribution, end to end', (td) => {
     await cleanupTestRun(td);
   });
 
-  const createdOf = async (id: string) => {
-    await h.waitFor(id, hasAll('ContainerCreated'), 'its creation');
-    return (await h.events(id)).find((e) => e.type === 'ContainerCreated')!.data as Record<string, unknown>;
+  const describedOf = async (id: string) => {
+    await h.waitFor(id, hasAll('ContainerDescribed'), 'its description');
+    return (await h.events(id)).find((e) => e.type === 'ContainerDescribed')!.data as Record<string, unknown>;
   };
   const unmanagedOf = async (id: string) =>
     (await h.events(id)).find((e) => e.type === 'UnmanagedContainerDetected')?.data as
@@ -64,7 +64,7 @@ describeWithDocker('container attribution, end to end', (td) => {
       'sleep',
       '60',
     );
-    expect(await createdOf(id)).toMatchObject({
+    expect(await describedOf(id)).toMatchObject({
       owner: { user: user.name, rule: 'mount_path' },
       interface: 'docker',
       type: 'docker',
@@ -85,7 +85,7 @@ describeWithDocker('container attribution, end to end', (td) => {
       `${user.uid}:${user.gid}`,
       td.image,
     );
-    expect(await createdOf(id)).toMatchObject({
+    expect(await describedOf(id)).toMatchObject({
       owner: { user: user.name, rule: 'container_uid', evidence: `runs as uid ${user.uid}` },
     });
   });
@@ -107,7 +107,7 @@ describeWithDocker('container attribution, end to end', (td) => {
       `${path}:/x`,
       td.image,
     );
-    expect(await createdOf(id)).toMatchObject({ owner: { user: null, rule: 'unknown' } });
+    expect(await describedOf(id)).toMatchObject({ owner: { user: null, rule: 'unknown' } });
     expect(folder).toContain(owner.home);
   });
 
@@ -140,7 +140,7 @@ describeWithDocker('container attribution, end to end', (td) => {
       `label=com.docker.compose.project.working_dir=${project}`,
     );
     expect(id).toMatch(/^[0-9a-f]{64}$/);
-    expect(await createdOf(id)).toMatchObject({
+    expect(await describedOf(id)).toMatchObject({
       owner: {
         user: user.name,
         rule: 'compose_dir',
@@ -168,7 +168,7 @@ describeWithDocker('container attribution, end to end', (td) => {
     });
     const id = (JSON.parse(stdout.trim().split('\n').at(-1)!) as { containerId: string }).containerId;
     made.push(id);
-    expect(await createdOf(id)).toMatchObject({
+    expect(await describedOf(id)).toMatchObject({
       owner: { user: user.name, rule: 'devcontainer', evidence: `devcontainer.local_folder=${project}` },
       interface: 'vscode',
       type: 'devcontainer',
@@ -207,7 +207,7 @@ describeWithDocker('container attribution, end to end', (td) => {
         `${user.uid}:${user.gid}`,
         td.image,
       );
-      expect(await createdOf(id)).toMatchObject({
+      expect(await describedOf(id)).toMatchObject({
         owner: { user: user.name, rule: 'ds01_label' },
         interface: 'atomic',
         type: 'atomic',
@@ -231,7 +231,7 @@ describeWithDocker('container attribution, end to end', (td) => {
         'aime.mlc.NAME=old',
         td.image,
       );
-      expect(await createdOf(id)).toMatchObject({
+      expect(await describedOf(id)).toMatchObject({
         owner: { user: user.name, rule: 'aime_label', evidence: `aime.mlc.USER=${user.name}` },
         interface: 'atomic',
         managed: true,
@@ -247,7 +247,7 @@ describeWithDocker('container attribution, end to end', (td) => {
         label,
         td.image,
       );
-      expect(await createdOf(id)).toMatchObject({
+      expect(await describedOf(id)).toMatchObject({
         owner: { user: user.name, rule: 'container_name' },
         interface: 'atomic',
         managed: false,
@@ -266,7 +266,7 @@ describeWithDocker('container attribution, end to end', (td) => {
         'ds01-student-ds01t_j_doe.slice',
         td.image,
       );
-      expect(await createdOf(id)).toMatchObject({
+      expect(await describedOf(id)).toMatchObject({
         owner: { user: dotted.name, rule: 'cgroup_slice' },
         cgroupParent: 'ds01-student-ds01t_j_doe.slice',
       });
@@ -283,8 +283,8 @@ describeWithDocker('container attribution, end to end', (td) => {
         'ds01.monitoring=true',
         td.image,
       );
-      expect(await createdOf(id)).toMatchObject({ infrastructure: true, managed: false });
-      expect(await h.types(id)).toEqual(['ContainerCreated']);
+      expect(await describedOf(id)).toMatchObject({ infrastructure: true, managed: false });
+      expect(await h.types(id)).toEqual(['ContainerCreated', 'ContainerDescribed']);
     });
   });
 });

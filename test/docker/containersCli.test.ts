@@ -62,8 +62,8 @@ describeWithDocker('ds01 containers', (td) => {
     );
     await h.waitFor(removed, hasAll('ContainerStopped'));
     await h.docker('rm', removed);
-    await h.waitFor(removed, hasAll('ContainerRemoved'));
-    await h.waitFor(running, hasAll('ContainerStarted'));
+    await h.waitFor(removed, hasAll('ContainerRemoved', 'ContainerDescribed'));
+    await h.waitFor(running, hasAll('ContainerStarted', 'ContainerDescribed'));
     await h.stopWatcher();
     const rebuilt = await ds01('projections', 'rebuild', 'containers');
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
@@ -112,6 +112,7 @@ describeWithDocker('ds01 containers', (td) => {
     expect(byName.stdout).toMatch(/owner:\s+unknown \(unknown\)/);
     for (const type of [
       'ContainerCreated',
+      'ContainerDescribed',
       'UnmanagedContainerDetected',
       'ContainerStarted',
       'ContainerStopped',
@@ -125,10 +126,12 @@ describeWithDocker('ds01 containers', (td) => {
       events: { type: string }[];
     };
     expect(byId.container.name).toBe(runningName);
-    expect(byId.events.map((e) => e.type)).toEqual([
+    // Its description joins the stream when dockerd answers inspect, which may be after its start.
+    expect(byId.events.map((e) => e.type).toSorted()).toEqual([
       'ContainerCreated',
-      'UnmanagedContainerDetected',
+      'ContainerDescribed',
       'ContainerStarted',
+      'UnmanagedContainerDetected',
     ]);
     const missing = await ds01('containers', 'show', 'no-such-container');
     expect(missing.code).toBe(1);

@@ -2,17 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   alreadyKnown,
+  type ContainerDescription,
   type ContainerState,
   containerStream,
+  type DescriptionSource,
   type DockerContainerEvent,
+  describesContainer,
+  descriptionEventsFor,
   domainEventsFor,
   evolveContainerState,
-  needsDescription,
+  needsDescribing,
   type PlannedContainerEvent,
   reconcile,
 } from '@ds01/domain';
 import { EventIdConflictError, type EventStore, type NewEvent } from '@ds01/event-store';
 import {
+  DockerAnswerError,
   type DockerConnection,
   DockerUnreachableError,
   defaultRuntime,
@@ -81,7 +86,6 @@ export class DockerWatcher {
   readonly #host: string;
   readonly #users: HostUserDirectory;
   readonly #abort = new AbortController();
-  readonly #oomSeen = new Set<string>();
   #known = new Map<string, ContainerState>();
   #loop: Promise<void> | undefined;
   #status: DockerWatcherStatus;
@@ -198,13 +202,32 @@ export class DockerWatcher {
   async #reconcile(facts: HostFacts): Promise<void> {
     const inspects = await inspectAllContainers(this.#options.connection);
     const actual = await Promise.all(
-      inspects.map(async (inspect) => {
-        const known = this.#known.get(inspect.Id);
-        const isNew = !known || known.status === 'removed';
-        return isNew ? { inspect, description: await describeOnHost(inspect, facts) } : { inspect };
-      }),
+      inspects.map(async (inspect) =>
+        needsDescribing(this.#known.get(inspect.Id))
+          ? { inspect, description: await describeOnHost(inspect, facts) }
+          : { inspect },
+      ),
     );
-    const planned = reconcile({ known: this.#known, actual, now: new Date().toISOString() });
+    // Containers the log saw created but never described, and that are gone: described from what their
+    // ContainerCreated recorded (the same as a container removed before DS01 could inspect it).
+    const present = new Set(inspects.map((inspect) => inspect.Id));
+    const goneDescriptions = new Map(
+      await Promise.all(
+        [...this.#known.values()]
+          .filter((state) => state.description === null && !present.has(state.containerId))
+          .map(async (state) => {
+            const attributes = { ...state.labels, image: state.image ?? '', name: state.name };
+            const description = await describeGoneContainer(state.containerId, attributes, facts);
+            return [state.containerId, description] as const;
+          }),
+      ),
+    );
+    const planned = reconcile({
+      known: this.#known,
+      actual,
+      goneDescriptions,
+      now: new Date().toISOString(),
+    });
     const correlationId = `reconcile:${randomUUID()}`;
     const byContainer = Map.groupBy(planned, (p) => p.event.data.containerId);
     for (const events of byContainer.values()) {
@@ -218,86 +241,120 @@ export class DockerWatcher {
   }
 
   /**
-   * Reads Docker's events and records them. Each container's events are recorded in Docker's order, but
-   * containers do not wait for each other: one container's slow inspect (dockerd holds a container's
-   * lock while it starts it) must not delay every other container's events. The checkpoint moves only
-   * past events that, with every event before them, are recorded; a failure anywhere stops the round,
-   * and the next round reads again from the checkpoint.
+   * Reads Docker's events and records them. Each container's events are recorded in Docker's order, and
+   * at once: every domain event is made from the Docker event alone. The one call to the daemon, the
+   * inspect that describes a created container, runs beside them, and its ContainerDescribed joins the
+   * container's stream when it answers (dockerd answers only once it has finished starting the
+   * container). Containers never wait for each other. The checkpoint moves only past events that, with
+   * every event before them, are recorded (a `create` with its description); a failure anywhere stops
+   * the round, and the next round reads again from the checkpoint.
    */
   async #follow(facts: HostFacts, range: { sinceNano: string; untilSeconds?: number }): Promise<void> {
     const round = new AbortController();
     const stopRound = () => round.abort();
     this.#abort.signal.addEventListener('abort', stopRound, { once: true });
+    // Per container, the tail of its queue of appends (dropped once it drains: a live round lasts months).
     const perContainer = new Map<string, Promise<void>>();
-    const timeOf: string[] = [];
+    const inFlight = new Set<Promise<void>>();
+    // Docker time of each event not yet checkpointed, by its sequence number in this round.
+    const timeOf = new Map<number, string>();
     const recorded = new Set<number>();
+    let received = 0;
     let checkpointed = 0;
     let failure: { error: unknown } | undefined;
     const advance = () => {
       while (recorded.has(checkpointed)) {
         recorded.delete(checkpointed);
-        this.#checkpoint.advance(timeOf[checkpointed]!);
+        this.#checkpoint.advance(timeOf.get(checkpointed)!);
+        timeOf.delete(checkpointed);
         checkpointed += 1;
       }
       this.#status.checkpoint = this.#checkpoint.timeNano ?? null;
+    };
+    /** Appends after everything already queued for the container. */
+    const inOrder = (containerId: string, step: () => Promise<void>): Promise<void> => {
+      const next = (perContainer.get(containerId) ?? Promise.resolve()).then(step);
+      perContainer.set(containerId, next);
+      const drop = () => {
+        if (perContainer.get(containerId) === next) perContainer.delete(containerId);
+      };
+      next.then(drop, drop);
+      return next;
     };
     try {
       for await (const event of streamContainerEvents(this.#options.connection, {
         ...range,
         signal: round.signal,
       })) {
-        const seq = timeOf.push(event.timeNano) - 1;
-        const plan = this.#plan(event, facts);
-        plan.catch(() => {}); // awaited in its container's chain; this keeps an early failure from going unhandled
-        const chain = (perContainer.get(event.id) ?? Promise.resolve())
-          .then(async () => this.#record(event, await plan))
-          .then(
-            () => {
-              recorded.add(seq);
-              advance();
-            },
-            (error: unknown) => {
-              failure ??= { error };
-              round.abort();
-            },
+        const seq = received++;
+        timeOf.set(seq, event.timeNano);
+        const correlationId = `docker:${event.id.slice(0, 12)}:${event.timeNano}`;
+        // The inspect goes out before the append: dockerd answers in the order it gets them, and a
+        // `docker run` asks it to start the container (holding its lock for seconds) right after creating it.
+        const description = describesContainer(event) ? this.#describe(event, facts) : undefined;
+        const steps = [inOrder(event.id, () => this.#record(event, correlationId))];
+        if (description) {
+          steps.push(
+            description.then((planned) =>
+              inOrder(event.id, async () => {
+                await this.#append(planned, correlationId);
+              }),
+            ),
           );
-        perContainer.set(event.id, chain);
+        }
+        const done = Promise.all(steps).then(
+          () => {
+            recorded.add(seq);
+            advance();
+          },
+          (error: unknown) => {
+            failure ??= { error };
+            round.abort();
+          },
+        );
+        inFlight.add(done);
+        void done.finally(() => inFlight.delete(done));
         if (failure) break;
       }
     } catch (error) {
       failure ??= { error };
     } finally {
       this.#abort.signal.removeEventListener('abort', stopRound);
-      await Promise.all(perContainer.values());
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
     }
     if (failure) throw failure.error;
   }
 
-  /** The domain events of one Docker event (inspecting the container where needed). */
-  async #plan(event: DockerContainerEvent, facts: HostFacts): Promise<PlannedContainerEvent[]> {
-    if (event.action === 'oom') this.#oomSeen.add(event.id);
-    if (needsDescription(event)) {
-      const inspect = await inspectContainer(this.#options.connection, event.id);
-      const description = inspect
-        ? await describeOnHost(inspect, facts)
-        : await describeGoneContainer(event.id, event.attributes, facts);
-      return domainEventsFor(event, { description });
-    }
-    if (event.action === 'die') {
-      const oomSeen = this.#oomSeen.has(event.id);
-      this.#oomSeen.delete(event.id);
-      const inspect = oomSeen ? undefined : await inspectContainer(this.#options.connection, event.id);
-      return domainEventsFor(event, { oomKilled: oomSeen || inspect?.State.OOMKilled === true });
-    }
-    return domainEventsFor(event);
+  /** Records one Docker event's domain events (the caller moves the checkpoint). */
+  async #record(event: DockerContainerEvent, correlationId: string): Promise<void> {
+    this.#status.dockerEventsHandled += 1;
+    // Its container's earlier events are in #known by now: a `die` after an `oom` is an OOM kill.
+    const oomKilled = this.#known.get(event.id)?.outOfMemorySinceStart ?? false;
+    const planned = domainEventsFor(event, { oomKilled });
+    if (planned.length > 0) await this.#append(planned, correlationId);
   }
 
-  /** Appends one Docker event's domain events (the caller moves the checkpoint). */
-  async #record(event: DockerContainerEvent, planned: PlannedContainerEvent[]): Promise<void> {
-    this.#status.dockerEventsHandled += 1;
-    if (planned.length > 0) {
-      await this.#append(planned, `docker:${event.id.slice(0, 12)}:${event.timeNano}`);
+  /**
+   * DS01's description of a created container: from inspect, or from the event if it is already gone.
+   * An inspect answer DS01 cannot read is logged and the container described from its event too: one
+   * odd container must not stop the watcher (retrying would meet the same answer forever).
+   */
+  async #describe(create: DockerContainerEvent, facts: HostFacts): Promise<PlannedContainerEvent[]> {
+    let inspect: Awaited<ReturnType<typeof inspectContainer>>;
+    try {
+      inspect = await inspectContainer(this.#options.connection, create.id);
+    } catch (error) {
+      if (!(error instanceof DockerAnswerError)) throw error;
+      this.#options.logger.warn(
+        { containerId: create.id, field: error.field, reason: error.message },
+        'cannot read the inspect answer of a new container; describing it from its Docker event',
+      );
+      inspect = undefined;
     }
+    const [description, from]: [ContainerDescription, DescriptionSource] = inspect
+      ? [await describeOnHost(inspect, facts), 'inspect']
+      : [await describeGoneContainer(create.id, create.attributes, facts), 'event-attributes'];
+    return descriptionEventsFor(create, description, from);
   }
 
   /** Appends one container's events; returns how many are new. Already-recorded facts are skipped. */
@@ -353,7 +410,7 @@ export class DockerWatcher {
     const fresh: PlannedContainerEvent[] = [];
     let state = planned[0] && this.#known.get(planned[0].event.data.containerId);
     for (const p of planned) {
-      if (alreadyKnown(state, p.event)) {
+      if (alreadyKnown(state, p.event, p.occurredAt)) {
         this.#options.logger.debug(
           { containerId: p.event.data.containerId, type: p.event.type },
           'already in the log',

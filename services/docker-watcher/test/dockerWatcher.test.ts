@@ -33,7 +33,7 @@ describeWithDocker('docker watcher on a real dockerd', (td) => {
       '-c',
       'trap "exit 0" TERM; while true; do sleep 1; done',
     );
-    await h.waitFor(id, hasAll('ContainerCreated', 'UnmanagedContainerDetected'), 'creation');
+    await h.waitFor(id, hasAll('ContainerDescribed', 'UnmanagedContainerDetected'), 'creation');
     await h.docker('start', id);
     await h.waitFor(id, hasAll('ContainerStarted'));
     await h.docker('pause', id);
@@ -51,6 +51,7 @@ describeWithDocker('docker watcher on a real dockerd', (td) => {
 
     expect(types).toEqual([
       'ContainerCreated',
+      'ContainerDescribed',
       'UnmanagedContainerDetected',
       'ContainerStarted',
       'ContainerPaused',
@@ -104,6 +105,30 @@ describeWithDocker('docker watcher on a real dockerd', (td) => {
     expect(types.indexOf('ContainerStarted')).toBeLessThan(types.indexOf('ContainerStopped'));
   });
 
+  it('an OOM kill: ContainerOutOfMemory, then a ContainerStopped that says oomKilled', async () => {
+    const id = await h.docker(
+      'run',
+      '-d',
+      '--name',
+      uniqueName(td, 'oom'),
+      '--label',
+      label,
+      '--memory',
+      '8m',
+      '--memory-swap',
+      '8m',
+      td.image,
+      'sh',
+      '-c',
+      'x=0123456789abcdef; while true; do x=$x$x; done',
+    );
+    const types = await h.waitFor(id, hasAll('ContainerStopped'), 'its OOM kill');
+    expect(types.indexOf('ContainerOutOfMemory')).toBeGreaterThan(types.indexOf('ContainerStarted'));
+    expect(types.indexOf('ContainerOutOfMemory')).toBeLessThan(types.indexOf('ContainerStopped'));
+    const stopped = (await h.events(id)).find((e) => e.type === 'ContainerStopped')!.data;
+    expect(stopped).toMatchObject({ exitCode: 137, oomKilled: true });
+  });
+
   it('a managed container (ds01.managed=true) is not reported as unmanaged; GPU, limits and owner are recorded', async () => {
     const id = await h.docker(
       'create',
@@ -125,10 +150,15 @@ describeWithDocker('docker watcher on a real dockerd', (td) => {
       'ds01-student-alice.slice',
       td.image,
     );
-    const types = await h.waitFor(id, hasAll('ContainerCreated'));
-    expect(types).toEqual(['ContainerCreated']);
-    const created = (await h.events(id))[0]!.data;
+    const types = await h.waitFor(id, hasAll('ContainerDescribed'));
+    expect(types).toEqual(['ContainerCreated', 'ContainerDescribed']);
+    const [created, described] = (await h.events(id)).map((e) => e.data);
     expect(created).toMatchObject({
+      image: td.image,
+      labels: { 'ds01.user': 'alice', 'ds01.managed': 'true' },
+    });
+    expect(described).toMatchObject({
+      describedFrom: 'inspect',
       managed: true,
       interface: 'orchestration',
       type: 'orchestration',
@@ -142,12 +172,16 @@ describeWithDocker('docker watcher on a real dockerd', (td) => {
 
   it('stopping and starting the watcher appends nothing new for what it already recorded', async () => {
     const id = await h.docker('create', '--name', uniqueName(td, 'idem'), '--label', label, td.image);
-    await h.waitFor(id, hasAll('ContainerCreated'));
+    await h.waitFor(id, hasAll('UnmanagedContainerDetected'));
     const before = await h.store.countEvents();
     await h.stopWatcher();
     await h.startWatcher();
     // The restart replayed Docker's events since the checkpoint and reconciled: nothing was new.
-    expect(await h.types(id)).toEqual(['ContainerCreated', 'UnmanagedContainerDetected']);
+    expect(await h.types(id)).toEqual([
+      'ContainerCreated',
+      'ContainerDescribed',
+      'UnmanagedContainerDetected',
+    ]);
     const mine = await h.store.countEvents();
     expect(mine).toBeGreaterThanOrEqual(before);
     expect(duplicates(await h.events(id))).toEqual([]);

@@ -63,20 +63,29 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
       await h.startWatcher();
       // Docker still had the events since the checkpoint: replayed, so observed with their precise times.
       // (Events of the second the watcher started in come just after the start, from the live stream.)
-      await h.waitFor(fleeting, hasAll('ContainerRemoved'), 'its removal');
-      await h.waitFor(appeared, hasAll('ContainerStarted'), 'its start');
+      // A description joins the stream when inspect answers, so it may follow later events: compare sorted.
+      const fleetingTypes = await h.waitFor(fleeting, hasAll('ContainerRemoved', 'ContainerDescribed'));
+      const appearedTypes = await h.waitFor(appeared, hasAll('ContainerStarted', 'ContainerDescribed'));
       await h.waitFor(known, hasAll('ContainerRemoved'), 'its removal');
-      expect(await h.types(fleeting)).toEqual([
+      expect(fleetingTypes.toSorted()).toEqual([
         'ContainerCreated',
-        'UnmanagedContainerDetected',
+        'ContainerDescribed',
         'ContainerRemoved',
-      ]);
-      const fleetingCreated = (await h.events(fleeting))[0]!.data;
-      expect(fleetingCreated).toMatchObject({ observation: 'observed', gpu: { access: 'unknown' } });
-      expect(await h.types(appeared)).toEqual([
-        'ContainerCreated',
         'UnmanagedContainerDetected',
+      ]);
+      expect(fleetingTypes[0]).toBe('ContainerCreated');
+      // Gone before it could be inspected: described from its event, GPU access unknown.
+      const fleetingDescribed = (await h.events(fleeting)).find((e) => e.type === 'ContainerDescribed')!.data;
+      expect(fleetingDescribed).toMatchObject({
+        observation: 'observed',
+        describedFrom: 'event-attributes',
+        gpu: { access: 'unknown' },
+      });
+      expect(appearedTypes.toSorted()).toEqual([
+        'ContainerCreated',
+        'ContainerDescribed',
         'ContainerStarted',
+        'UnmanagedContainerDetected',
       ]);
       expect((await h.types(known)).at(-1)).toBe('ContainerRemoved');
 
@@ -100,6 +109,7 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
       const unseenEvents = await h.events(unseen);
       expect(unseenEvents.map((e) => e.type)).toEqual([
         'ContainerCreated',
+        'ContainerDescribed',
         'UnmanagedContainerDetected',
         'ContainerStarted',
       ]);
@@ -116,7 +126,7 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
       await h.stopWatcher();
       rmSync(h.checkpointPath);
       await h.startWatcher();
-      expect(await h.events(unseen)).toHaveLength(3);
+      expect(await h.events(unseen)).toHaveLength(4);
       expect(await h.events(appeared)).toHaveLength(appearedEvents.length);
       expect(h.watcher!.status().reconciliations).toBe(1);
       expect(await h.store.countEvents()).toBeGreaterThanOrEqual(count);
@@ -166,16 +176,19 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
           child = await startChild();
         }
       }
-      for (const id of ids) await h.waitFor(id, hasAll('ContainerStopped'), 'its exit');
+      for (const id of ids) await h.waitFor(id, hasAll('ContainerStopped', 'ContainerDescribed'), 'its exit');
       child.kill('SIGKILL');
       child = await startChild(); // replays since the checkpoint once more: still nothing new
       for (const id of ids) {
         const events = await h.events(id);
         expect(duplicates(events)).toEqual([]);
         const types = events.map((e) => e.type);
-        expect(types.filter((t) => t === 'ContainerCreated')).toHaveLength(1);
-        expect(types.filter((t) => t === 'ContainerStarted')).toHaveLength(1);
-        expect(types.filter((t) => t === 'ContainerStopped')).toHaveLength(1);
+        const story = `${id.slice(0, 12)}: ${events.map((e) => `${e.type}(${(e.data as { observation: string }).observation})`).join(', ')}`;
+        for (const once of ['ContainerCreated', 'ContainerDescribed', 'ContainerStarted', 'ContainerStopped'])
+          expect(
+            types.filter((t) => t === once),
+            story,
+          ).toHaveLength(1);
       }
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));

@@ -71,14 +71,18 @@ Examples:
         ['container', row.container_id],
         ['name', row.name],
         ['state', row.status],
-        [
-          'owner',
-          row.owner
-            ? `${row.owner} (${row.owner_rule})`
-            : `unknown (${row.owner_rule ?? 'no creation event'})`,
-        ],
+        ['owner', ownerOf(row)],
         ['interface', `${row.interface ?? '?'}, type ${row.type ?? '?'}`],
-        ['managed', row.managed ? 'yes' : row.infrastructure ? 'no (infrastructure)' : 'no (unmanaged)'],
+        [
+          'managed',
+          !isDescribed(row)
+            ? '?'
+            : row.managed
+              ? 'yes'
+              : row.infrastructure
+                ? 'no (infrastructure)'
+                : 'no (unmanaged)',
+        ],
         ['image', row.image ?? '?'],
         ['gpu', row.gpu],
         ['created', row.created_at ?? '?'],
@@ -150,7 +154,7 @@ function listColumns(now = new Date()): Column<ContainerRow>[] {
   return [
     { header: 'container', value: (r) => r.container_id.slice(0, 12) },
     { header: 'name', value: (r) => r.name, shrink: true },
-    { header: 'owner', value: (r) => `${r.owner ?? 'unknown'} (${r.owner_rule ?? '?'})`, shrink: true },
+    { header: 'owner', value: ownerOf, shrink: true },
     { header: 'interface', value: (r) => r.interface ?? '?' },
     { header: 'type', value: (r) => r.type ?? '?' },
     {
@@ -164,8 +168,22 @@ function listColumns(now = new Date()): Column<ContainerRow>[] {
       align: 'right',
     },
     { header: 'idle since', value: (r) => (r.idle_since ? relativeTime(r.idle_since, now) : '-') },
-    { header: 'managed', value: (r) => (r.managed ? 'yes' : r.infrastructure ? 'infra' : 'UNMANAGED') },
+    {
+      header: 'managed',
+      value: (r) => (!isDescribed(r) ? '?' : r.managed ? 'yes' : r.infrastructure ? 'infra' : 'UNMANAGED'),
+    },
   ];
+}
+
+/** DS01 has recorded its description (ContainerDescribed): owner, type and GPUs are known. */
+function isDescribed(row: ContainerRow): boolean {
+  return row.owner_rule !== null;
+}
+
+/** "alice (ds01_label)", "unknown (none)"; a container DS01 saw created but has not described yet says so. */
+function ownerOf(row: ContainerRow): string {
+  if (!isDescribed(row)) return 'not described yet';
+  return `${row.owner ?? 'unknown'} (${row.owner_rule})`;
 }
 
 const historyColumns: Column<RecordedEvent>[] = [

@@ -8,7 +8,12 @@ export interface ContainerState {
   containerId: string;
   name: string;
   status: ContainerStatus;
-  /** From ContainerCreated; null when the log has events of it but not its creation. */
+  /** When ContainerCreated happened; null when the log has events of it but not its creation. */
+  createdAt: string | null;
+  /** From ContainerCreated. */
+  image: string | null;
+  labels: Readonly<Record<string, string>>;
+  /** From ContainerDescribed; null until DS01 has described it. */
   description: ContainerDescription | null;
   /** Reported as UnmanagedContainerDetected. */
   unmanaged: boolean;
@@ -16,12 +21,17 @@ export interface ContainerState {
   finishedAt: string | null;
   removedAt: string | null;
   exitCode: number | null;
+  /** Whether its last stop was an OOM kill. */
   oomKilled: boolean;
+  /** A ContainerOutOfMemory since it last started: its next stop is an OOM kill. */
+  outOfMemorySinceStart: boolean;
   health: 'starting' | 'healthy' | 'unhealthy' | null;
   restarts: number;
   idleSince: string | null;
   /** occurredAt of the last event folded in: reconciliation looks for what happened after it. */
   lastEventAt: string;
+  /** occurredAt of the last change of status (created, started, stopped, paused, unpaused, removed). */
+  lastTransitionAt: string | null;
 }
 
 function initial(containerId: string, name: string, at: string): ContainerState {
@@ -29,6 +39,9 @@ function initial(containerId: string, name: string, at: string): ContainerState 
     containerId,
     name,
     status: 'created',
+    createdAt: null,
+    image: null,
+    labels: {},
     description: null,
     unmanaged: false,
     startedAt: null,
@@ -36,12 +49,23 @@ function initial(containerId: string, name: string, at: string): ContainerState 
     removedAt: null,
     exitCode: null,
     oomKilled: false,
+    outOfMemorySinceStart: false,
     health: null,
     restarts: 0,
     idleSince: null,
     lastEventAt: at,
+    lastTransitionAt: null,
   };
 }
+
+const TRANSITIONS: ReadonlySet<ContainerEvent['type']> = new Set([
+  'ContainerCreated',
+  'ContainerStarted',
+  'ContainerStopped',
+  'ContainerPaused',
+  'ContainerUnpaused',
+  'ContainerRemoved',
+] as const);
 
 const later = (a: string, b: string) => (a > b ? a : b);
 
@@ -57,14 +81,21 @@ export function evolveContainerState(
   const data = event.data;
   const current = state ?? initial(data.containerId, 'name' in data ? data.name : '', occurredAt);
   const next: ContainerState = { ...current, lastEventAt: later(current.lastEventAt, occurredAt) };
+  if (TRANSITIONS.has(event.type)) {
+    next.lastTransitionAt =
+      current.lastTransitionAt === null ? occurredAt : later(current.lastTransitionAt, occurredAt);
+  }
   if ('name' in data && data.name) next.name = data.name;
   switch (event.type) {
-    case 'ContainerCreated': {
+    case 'ContainerCreated':
+      return { ...next, createdAt: occurredAt, image: event.data.image, labels: event.data.labels };
+    case 'ContainerDescribed': {
       const {
         containerId: _id,
         name: _name,
         observation: _obs,
         dockerEvent: _docker,
+        describedFrom: _from,
         ...description
       } = event.data;
       return { ...next, description };
@@ -73,7 +104,15 @@ export function evolveContainerState(
       next.unmanaged = true;
       return next;
     case 'ContainerStarted':
-      return { ...next, status: 'running', startedAt: event.data.startedAt, idleSince: null };
+      return {
+        ...next,
+        status: 'running',
+        startedAt: event.data.startedAt,
+        idleSince: null,
+        outOfMemorySinceStart: false,
+      };
+    case 'ContainerOutOfMemory':
+      return { ...next, outOfMemorySinceStart: true };
     case 'ContainerStopped':
       return {
         ...next,
@@ -81,6 +120,7 @@ export function evolveContainerState(
         finishedAt: event.data.finishedAt,
         exitCode: event.data.exitCode,
         oomKilled: event.data.oomKilled,
+        outOfMemorySinceStart: false,
         health: null,
       };
     case 'ContainerRestarted':

@@ -65,7 +65,23 @@ export function describeContainer(inspect: ContainerInspect, facts: DescribeFact
 }
 
 /** Attributes of a Docker container event that are not labels. */
-const EVENT_ATTRIBUTES = new Set(['image', 'name', 'exitCode', 'signal', 'oldName', 'execID', 'container']);
+const EVENT_ATTRIBUTES = new Set([
+  'image',
+  'name',
+  'exitCode',
+  'execDuration',
+  'signal',
+  'oldName',
+  'execID',
+  'container',
+]);
+
+/** A container event's Actor.Attributes are its labels plus Docker's own keys: the labels alone. */
+export function labelsOfEventAttributes(
+  attributes: Readonly<Record<string, string>>,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(attributes).filter(([key]) => !EVENT_ATTRIBUTES.has(key)));
+}
 
 /**
  * What can be said about a container known only from a Docker event (it was removed before DS01 could
@@ -77,7 +93,7 @@ export function describeFromEventAttributes(
   attributes: Readonly<Record<string, string>>,
   facts: DescribeFacts,
 ): ContainerDescription {
-  const labels = Object.fromEntries(Object.entries(attributes).filter(([key]) => !EVENT_ATTRIBUTES.has(key)));
+  const labels = labelsOfEventAttributes(attributes);
   const inspect = ContainerInspect.parse({
     Id: containerId,
     Name: `/${attributes['name'] ?? ''}`,

@@ -1,9 +1,11 @@
-import type { ContainerDescription } from './description.ts';
+import { type ContainerDescription, labelsOfEventAttributes } from './description.ts';
 import { observedEventId } from './eventIds.ts';
 import {
   ContainerCreated,
+  ContainerDescribed,
   ContainerHealth,
   ContainerHealthChanged,
+  ContainerOutOfMemory,
   ContainerPaused,
   ContainerRemoved,
   ContainerRenamed,
@@ -11,6 +13,7 @@ import {
   ContainerStarted,
   ContainerStopped,
   ContainerUnpaused,
+  type DescriptionSource,
   type DockerEventRef,
   UnmanagedContainerDetected,
 } from './events.ts';
@@ -29,6 +32,7 @@ export interface DockerContainerEvent {
 export type RecordedAction =
   | 'create'
   | 'start'
+  | 'oom'
   | 'die'
   | 'restart'
   | 'pause'
@@ -42,8 +46,8 @@ export function baseAction(action: string): string {
   return action.split(':')[0]!.trim();
 }
 
-/** Whether mapping this event needs the container's description (only its creation does). */
-export function needsDescription(event: DockerContainerEvent): boolean {
+/** Whether DS01 describes the container after this event (its creation: see descriptionEventsFor). */
+export function describesContainer(event: DockerContainerEvent): boolean {
   return baseAction(event.action) === 'create';
 }
 
@@ -53,24 +57,12 @@ export function instantOfTimeNano(timeNano: string): string {
 }
 
 export interface DockerEventContext {
-  /** For `create`: the container as inspected (or as its event attributes tell, when it is gone). */
-  description?: ContainerDescription;
-  /** For `die`: whether Docker reported an `oom` for it, or its State.OOMKilled. */
+  /** For `die`: whether the log has a ContainerOutOfMemory since the container started. */
   oomKilled?: boolean;
 }
 
-export class MissingDescriptionError extends Error {
-  override readonly name = 'MissingDescriptionError';
-}
-
-/**
- * The domain events one Docker container event stands for, each with the id derived from the Docker
- * event's identity. Actions that DS01 does not record give none.
- */
-export function domainEventsFor(
-  event: DockerContainerEvent,
-  context: DockerEventContext = {},
-): PlannedContainerEvent[] {
+/** The identity and timing shared by every domain event derived from one Docker event. */
+function observedFrom(event: DockerContainerEvent) {
   const dockerEvent: DockerEventRef = { id: event.id, action: event.action, timeNano: event.timeNano };
   const occurredAt = instantOfTimeNano(event.timeNano);
   const ref = {
@@ -84,17 +76,34 @@ export function domainEventsFor(
     occurredAt,
     event: domainEvent,
   });
+  return { ref, occurredAt, planned };
+}
+
+/**
+ * The domain events one Docker container event stands for, each with the id derived from the Docker
+ * event's identity. Actions that DS01 does not record give none. Everything comes from the event itself:
+ * no call to the daemon stands between a Docker event and its domain event.
+ */
+export function domainEventsFor(
+  event: DockerContainerEvent,
+  context: DockerEventContext = {},
+): PlannedContainerEvent[] {
+  const { ref, occurredAt, planned } = observedFrom(event);
   switch (baseAction(event.action) as RecordedAction) {
-    case 'create': {
-      const description = context.description;
-      if (!description)
-        throw new MissingDescriptionError(`create of ${event.id} needs the container's description`);
-      const created = planned(ContainerCreated({ ...ref, ...description }));
-      if (description.managed || description.infrastructure) return [created];
-      return [created, planned(unmanaged(ref, description))];
-    }
+    case 'create':
+      return [
+        planned(
+          ContainerCreated({
+            ...ref,
+            image: event.attributes['image'] ?? '',
+            labels: labelsOfEventAttributes(event.attributes),
+          }),
+        ),
+      ];
     case 'start':
       return [planned(ContainerStarted({ ...ref, startedAt: occurredAt }))];
+    case 'oom':
+      return [planned(ContainerOutOfMemory(ref))];
     case 'die': {
       const exitCode = Number.parseInt(event.attributes['exitCode'] ?? '', 10);
       return [
@@ -131,16 +140,40 @@ export function domainEventsFor(
   }
 }
 
-/** The UnmanagedContainerDetected that accompanies the creation of a container DS01 did not make. */
-export function unmanaged(
-  ref: {
-    containerId: string;
-    name: string;
-    observation: 'observed' | 'reconciled';
-    dockerEvent: DockerEventRef | null;
-  },
+/**
+ * DS01's description of a container it saw created (ContainerDescribed, then UnmanagedContainerDetected
+ * when DS01 did not make it), with ids derived from the `create` event so describing twice is a no-op.
+ */
+export function descriptionEventsFor(
+  create: DockerContainerEvent,
   description: ContainerDescription,
-) {
+  describedFrom: DescriptionSource,
+): PlannedContainerEvent[] {
+  const { ref, planned } = observedFrom(create);
+  return describedEvents(ref, description, describedFrom).map(planned);
+}
+
+/** ContainerDescribed, and UnmanagedContainerDetected for a user workload DS01 did not make. */
+export function describedEvents(
+  ref: ContainerRef,
+  description: ContainerDescription,
+  describedFrom: DescriptionSource,
+): ContainerEvent[] {
+  const described = ContainerDescribed({ ...ref, describedFrom, ...description });
+  if (description.managed || description.infrastructure) return [described];
+  return [described, unmanaged(ref, description)];
+}
+
+/** The reference fields every container event starts with. */
+export interface ContainerRef {
+  containerId: string;
+  name: string;
+  observation: 'observed' | 'reconciled';
+  dockerEvent: DockerEventRef | null;
+}
+
+/** The UnmanagedContainerDetected that accompanies the description of a container DS01 did not make. */
+export function unmanaged(ref: ContainerRef, description: ContainerDescription) {
   return UnmanagedContainerDetected({
     ...ref,
     owner: description.owner,

@@ -31,9 +31,36 @@ const Ref = {
   dockerEvent: DockerEventRef.nullable(),
 };
 
+/**
+ * Docker created the container. Only what Docker's own `create` event says (name, image, labels), so it
+ * is recorded the moment the event arrives: reading the rest needs an inspect, which dockerd answers only
+ * once it has finished starting the container (it holds the container's lock meanwhile, seconds on a
+ * loaded host). DS01's reading of it (owner, GPUs, limits) follows as ContainerDescribed.
+ */
 export const ContainerCreated = defineEvent({
   type: 'ContainerCreated',
-  schema: z.strictObject({ ...Ref, ...ContainerDescription.shape }),
+  schema: z.strictObject({
+    ...Ref,
+    /** The image as the user named it. */
+    image: z.string(),
+    labels: z.record(z.string(), z.string()),
+  }),
+});
+
+/**
+ * inspect: from the container's inspect data (complete). event-attributes: the container was gone before
+ * DS01 could inspect it, so only its name, image and labels were known (GPU access `unknown`).
+ */
+export const DescriptionSource = z.enum(['inspect', 'event-attributes']);
+export type DescriptionSource = z.infer<typeof DescriptionSource>;
+
+/**
+ * DS01's reading of a created container: who owns it and the rule that said so, what made it, which GPUs
+ * it can reach, its limits. Recorded once per container, after its ContainerCreated.
+ */
+export const ContainerDescribed = defineEvent({
+  type: 'ContainerDescribed',
+  schema: z.strictObject({ ...Ref, describedFrom: DescriptionSource, ...ContainerDescription.shape }),
 });
 
 export const ContainerStarted = defineEvent({
@@ -51,12 +78,23 @@ export const ContainerStopped = defineEvent({
     ...Ref,
     /** null: unknown (reconciled from a container that is gone). */
     exitCode: z.number().int().nullable(),
+    /** A ContainerOutOfMemory since it started (observed), or Docker's State.OOMKilled (reconciled). */
     oomKilled: z.boolean(),
     finishedAt: Instant,
   }),
 });
 
 /** `docker restart` or a restart policy brought it back (a Stopped and a Started are recorded too). */
+/**
+ * The kernel's OOM killer killed a process of the container (Docker's `oom`). The container may go on
+ * running (a child was killed) or die next; its ContainerStopped then says oomKilled, as Docker's
+ * State.OOMKilled does.
+ */
+export const ContainerOutOfMemory = defineEvent({
+  type: 'ContainerOutOfMemory',
+  schema: z.strictObject({ ...Ref }),
+});
+
 export const ContainerRestarted = defineEvent({
   type: 'ContainerRestarted',
   schema: z.strictObject({ ...Ref }),
@@ -112,7 +150,9 @@ export const UnmanagedContainerDetected = defineEvent({
 
 export const containerEvents = [
   ContainerCreated,
+  ContainerDescribed,
   ContainerStarted,
+  ContainerOutOfMemory,
   ContainerStopped,
   ContainerRestarted,
   ContainerPaused,

@@ -1,6 +1,6 @@
 import type { ContainerState } from './containerState.ts';
 import { type ContainerDescription, isoInstant } from './description.ts';
-import { unmanaged } from './dockerEvents.ts';
+import { describedEvents } from './dockerEvents.ts';
 import { reconciledEventId } from './eventIds.ts';
 import {
   ContainerCreated,
@@ -23,7 +23,7 @@ import type { ContainerEvent, PlannedContainerEvent } from './planned.ts';
 
 export interface ActualContainer {
   inspect: ContainerInspect;
-  /** Its description, for one DS01 has never seen (the host layer describes only those). */
+  /** Its description, for one the log has not described (see needsDescribing): the host layer makes it. */
   description?: ContainerDescription;
 }
 
@@ -32,6 +32,11 @@ export interface ReconcileInput {
   known: ReadonlyMap<string, ContainerState>;
   /** Every container the daemon has. */
   actual: readonly ActualContainer[];
+  /**
+   * For containers the log knows but never described and the daemon no longer has: their description
+   * from what their ContainerCreated recorded (name, image, labels). The host layer makes them.
+   */
+  goneDescriptions?: ReadonlyMap<string, ContainerDescription>;
   /** When reconciliation runs: the time of facts whose time Docker does not keep (a removal). */
   now: string;
 }
@@ -40,12 +45,16 @@ export class MissingDescriptionForReconcileError extends Error {
   override readonly name = 'MissingDescriptionForReconcileError';
 }
 
-/** Which of the daemon's containers the log has never seen (the host layer describes these). */
-export function unknownContainers(known: ReadonlyMap<string, ContainerState>, actualIds: readonly string[]) {
-  return actualIds.filter((id) => !known.has(id));
+/**
+ * Whether the host layer must describe this container for reconciliation: one the log has never seen
+ * (or saw removed), or one whose ContainerCreated was recorded but whose description never was (the
+ * watcher stopped while dockerd still held the container's lock).
+ */
+export function needsDescribing(known: ContainerState | undefined): boolean {
+  return !known || known.status === 'removed' || known.description === null;
 }
 
-export function reconcile({ known, actual, now }: ReconcileInput): PlannedContainerEvent[] {
+export function reconcile({ known, actual, goneDescriptions, now }: ReconcileInput): PlannedContainerEvent[] {
   const planned: PlannedContainerEvent[] = [];
   const present = new Set<string>();
   for (const container of actual) {
@@ -53,8 +62,17 @@ export function reconcile({ known, actual, now }: ReconcileInput): PlannedContai
     planned.push(...reconcileOne(known.get(container.inspect.Id), container, now));
   }
   for (const state of known.values()) {
-    if (state.status === 'removed' || present.has(state.containerId)) continue;
+    if (present.has(state.containerId)) continue;
     const ref = refOf(state.containerId, state.name);
+    const description = goneDescriptions?.get(state.containerId);
+    if (state.description === null && description) {
+      const at = state.createdAt ?? now;
+      for (const event of describedEvents(ref, description, 'event-attributes')) {
+        if (event.type === 'UnmanagedContainerDetected' && state.unmanaged) continue;
+        planned.push(plan(event, at, 'described'));
+      }
+    }
+    if (state.status === 'removed') continue;
     planned.push(plan(ContainerRemoved(ref), now, `removed|after ${state.lastEventAt}`));
   }
   return planned;
@@ -85,18 +103,25 @@ function reconcileOne(
   const events: PlannedContainerEvent[] = [];
   let state: Tracked;
 
+  if (needsDescribing(known) && !description) {
+    throw new MissingDescriptionForReconcileError(
+      `container ${id} is not described in the log: describe it first`,
+    );
+  }
+  const createdAt = isoInstant(inspect.Created);
   if (!known || known.status === 'removed') {
-    if (!description) {
-      throw new MissingDescriptionForReconcileError(`container ${id} is new to DS01: describe it first`);
-    }
-    const createdAt = description.createdAt ?? now;
-    events.push(plan(ContainerCreated({ ...ref, ...description }), createdAt, 'created'));
-    if (!description.managed && !description.infrastructure) {
-      events.push(plan(unmanaged(ref, description), createdAt, 'created'));
-    }
+    const created = ContainerCreated({ ...ref, image: inspect.Config.Image, labels: inspect.Config.Labels });
+    events.push(plan(created, createdAt, 'created'));
     state = { status: 'created', name, lastEventAt: createdAt };
   } else {
     state = known;
+  }
+  if (description && (!known || known.status === 'removed' || known.description === null)) {
+    const alreadyReported = known !== undefined && known.status !== 'removed' && known.unmanaged;
+    for (const event of describedEvents(ref, description, 'inspect')) {
+      if (event.type === 'UnmanagedContainerDetected' && alreadyReported) continue;
+      events.push(plan(event, known?.createdAt ?? createdAt, 'described'));
+    }
   }
 
   const startedAt = dockerTimeOrNull(inspect.State.StartedAt);

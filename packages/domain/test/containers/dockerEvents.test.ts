@@ -4,8 +4,10 @@ import {
   type DockerContainerEvent,
   describeContainer,
   describeFromEventAttributes,
+  descriptionEventsFor,
   domainEventsFor,
   eventCatalog,
+  evolveContainerState,
   instantOfTimeNano,
   userDirectoryOf,
 } from '@ds01/domain';
@@ -45,21 +47,68 @@ describe('Docker container event → domain events', () => {
     expect(domainEventsFor(dockerEvent).map((p) => p.event.type)).toEqual(types);
   });
 
-  it('create of an unmanaged container: ContainerCreated and UnmanagedContainerDetected, with distinct ids', () => {
-    const planned = domainEventsFor(event('create'), { description: describeOf({ 'ds01.user': 'alice' }) });
-    expect(planned.map((p) => p.event.type)).toEqual(['ContainerCreated', 'UnmanagedContainerDetected']);
-    expect(new Set(planned.map((p) => p.eventId)).size).toBe(2);
+  it('create: ContainerCreated from the event alone (image, labels without Docker`s own keys)', () => {
+    const planned = domainEventsFor(event('create', { 'ds01.user': 'alice', 'com.example': 'x' }));
+    expect(planned.map((p) => p.event.type)).toEqual(['ContainerCreated']);
+    expect(planned[0]!.event.data).toEqual({
+      containerId: ID,
+      name: 'box',
+      observation: 'observed',
+      dockerEvent: { id: ID, action: 'create', timeNano: '1764000000123456789' },
+      image: 'busybox',
+      labels: { 'ds01.user': 'alice', 'com.example': 'x' },
+    });
+  });
+
+  it('oom: ContainerOutOfMemory', () => {
+    expect(domainEventsFor(event('oom')).map((p) => p.event.type)).toEqual(['ContainerOutOfMemory']);
+  });
+
+  it('the description of an unmanaged container: ContainerDescribed and UnmanagedContainerDetected, ids of their own', () => {
+    const create = event('create');
+    const planned = descriptionEventsFor(create, describeOf({ 'ds01.user': 'alice' }), 'inspect');
+    expect(planned.map((p) => p.event.type)).toEqual(['ContainerDescribed', 'UnmanagedContainerDetected']);
+    const ids = [...planned, ...domainEventsFor(create)].map((p) => p.eventId);
+    expect(new Set(ids).size).toBe(3);
+    expect(planned.map((p) => p.occurredAt)).toEqual([
+      instantOfTimeNano(create.timeNano),
+      instantOfTimeNano(create.timeNano),
+    ]);
+    expect(planned[0]!.event.data).toMatchObject({
+      describedFrom: 'inspect',
+      owner: { user: 'alice', rule: 'ds01_label' },
+      dockerEvent: { action: 'create' },
+    });
     expect(planned[1]!.event.data).toMatchObject({
       owner: { user: 'alice', rule: 'ds01_label' },
       gpu: { access: 'none' },
     });
+    expect(descriptionEventsFor(create, describeOf({ 'ds01.user': 'alice' }), 'inspect')).toEqual(planned);
   });
 
-  it('create of a managed or infrastructure container: no UnmanagedContainerDetected', () => {
-    const managed = domainEventsFor(event('create'), { description: describeOf({ 'ds01.managed': 'true' }) });
-    const infra = domainEventsFor(event('create'), { description: describeOf({ 'ds01.protected': 'true' }) });
-    expect(managed.map((p) => p.event.type)).toEqual(['ContainerCreated']);
-    expect(infra.map((p) => p.event.type)).toEqual(['ContainerCreated']);
+  it('the description of a managed or infrastructure container: no UnmanagedContainerDetected', () => {
+    const managed = descriptionEventsFor(event('create'), describeOf({ 'ds01.managed': 'true' }), 'inspect');
+    const infra = descriptionEventsFor(event('create'), describeOf({ 'ds01.protected': 'true' }), 'inspect');
+    expect(managed.map((p) => p.event.type)).toEqual(['ContainerDescribed']);
+    expect(infra.map((p) => p.event.type)).toEqual(['ContainerDescribed']);
+  });
+
+  it('an OOM kill since the last start makes the next stop an OOM kill; a new start clears it', () => {
+    const fold = (...planned: ReturnType<typeof domainEventsFor>) =>
+      planned.reduce<ReturnType<typeof evolveContainerState> | undefined>(
+        (state, p) => evolveContainerState(state, p.event, p.occurredAt),
+        undefined,
+      );
+    const [created] = domainEventsFor(event('create'));
+    const [started] = domainEventsFor(event('start'));
+    const [oom] = domainEventsFor(event('oom'));
+    const [died] = domainEventsFor(event('die', { exitCode: '137' }), { oomKilled: true });
+    expect(fold(created!, started!, oom!)?.outOfMemorySinceStart).toBe(true);
+    expect(fold(created!, started!, oom!, died!)).toMatchObject({
+      oomKilled: true,
+      outOfMemorySinceStart: false,
+    });
+    expect(fold(created!, started!, oom!, started!)?.outOfMemorySinceStart).toBe(false);
   });
 
   it('the same Docker event always gives the same event ids; another time or action gives others', () => {
@@ -105,8 +154,15 @@ describe('Docker container event → domain events', () => {
 
   it('every event it plans passes the catalog (what the store validates at append)', () => {
     const all = [
-      ...domainEventsFor(event('create'), { description: describeOf({}) }),
+      ...domainEventsFor(event('create')),
+      ...descriptionEventsFor(event('create'), describeOf({}), 'inspect'),
+      ...descriptionEventsFor(
+        event('create'),
+        describeFromEventAttributes(ID, event('create').attributes, facts),
+        'event-attributes',
+      ),
       ...domainEventsFor(event('start')),
+      ...domainEventsFor(event('oom')),
       ...domainEventsFor(event('die', { exitCode: '0' })),
       ...domainEventsFor(event('rename', { oldName: '/a' })),
       ...domainEventsFor(event('health_status: healthy')),

@@ -62,18 +62,21 @@ describe('reconciliation: docker ps -a against the log', () => {
     const { events, types } = given([]).when([docker(exited(T1, T2, 3, true))]);
     expect(types).toEqual([
       'ContainerCreated',
+      'ContainerDescribed',
       'UnmanagedContainerDetected',
       'ContainerStarted',
       'ContainerStopped',
     ]);
     for (const p of events)
       expect(p.event.data).toMatchObject({ observation: 'reconciled', dockerEvent: null });
-    expect(events[3]!.event.data).toMatchObject({
+    expect(events[1]!.event.data).toMatchObject({ describedFrom: 'inspect' });
+    expect(events[4]!.event.data).toMatchObject({
       exitCode: 3,
       oomKilled: true,
       finishedAt: '2026-11-24T12:00:00.000Z',
     });
     expect(events.map((p) => p.occurredAt)).toEqual([
+      '2026-11-24T10:00:00.000Z',
       '2026-11-24T10:00:00.000Z',
       '2026-11-24T10:00:00.000Z',
       '2026-11-24T11:00:00.000Z',
@@ -88,7 +91,49 @@ describe('reconciliation: docker ps -a against the log', () => {
         { labels: { 'ds01.managed': 'true' } },
       ),
     ]);
-    expect(types).toEqual(['ContainerCreated']);
+    expect(types).toEqual(['ContainerCreated', 'ContainerDescribed']);
+  });
+
+  it('created in the log but never described (the watcher stopped first), still there: described from inspect', () => {
+    const createdOnly = given([])
+      .when([docker(running(T1))])
+      .events.filter((p) => p.event.type === 'ContainerCreated');
+    const { events, types, andThen } = given(createdOnly).when([docker(running(T1))]);
+    expect(types).toEqual(['ContainerDescribed', 'UnmanagedContainerDetected', 'ContainerStarted']);
+    expect(events[0]!.event.data).toMatchObject({ describedFrom: 'inspect', observation: 'reconciled' });
+    expect(events[0]!.occurredAt).toBe('2026-11-24T10:00:00.000Z');
+    expect(andThen.when([docker(running(T1))]).types).toEqual([]);
+  });
+
+  it('created in the log but never described, and gone: described from what its creation recorded, then removed', () => {
+    const createdOnly = given([])
+      .when([docker(running(T1))])
+      .events.filter((p) => p.event.type === 'ContainerCreated');
+    let state: ContainerState | undefined;
+    for (const p of createdOnly) state = evolveContainerState(state, p.event, p.occurredAt);
+    const goneDescription = describeContainer(
+      inspectWith({ id: ID, name: 'box', labels: { 'ds01.user': 'alice' } }),
+      facts,
+    );
+    const events = reconcile({
+      known: new Map([[ID, state!]]),
+      actual: [],
+      goneDescriptions: new Map([[ID, goneDescription]]),
+      now: NOW,
+    });
+    expect(events.map((p) => p.event.type)).toEqual([
+      'ContainerDescribed',
+      'UnmanagedContainerDetected',
+      'ContainerRemoved',
+    ]);
+    expect(events[0]!.event.data).toMatchObject({ describedFrom: 'event-attributes' });
+  });
+
+  it('a container that needs describing and has no description is refused, naming it', () => {
+    const { inspect } = docker(running(T1));
+    expect(() => reconcile({ known: new Map(), actual: [{ inspect }], now: NOW })).toThrow(
+      new RegExp(`container ${ID} is not described`),
+    );
   });
 
   it('reconciling the same state twice gives the same ids, and nothing once the log has them', () => {

@@ -155,6 +155,26 @@ export function describeEventStoreContract(
         expect(await store.headPosition()).toBeGreaterThanOrEqual(result.position);
       });
 
+      test('appends asked for at once each succeed or fail alone, in the order asked', async () => {
+        const store = await open();
+        const cart = stream('cart');
+        const other = stream('other');
+        // Not awaited one by one: an adapter may commit them together (the SQLite store does).
+        const outcomes = await Promise.allSettled([
+          store.append(cart, [itemAdded('a')], { expectedRevision: 'no_stream' }),
+          store.append(cart, [itemAdded('b')], { expectedRevision: 'no_stream' }),
+          store.append(other, [itemAdded('x'), itemAdded('y')]),
+          store.append(cart, [itemAdded('c')], { expectedRevision: 0 }),
+        ]);
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+        const carts = await collect(store.readStream(cart));
+        expect(carts.map((e) => (e.data as { item: string }).item)).toEqual(['a', 'c']);
+        expect(await collect(store.readStream(other))).toHaveLength(2);
+        const positions = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value.position] : []));
+        expect(isStrictlyIncreasing(positions)).toBe(true);
+      });
+
       test('an empty append or an empty stream id is refused', async () => {
         const store = await open();
         await expect(store.append(stream('cart'), [])).rejects.toThrow(EventSchemaError);
