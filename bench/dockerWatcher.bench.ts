@@ -4,6 +4,7 @@
 // reconciling 1,000 existing containers from cold against `docker ps -a` + inspect alone.
 // With --quick, DS01_BENCH_CONTAINERS sets how many (default 100).
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { DockerWatcher } from '@ds01/docker-watcher';
 import { eventCatalog } from '@ds01/domain';
 import { type EventStore, SqliteEventStore } from '@ds01/event-store';
@@ -87,6 +88,51 @@ function inspectAlone(
       abort.abort();
       await loop;
       await Promise.all(pending);
+    },
+  };
+}
+
+/**
+ * Baselines that run beside the watcher under the same load: a bare reader of the event stream (when
+ * each event reaches a process that does nothing with it) and the disk alone (4 KiB appended and
+ * fdatasync'd every 20 ms in a thread of its own, as an append's commit would). DS01's delay can be
+ * no shorter than the first plus one flush of the second.
+ */
+function bareBaselines(connection: DockerConnection, workDir: string) {
+  const received: number[] = [];
+  const abort = new AbortController();
+  const reader = (async () => {
+    for await (const event of streamContainerEvents(connection, { signal: abort.signal })) {
+      received.push(msSince(event.timeNano, performance.timeOrigin + performance.now()));
+    }
+  })().catch(() => {});
+  const flusher = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const fs = require('node:fs');
+     const fd = fs.openSync(workDir + '/flush-probe.dat', 'a');
+     const block = Buffer.alloc(4096, 7);
+     const flushes = [];
+     let stop = false;
+     parentPort.on('message', () => { stop = true; });
+     (function loop() {
+       if (stop) { fs.closeSync(fd); parentPort.postMessage(flushes); return; }
+       const start = performance.now();
+       fs.writeSync(fd, block);
+       fs.fdatasyncSync(fd);
+       flushes.push(performance.now() - start);
+       setTimeout(loop, 20);
+     })();`.replace('workDir', JSON.stringify(workDir)),
+    { eval: true },
+  );
+  return {
+    stop: async (): Promise<{ received: number[]; flushes: number[] }> => {
+      abort.abort();
+      await reader;
+      const flushes = new Promise<number[]>((resolve) => flusher.once('message', resolve));
+      flusher.postMessage('stop');
+      const result = { received, flushes: await flushes };
+      await flusher.terminate();
+      return result;
     },
   };
 }
@@ -203,11 +249,13 @@ async function measureOn(
     logger: silent,
   });
   await watcher.start();
+  const bare = bareBaselines(connectDocker(connection.host), context.workDir);
   const ours = await containerLives(connection, containers, runId, 'life');
   const removals = () =>
     [...firstDurable.keys()].filter((k) => k.endsWith('|destroy') && ours.has(k.split('|')[0]!)).length;
   await settle(() => removals() >= containers && describedAt.size >= containers);
   await watcher.stop();
+  const { received, flushes } = await bare.stop();
   await lifeStore.close();
 
   // 1b. The baseline for descriptions, in a pass of its own (beside the watcher, the two inspects would
@@ -233,6 +281,12 @@ async function measureOn(
   console.log(
     `  event → durable: ${delays.length} Docker events of ${containers} containers, median ${event.median.toFixed(1)} ms, ` +
       `p99 ${event.p99.toFixed(1)} ms, max ${event.max.toFixed(1)} ms (target p99 < 100 ms: ${event.p99 < 100 ? 'met' : 'MISSED'})`,
+  );
+  const r = summary(received);
+  const f = summary(flushes);
+  console.log(
+    `    baselines under the same load: event → received by a bare stream reader median ${r.median.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms; ` +
+      `4 KiB + fdatasync median ${f.median.toFixed(1)} ms, p99 ${f.p99.toFixed(1)} ms`,
   );
   for (const [action, list] of byAction) {
     const s = summary(list);
@@ -265,13 +319,14 @@ async function measureOn(
     peakHeapUsedBytes: process.memoryUsage().heapUsed,
   });
   const describedName = `container created → its description durable (${containers} containers)`;
+  const eventName = `Docker event → durable domain event (${containers} containers × create/start/die/destroy)`;
   results.push(
-    row(
-      `Docker event → durable domain event (${containers} containers × create/start/die/destroy)`,
-      'ds01 watcher, per event',
-      event,
-      delays.length,
-    ),
+    row(eventName, 'bare event stream reader: event → received', r, received.length),
+    row(eventName, 'disk alone, same time: 4 KiB + fdatasync', f, flushes.length),
+    {
+      ...row(eventName, 'ds01 watcher, per event', event, delays.length),
+      baseline: 'bare event stream reader: event → received',
+    },
     row(describedName, 'create event → inspect answered, alone', b, inspected.length),
     {
       ...row(describedName, 'ds01 watcher: ContainerDescribed', d, described.length),

@@ -151,8 +151,9 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
       });
       return child;
     };
+    let child: ChildProcess | undefined;
     try {
-      let child = await startChild();
+      child = await startChild();
       const ids: string[] = [];
       // Containers come and go while the watcher is killed twice without warning.
       for (let round = 0; round < 3; round++) {
@@ -170,7 +171,7 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
           ids.push(id);
         }
         if (round < 2) {
-          const exited = new Promise((r) => child.once('exit', r));
+          const exited = new Promise((r) => child!.once('exit', r));
           child.kill('SIGKILL');
           await exited;
           child = await startChild();
@@ -191,8 +192,10 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
           ).toHaveLength(1);
       }
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await new Promise((r) => child!.once('exit', r));
     } finally {
+      // A failed assertion must not leave a watcher running (it would append to the test dockerd's events).
+      if (child && child.exitCode === null) child.kill('SIGKILL');
       await h.close();
     }
   });

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { EventCodec } from '../codec.ts';
-import { type EncodedEvent, encodeAppend } from '../encodeEvent.ts';
+import { encodeAppend } from '../encodeEvent.ts';
 import type { AppendResult, ExpectedRevision, NewEvent, RecordedEvent } from '../envelope.ts';
-import { EventIdConflictError, StoreUnavailableError, WrongExpectedRevisionError } from '../errors.ts';
+import { StoreUnavailableError } from '../errors.ts';
 import type {
   EventFilter,
   EventStore,
@@ -13,17 +13,17 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../eventStore.ts';
-import { satisfiesExpected } from '../expectedRevision.ts';
 import { PollingSubscription } from './pollingSubscription.ts';
 import { checkSchema, createSchema } from './schema.ts';
+import { REVISION_SQL, revisionOf } from './sqliteAppender.ts';
 import { asStoreError } from './sqliteErrors.ts';
-import { prepareStoreFile } from './storeFile.ts';
+import { SqliteWriter } from './sqliteWriter.ts';
+import { openDatabase, prepareStoreFile } from './storeFile.ts';
 
 /** Rows per query when reading the log or a stream: bounds memory, not correctness. */
 const READ_PAGE_SIZE = 1000;
 /** Rows per query of a subscription catching up. */
 const SUBSCRIPTION_PAGE_SIZE = 500;
-const CACHE_KIB = 32 * 1024;
 
 export interface SqliteEventStoreOptions {
   /** File of the store; created (with its folder) on first use. */
@@ -35,27 +35,6 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** Open without creating or writing (e.g. for `ds01 store stats`). */
   readOnly?: boolean;
-}
-
-interface EventRow {
-  position: number;
-  stream_id: string;
-  revision: number;
-  event_id: string;
-  type: string;
-  version: number;
-  data: string;
-  metadata: string;
-}
-
-const COLUMNS = 'position, stream_id, revision, event_id, type, version, data, metadata';
-
-interface PendingAppend {
-  streamId: string;
-  encoded: EncodedEvent[];
-  expected: ExpectedRevision;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
@@ -94,8 +73,10 @@ export class SqliteEventStore implements EventStore {
   readonly #statements = new Map<string, StatementSync>();
   /** The same for reads of READ_COLUMNS, which return rows as arrays. */
   readonly #readStatements = new Map<string, StatementSync>();
-  /** Appends waiting for the next group commit. */
-  readonly #pending: PendingAppend[] = [];
+  readonly #readOnly: boolean;
+  readonly #busyTimeoutMs: number;
+  /** Started by the first append. */
+  #writer: SqliteWriter | undefined;
 
   constructor(options: SqliteEventStoreOptions) {
     const { path, codec } = options;
@@ -103,6 +84,8 @@ export class SqliteEventStore implements EventStore {
     this.#path = path;
     this.#codec = codec;
     this.#pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.#readOnly = readOnly;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.info = { kind: 'sqlite', location: path };
     this.#appended.setMaxListeners(0);
     let isNew = prepareStoreFile(path, readOnly) === 'new';
@@ -111,7 +94,7 @@ export class SqliteEventStore implements EventStore {
     if (!isNew) isNew = withDatabase(path, { readOnly: true }, (db) => checkSchema(db, path)) === 'empty';
     if (isNew && readOnly)
       throw new StoreUnavailableError(path, 'is not initialised yet: start ds01d once, or check --data-dir');
-    this.#db = openDatabase(path, readOnly, options.busyTimeoutMs ?? 5000);
+    this.#db = openDatabase(path, readOnly, this.#busyTimeoutMs);
     try {
       if (isNew) createSchema(this.#db);
       else checkSchema(this.#db, path);
@@ -122,151 +105,30 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Appends are committed in groups: every append asked for while the event loop is busy (a burst of
-   * Docker events, say) waits for the same turn and goes into one transaction, one fsync, each inside a
-   * savepoint of its own, so each still succeeds or fails alone and in the order asked. On a disk whose
-   * flush takes tens of milliseconds (it shares the disk with dockerd), a queue of appends each paying
-   * its own flush is what made latency grow; a group pays one.
+   * Appends go to the store's writer thread, which commits every append that arrives while it is busy
+   * in one transaction with one fsync (each inside a savepoint of its own, so each still succeeds or
+   * fails alone, in the order asked). The fsync, tens of milliseconds on a disk shared with dockerd,
+   * then blocks neither this thread's event loop nor the appends queued behind it.
    */
   async append(
     streamId: string,
     events: readonly NewEvent[],
     options: { expectedRevision?: ExpectedRevision } = {},
   ): Promise<AppendResult> {
+    if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
     const expected = options.expectedRevision ?? 'any';
     const encoded = encodeAppend(this.#codec, streamId, events, expected);
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.#pending.push({ streamId, encoded, expected, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#commitPending());
-    });
-  }
-
-  /** Commits every pending append in one transaction (see append). */
-  #commitPending(): void {
-    const group = this.#pending.splice(0);
-    if (group.length === 0) return;
-    const metadataSuffix = `,"recordedAt":"${new Date().toISOString()}"}`;
-    const outcomes: ({ ok: AppendResult; inserted: number } | { error: unknown })[] = [];
-    try {
-      this.#db.exec('BEGIN IMMEDIATE');
-      for (const { streamId, encoded, expected } of group) {
-        this.#db.exec('SAVEPOINT one_append');
-        try {
-          const { appended, inserted } = this.#appendInTransaction(
-            streamId,
-            encoded,
-            expected,
-            metadataSuffix,
-          );
-          this.#db.exec('RELEASE one_append');
-          outcomes.push({ ok: appended, inserted });
-        } catch (error) {
-          this.#db.exec('ROLLBACK TO one_append');
-          this.#db.exec('RELEASE one_append');
-          outcomes.push({ error: asStoreError(this.#path, error) });
-        }
-      }
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      // The transaction itself failed (busy, disk full, I/O): nothing of the group is in the log.
-      rollbackQuietly(this.#db);
-      const failure = asStoreError(this.#path, error);
-      for (const append of group) append.reject(failure);
-      return;
-    }
-    if (outcomes.some((outcome) => 'ok' in outcome && outcome.inserted > 0)) {
+    this.#writer ??= new SqliteWriter(this.#path, this.#busyTimeoutMs);
+    const { ok, inserted } = await this.#writer.append({ streamId, encoded, expected });
+    if (inserted > 0) {
       this.#appendCount += 1;
       this.#appended.emit('append');
     }
-    for (const [i, outcome] of outcomes.entries()) {
-      if ('ok' in outcome) group[i]!.resolve(outcome.ok);
-      else group[i]!.reject(outcome.error);
-    }
-  }
-
-  #appendInTransaction(
-    streamId: string,
-    encoded: EncodedEvent[],
-    expected: ExpectedRevision,
-    metadataSuffix: string,
-  ): { appended: AppendResult; inserted: number } {
-    const current = this.#revisionOf(streamId);
-    if (!satisfiesExpected(expected, current)) {
-      // A retry of an append that already happened succeeds whatever it expected.
-      const existing = encoded.map((event) => this.#existing(streamId, event));
-      if (current !== 'no_stream' && existing.every((row) => row !== undefined)) {
-        return {
-          appended: { nextExpectedRevision: current, position: existing.at(-1)!.position },
-          inserted: 0,
-        };
-      }
-      throw new WrongExpectedRevisionError(streamId, expected, current);
-    }
-    const insert = this.#statement(
-      'INSERT INTO events (stream_id, revision, event_id, type, version, data, metadata) ' +
-        'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING',
-    );
-    let revision = current === 'no_stream' ? -1 : current;
-    let position = 0;
-    let inserted = 0;
-    for (const event of encoded) {
-      // JSON.stringify(metadata) ends with '}': splice recordedAt in rather than copy the object.
-      const metadata = JSON.stringify(event.metadata).slice(0, -1) + metadataSuffix;
-      const result = insert.run(
-        streamId,
-        revision + 1,
-        event.eventId,
-        event.type,
-        event.version,
-        event.data,
-        metadata,
-      );
-      if (result.changes === 0) {
-        position = this.#existing(streamId, event)!.position;
-        continue;
-      }
-      revision += 1;
-      inserted += 1;
-      position = Number(result.lastInsertRowid);
-    }
-    const nextExpectedRevision = revision;
-    return { appended: { nextExpectedRevision, position }, inserted };
-  }
-
-  /** The stored row of an event id, if this very event is already in the stream; throws on a conflict. */
-  #existing(streamId: string, event: EncodedEvent): EventRow | undefined {
-    const row = this.#statement(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(event.eventId) as
-      | EventRow
-      | undefined;
-    if (!row) return undefined;
-    if (row.stream_id !== streamId) {
-      throw new EventIdConflictError(
-        event.eventId,
-        streamId,
-        `in stream '${row.stream_id}' (revision ${row.revision})`,
-      );
-    }
-    if (row.type !== event.type || row.data !== event.data) {
-      throw new EventIdConflictError(
-        event.eventId,
-        streamId,
-        `with a different payload (${row.type} at revision ${row.revision}): an event id names one fact, give a new fact a new id`,
-      );
-    }
-    return row;
-  }
-
-  #revisionOf(streamId: string): number | 'no_stream' {
-    const row = this.#statement('SELECT max(revision) AS revision FROM events WHERE stream_id = ?').get(
-      streamId,
-    ) as {
-      revision: number | null;
-    };
-    return row.revision ?? 'no_stream';
+    return ok;
   }
 
   async streamRevision(streamId: string): Promise<number | 'no_stream'> {
-    return this.#guard(() => this.#revisionOf(streamId));
+    return this.#guard(() => revisionOf(this.#statement(REVISION_SQL), streamId));
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -390,7 +252,7 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     // Appends already asked for are committed, not dropped.
-    this.#commitPending();
+    await this.#writer?.close();
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
     this.#statements.clear();
     this.#readStatements.clear();
@@ -454,28 +316,5 @@ function withDatabase<T>(path: string, options: { readOnly: boolean }, work: (db
     throw asStoreError(path, error);
   } finally {
     db?.close();
-  }
-}
-
-function openDatabase(path: string, readOnly: boolean, busyTimeoutMs: number): DatabaseSync {
-  let db: DatabaseSync | undefined;
-  try {
-    db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
-    if (!readOnly) db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = FULL');
-    // 32 MiB of page cache (SQLite's default is 2 MiB): keeps the indexes' upper pages in memory.
-    db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
-    return db;
-  } catch (error) {
-    db?.close();
-    throw asStoreError(path, error);
-  }
-}
-
-function rollbackQuietly(db: DatabaseSync): void {
-  try {
-    if (db.isTransaction) db.exec('ROLLBACK');
-  } catch {
-    // SQLite already rolled back (it does on some errors itself).
   }
 }

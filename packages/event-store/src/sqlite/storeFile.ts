@@ -1,6 +1,11 @@
 import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, relative, resolve, sep } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { StoreUnavailableError } from '../errors.ts';
+import { asStoreError } from './sqliteErrors.ts';
+
+/** 32 MiB of page cache (SQLite's default is 2 MiB): keeps the indexes' upper pages in memory. */
+const CACHE_KIB = 32 * 1024;
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 const HEADER_BYTES = 100;
@@ -104,5 +109,20 @@ function hasPendingWal(path: string): boolean {
     return statSync(`${path}-wal`).size > 0;
   } catch {
     return false;
+  }
+}
+
+/** Opens the store's file in WAL mode with synchronous=FULL (an acknowledged append survives power loss). */
+export function openDatabase(path: string, readOnly: boolean, busyTimeoutMs: number): DatabaseSync {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { readOnly, timeout: busyTimeoutMs });
+    if (!readOnly) db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw asStoreError(path, error);
   }
 }

@@ -1,0 +1,176 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { EncodedEvent } from '../encodeEvent.ts';
+import type { AppendResult, ExpectedRevision } from '../envelope.ts';
+import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.ts';
+import { satisfiesExpected } from '../expectedRevision.ts';
+import { asStoreError } from './sqliteErrors.ts';
+
+/** One append as the store asks for it: validated and encoded, with what it expects of the stream. */
+export interface EncodedAppend {
+  streamId: string;
+  encoded: EncodedEvent[];
+  expected: ExpectedRevision;
+}
+
+/** What became of one append of a group: its result (and how many events were new), or its error. */
+export type AppendOutcome = { ok: AppendResult; inserted: number } | { error: unknown };
+
+interface EventRow {
+  position: number;
+  stream_id: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  version: number;
+  data: string;
+  metadata: string;
+}
+
+/** `SELECT max(revision)` of a stream: its last event's revision, or 'no_stream'. */
+export function revisionOf(statement: StatementSync, streamId: string): number | 'no_stream' {
+  const row = statement.get(streamId) as { revision: number | null };
+  return row.revision ?? 'no_stream';
+}
+
+export const REVISION_SQL = 'SELECT max(revision) AS revision FROM events WHERE stream_id = ?';
+
+/**
+ * The write side of the SQLite store: commits groups of appends. Each append of a group runs inside a
+ * savepoint of its own, so it succeeds or fails alone and in the order given, while the group shares one
+ * transaction and one fsync. Works on the connection it is given (the store's writer thread owns it).
+ */
+export class SqliteAppender {
+  readonly #db: DatabaseSync;
+  readonly #path: string;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync, path: string) {
+    this.#db = db;
+    this.#path = path;
+  }
+
+  /**
+   * Commits the group; one outcome per append, in order. Throws (a StoreUnavailableError) when the
+   * transaction itself fails (busy, disk full, I/O): then nothing of the group is in the log.
+   */
+  commit(group: readonly EncodedAppend[]): AppendOutcome[] {
+    const metadataSuffix = `,"recordedAt":"${new Date().toISOString()}"}`;
+    const outcomes: AppendOutcome[] = [];
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+      for (const { streamId, encoded, expected } of group) {
+        this.#db.exec('SAVEPOINT one_append');
+        try {
+          const { appended, inserted } = this.#appendInTransaction(
+            streamId,
+            encoded,
+            expected,
+            metadataSuffix,
+          );
+          this.#db.exec('RELEASE one_append');
+          outcomes.push({ ok: appended, inserted });
+        } catch (error) {
+          this.#db.exec('ROLLBACK TO one_append');
+          this.#db.exec('RELEASE one_append');
+          outcomes.push({ error: asStoreError(this.#path, error) });
+        }
+      }
+      this.#db.exec('COMMIT');
+      return outcomes;
+    } catch (error) {
+      rollbackQuietly(this.#db);
+      throw asStoreError(this.#path, error);
+    }
+  }
+
+  #appendInTransaction(
+    streamId: string,
+    encoded: EncodedEvent[],
+    expected: ExpectedRevision,
+    metadataSuffix: string,
+  ): { appended: AppendResult; inserted: number } {
+    const current = revisionOf(this.#statement(REVISION_SQL), streamId);
+    if (!satisfiesExpected(expected, current)) {
+      // A retry of an append that already happened succeeds whatever it expected.
+      const existing = encoded.map((event) => this.#existing(streamId, event));
+      if (current !== 'no_stream' && existing.every((row) => row !== undefined)) {
+        return {
+          appended: { nextExpectedRevision: current, position: existing.at(-1)!.position },
+          inserted: 0,
+        };
+      }
+      throw new WrongExpectedRevisionError(streamId, expected, current);
+    }
+    const insert = this.#statement(
+      'INSERT INTO events (stream_id, revision, event_id, type, version, data, metadata) ' +
+        'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING',
+    );
+    let revision = current === 'no_stream' ? -1 : current;
+    let position = 0;
+    let inserted = 0;
+    for (const event of encoded) {
+      // JSON.stringify(metadata) ends with '}': splice recordedAt in rather than copy the object.
+      const metadata = JSON.stringify(event.metadata).slice(0, -1) + metadataSuffix;
+      const result = insert.run(
+        streamId,
+        revision + 1,
+        event.eventId,
+        event.type,
+        event.version,
+        event.data,
+        metadata,
+      );
+      if (result.changes === 0) {
+        position = this.#existing(streamId, event)!.position;
+        continue;
+      }
+      revision += 1;
+      inserted += 1;
+      position = Number(result.lastInsertRowid);
+    }
+    const nextExpectedRevision = revision;
+    return { appended: { nextExpectedRevision, position }, inserted };
+  }
+
+  /** The stored row of an event id, if this very event is already in the stream; throws on a conflict. */
+  #existing(streamId: string, event: EncodedEvent): EventRow | undefined {
+    const row = this.#statement(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(event.eventId) as
+      | EventRow
+      | undefined;
+    if (!row) return undefined;
+    if (row.stream_id !== streamId) {
+      throw new EventIdConflictError(
+        event.eventId,
+        streamId,
+        `in stream '${row.stream_id}' (revision ${row.revision})`,
+      );
+    }
+    if (row.type !== event.type || row.data !== event.data) {
+      throw new EventIdConflictError(
+        event.eventId,
+        streamId,
+        `with a different payload (${row.type} at revision ${row.revision}): an event id names one fact, give a new fact a new id`,
+      );
+    }
+    return row;
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+const COLUMNS = 'position, stream_id, revision, event_id, type, version, data, metadata';
+
+export function rollbackQuietly(db: DatabaseSync): void {
+  try {
+    if (db.isTransaction) db.exec('ROLLBACK');
+  } catch {
+    // SQLite already rolled back (it does on some errors itself).
+  }
+}

@@ -1,0 +1,94 @@
+import { Worker } from 'node:worker_threads';
+import type { AppendResult } from '../envelope.ts';
+import { StoreUnavailableError } from '../errors.ts';
+import type { EncodedAppend } from './sqliteAppender.ts';
+import { deserializeStoreError, type WriterReply, type WriterRequest } from './writerMessages.ts';
+
+interface Waiting {
+  resolve: (result: { ok: AppendResult; inserted: number }) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The store's side of its writer thread (writerThread.ts): sends appends, matches the answers. The
+ * thread starts with the first append (a store that only reads never starts one) and keeps the process
+ * alive only while an append is in flight.
+ */
+export class SqliteWriter {
+  readonly #path: string;
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, Waiting>();
+  #nextId = 0;
+  #failure: Error | undefined;
+  #exited: Promise<void>;
+
+  constructor(path: string, busyTimeoutMs: number) {
+    this.#path = path;
+    this.#worker = new Worker(new URL('./writerThread.ts', import.meta.url), {
+      workerData: { path, busyTimeoutMs },
+    });
+    this.#worker.unref();
+    this.#worker.on('message', (replies: WriterReply[]) => this.#settle(replies));
+    this.#worker.on('error', (error) => this.#fail(error));
+    this.#exited = new Promise((resolve) =>
+      this.#worker.once('exit', (code) => {
+        this.#fail(new Error(`it exited (code ${code})`));
+        resolve();
+      }),
+    );
+  }
+
+  append(append: EncodedAppend): Promise<{ ok: AppendResult; inserted: number }> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    const request: WriterRequest = { id, append };
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      if (this.#waiting.size === 1) this.#worker.ref();
+      this.#worker.postMessage(request);
+    });
+  }
+
+  /** Waits for the appends in flight, then stops the thread. */
+  async close(): Promise<void> {
+    await Promise.allSettled(
+      [...this.#waiting.values()].map(
+        (w) =>
+          new Promise<void>((done) => {
+            const { resolve, reject } = w;
+            w.resolve = (r) => {
+              resolve(r);
+              done();
+            };
+            w.reject = (e) => {
+              reject(e);
+              done();
+            };
+          }),
+      ),
+    );
+    this.#failure ??= new StoreUnavailableError(this.#path, 'is closed');
+    await this.#worker.terminate();
+    await this.#exited;
+  }
+
+  #settle(replies: readonly WriterReply[]): void {
+    for (const reply of replies) {
+      const waiting = this.#waiting.get(reply.id);
+      if (!waiting) continue;
+      this.#waiting.delete(reply.id);
+      if ('ok' in reply) waiting.resolve({ ok: reply.ok, inserted: reply.inserted });
+      else waiting.reject(deserializeStoreError(reply.error));
+    }
+    if (this.#waiting.size === 0) this.#worker.unref();
+  }
+
+  /** The thread failed or exited: every append in flight, and every later one, fails saying so. */
+  #fail(error: Error): void {
+    this.#failure ??= new StoreUnavailableError(this.#path, `its writer thread stopped: ${error.message}`, {
+      cause: error,
+    });
+    for (const waiting of this.#waiting.values()) waiting.reject(this.#failure);
+    this.#waiting.clear();
+  }
+}

@@ -1,0 +1,81 @@
+import type { AppendResult, ExpectedRevision } from '../envelope.ts';
+import {
+  EventIdConflictError,
+  EventSchemaError,
+  StoreUnavailableError,
+  WrongExpectedRevisionError,
+} from '../errors.ts';
+import type { EncodedAppend } from './sqliteAppender.ts';
+
+/** What the store sends its writer thread. */
+export interface WriterRequest {
+  id: number;
+  append: EncodedAppend;
+}
+
+/** What the writer thread answers, one per request. */
+export type WriterReply =
+  | { id: number; ok: AppendResult; inserted: number }
+  | { id: number; error: SerializedError };
+
+/**
+ * An error crossing the thread boundary: structured clone keeps an Error's message but not its class
+ * or fields, and callers tell WrongExpectedRevisionError from EventIdConflictError by class.
+ */
+export type SerializedError =
+  | {
+      kind: 'WrongExpectedRevisionError';
+      message: string;
+      streamId: string;
+      expected: ExpectedRevision;
+      actual: number | 'no_stream';
+    }
+  | { kind: 'EventIdConflictError'; message: string; eventId: string; streamId: string }
+  | { kind: 'EventSchemaError'; message: string; eventType: string; field: string }
+  | { kind: 'StoreUnavailableError'; message: string; location: string }
+  | { kind: 'Error'; message: string; name: string };
+
+export function serializeStoreError(error: unknown): SerializedError {
+  if (error instanceof WrongExpectedRevisionError) {
+    const { message, streamId, expected, actual } = error;
+    return { kind: 'WrongExpectedRevisionError', message, streamId, expected, actual };
+  }
+  if (error instanceof EventIdConflictError) {
+    const { message, eventId, streamId } = error;
+    return { kind: 'EventIdConflictError', message, eventId, streamId };
+  }
+  if (error instanceof EventSchemaError) {
+    const { message, eventType, field } = error;
+    return { kind: 'EventSchemaError', message, eventType, field };
+  }
+  if (error instanceof StoreUnavailableError) {
+    return { kind: 'StoreUnavailableError', message: error.message, location: error.location };
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { kind: 'Error', message: e.message, name: e.name };
+}
+
+/** The error again, of its class, with the writer thread's message. */
+export function deserializeStoreError(error: SerializedError): Error {
+  let revived: Error;
+  switch (error.kind) {
+    case 'WrongExpectedRevisionError':
+      revived = new WrongExpectedRevisionError(error.streamId, error.expected, error.actual);
+      break;
+    case 'EventIdConflictError':
+      revived = new EventIdConflictError(error.eventId, error.streamId, '');
+      break;
+    case 'EventSchemaError':
+      revived = new EventSchemaError(error.eventType, error.field, '');
+      break;
+    case 'StoreUnavailableError':
+      revived = new StoreUnavailableError(error.location, '');
+      break;
+    case 'Error':
+      revived = new Error();
+      revived.name = error.name;
+      break;
+  }
+  revived.message = error.message;
+  return revived;
+}
