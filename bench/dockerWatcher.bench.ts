@@ -203,11 +203,13 @@ const bench: BenchFile = {
     'On a dockerd of its own (vfs, started like the test dockerd): containers created, started (they exit at once) and removed through ' +
     'the Engine API, 8 at a time, while the watcher runs. "event → durable" is one event each: the delay from ' +
     "Docker's event time (timeNano) to the moment its (first) domain event's append resolved (fsync'd); target p99 < 100 ms. " +
+    'Beside the watcher, under the same load, two baselines: a bare reader of the event stream (event → received) and ' +
+    'the disk alone (4 KiB appended and fdatasync\'d every 20 ms in a thread of its own). ' +
     '"created → described": from the `create` event to the durable ContainerDescribed (owner, GPUs, limits: it needs ' +
     'an inspect, which dockerd answers only once it has started the container); its baseline is the same event stream ' +
     'read with each created container inspected at once and nothing else, in a pass of its own over the same workload. ' +
     '"reconcile from cold": a new watcher process state, with 1,000 existing containers: first start on an empty ' +
-    'log (describes and appends 2 events per container) and a restart on a log that knows them; the baseline is ' +
+    'log (describes each and appends 3 events per container) and a restart on a log that knows them; the baseline is ' +
     '`docker ps -a` + inspect of each alone (same concurrency); target < 2 s.',
   async run(context: BenchContext): Promise<BenchResult[]> {
     const containers = context.quick ? Number(process.env['DS01_BENCH_CONTAINERS'] ?? 100) : 1000;

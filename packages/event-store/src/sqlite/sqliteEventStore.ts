@@ -15,7 +15,7 @@ import type {
 } from '../eventStore.ts';
 import { PollingSubscription } from './pollingSubscription.ts';
 import { checkSchema, createSchema } from './schema.ts';
-import { REVISION_SQL, revisionOf } from './sqliteAppender.ts';
+import { appendRow, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
 import { asStoreError } from './sqliteErrors.ts';
 import { SqliteWriter } from './sqliteWriter.ts';
 import { openDatabase, prepareStoreFile } from './storeFile.ts';
@@ -117,7 +117,7 @@ export class SqliteEventStore implements EventStore {
   ): Promise<AppendResult> {
     if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
     const expected = options.expectedRevision ?? 'any';
-    const encoded = encodeAppend(this.#codec, streamId, events, expected);
+    const encoded = encodeAppend(this.#codec, streamId, events, expected).map(appendRow);
     this.#writer ??= new SqliteWriter(this.#path, this.#busyTimeoutMs);
     const { ok, inserted } = await this.#writer.append({ streamId, encoded, expected });
     if (inserted > 0) {
