@@ -204,7 +204,7 @@ const bench: BenchFile = {
     'the Engine API, 8 at a time, while the watcher runs. "event → durable" is one event each: the delay from ' +
     "Docker's event time (timeNano) to the moment its (first) domain event's append resolved (fsync'd); target p99 < 100 ms. " +
     'Beside the watcher, under the same load, two baselines: a bare reader of the event stream (event → received) and ' +
-    'the disk alone (4 KiB appended and fdatasync\'d every 20 ms in a thread of its own). ' +
+    "the disk alone (4 KiB appended and fdatasync'd every 20 ms in a thread of its own). " +
     '"created → described": from the `create` event to the durable ContainerDescribed (owner, GPUs, limits: it needs ' +
     'an inspect, which dockerd answers only once it has started the container); its baseline is the same event stream ' +
     'read with each created container inspected at once and nothing else, in a pass of its own over the same workload. ' +

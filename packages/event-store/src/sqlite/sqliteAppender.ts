@@ -4,6 +4,7 @@ import type { AppendResult, ExpectedRevision } from '../envelope.ts';
 import { EventIdConflictError, WrongExpectedRevisionError } from '../errors.ts';
 import { satisfiesExpected } from '../expectedRevision.ts';
 import { asStoreError } from './sqliteErrors.ts';
+import { StatementCache } from './statementCache.ts';
 
 /**
  * An event as the appender writes it: the encoded event with its metadata already JSON text (strings
@@ -54,11 +55,12 @@ export const REVISION_SQL = 'SELECT max(revision) AS revision FROM events WHERE 
 export class SqliteAppender {
   readonly #db: DatabaseSync;
   readonly #path: string;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: StatementCache;
 
   constructor(db: DatabaseSync, path: string) {
     this.#db = db;
     this.#path = path;
+    this.#statements = new StatementCache(db);
   }
 
   /**
@@ -168,12 +170,7 @@ export class SqliteAppender {
   }
 
   #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#statements.get(sql);
   }
 }
 

@@ -18,6 +18,7 @@ import { checkSchema, createSchema } from './schema.ts';
 import { appendRow, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
 import { asStoreError } from './sqliteErrors.ts';
 import { SqliteWriter } from './sqliteWriter.ts';
+import { StatementCache } from './statementCache.ts';
 import { openDatabase, prepareStoreFile } from './storeFile.ts';
 
 /** Rows per query when reading the log or a stream: bounds memory, not correctness. */
@@ -70,9 +71,9 @@ export class SqliteEventStore implements EventStore {
   #appendCount = 0;
   readonly #subscriptions = new Set<PollingSubscription>();
   /** Prepared statements by SQL text: filters and read directions each get their own, once. */
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: StatementCache;
   /** The same for reads of READ_COLUMNS, which return rows as arrays. */
-  readonly #readStatements = new Map<string, StatementSync>();
+  readonly #readStatements: StatementCache;
   readonly #readOnly: boolean;
   readonly #busyTimeoutMs: number;
   /** Started by the first append. */
@@ -95,6 +96,8 @@ export class SqliteEventStore implements EventStore {
     if (isNew && readOnly)
       throw new StoreUnavailableError(path, 'is not initialised yet: start ds01d once, or check --data-dir');
     this.#db = openDatabase(path, readOnly, this.#busyTimeoutMs);
+    this.#statements = new StatementCache(this.#db);
+    this.#readStatements = new StatementCache(this.#db, (statement) => statement.setReturnArrays(true));
     try {
       if (isNew) createSchema(this.#db);
       else checkSchema(this.#db, path);
@@ -260,22 +263,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#statements.get(sql);
   }
 
   #readStatement(sql: string): StatementSync {
-    let statement = this.#readStatements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      statement.setReturnArrays(true);
-      this.#readStatements.set(sql, statement);
-    }
-    return statement;
+    return this.#readStatements.get(sql);
   }
 
   #guard<T>(work: () => T): T {
