@@ -121,6 +121,13 @@ describeWithDocker('ds01 containers', (td) => {
       expect(byName.stdout).toContain(type);
     }
     expect(byName.stdout).toContain('exitCode=3');
+    // The history table reads in the order things happened (the stream's order is when DS01 learned them).
+    const times = byName.stdout
+      .split('\n')
+      .map((line) => /^(\d{4}-\d\d-\d\dT[\d:.]+Z)\s/.exec(line)?.[1])
+      .filter((t): t is string => t !== undefined);
+    expect(times.length).toBeGreaterThanOrEqual(6);
+    expect(times).toEqual(times.toSorted());
     const byId = JSON.parse((await ds01('containers', 'show', running.slice(0, 10), '--json')).stdout) as {
       container: { name: string };
       events: { type: string }[];

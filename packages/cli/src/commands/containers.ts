@@ -89,7 +89,10 @@ Examples:
         ['idle since', row.idle_since ?? '-'],
       ]);
       context.output.line();
-      context.output.table(historyColumns, events, '(no events of this container in the log)');
+      // In the order things happened: a description is recorded when dockerd answers inspect, which
+      // can be after the container's start (the stream keeps the order DS01 learned them; --json too).
+      const history = events.toSorted((a, b) => a.metadata.occurredAt.localeCompare(b.metadata.occurredAt));
+      context.output.table(historyColumns, history, '(no events of this container in the log)');
     });
 }
 
