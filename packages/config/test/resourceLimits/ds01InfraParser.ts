@@ -1,20 +1,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Runs ds01-infra's own limits parser (scripts/docker/get_resource_limits.py at the commit DS01
- * matches) on a configuration folder, for the parity tests. Its code is not part of DS01: it is
- * taken from a ds01-infra git repository at test time ($DS01_INFRA_REPO, else the mirror this
- * workplace keeps) into a temporary folder laid out as a ds01-infra checkout, so the script finds
- * the folder under test as its config/runtime/ exactly as on a lab's host.
+ * matches) on a configuration folder, for the parity tests. Its code is not part of DS01: the two files
+ * it needs are kept unchanged under test/fixtures/ds01-infra/parser (MIT, see SOURCES.md there) and laid
+ * out at test time in a temporary folder shaped as a ds01-infra checkout, so the script finds the folder
+ * under test as its config/runtime/ exactly as on a lab's host.
  */
 
 /** ds01-infra's commit whose behaviour DS01 reproduces (formats.md). */
 export const ds01InfraCommit = '2cf1a0e';
 
-const defaultRepo = '/work/.mirror/hertie-data-science-lab+ds01-infra/repo';
+/** ds01-infra's files at that commit, as the repository lays them out. */
+export const ds01InfraFiles = fileURLToPath(new URL('../fixtures/ds01-infra/parser/', import.meta.url));
 
 /** What one user gets from `get_resource_limits.py USER <flag>` for the flags DS01 compares. */
 export interface ParserOutput {
@@ -27,29 +29,15 @@ export interface ParserOutput {
 export function unavailableReason(): string | undefined {
   const python = spawnSync('python3', ['-c', 'import yaml'], { encoding: 'utf8' });
   if (python.error || python.status !== 0) return 'python3 with PyYAML is not installed';
-  const repo = process.env['DS01_INFRA_REPO'] ?? defaultRepo;
-  if (!existsSync(repo)) return `no ds01-infra repository at ${repo} (set DS01_INFRA_REPO to a clone)`;
-  const probe = spawnSync('git', [
-    '-C',
-    repo,
-    'cat-file',
-    '-e',
-    `${ds01InfraCommit}:scripts/docker/get_resource_limits.py`,
-  ]);
-  if (probe.status !== 0) return `${repo} does not hold ds01-infra commit ${ds01InfraCommit}`;
   return undefined;
 }
 
 /** A temporary ds01-infra checkout holding only the parser, with `configDir` as its config/runtime. */
 function checkoutWith(configDir: string): { script: string; cleanup(): void } {
-  const repo = process.env['DS01_INFRA_REPO'] ?? defaultRepo;
   const root = mkdtempSync(join(tmpdir(), 'ds01-infra-parser-'));
   for (const path of ['scripts/docker/get_resource_limits.py', 'scripts/lib/username_utils.py']) {
-    const text = execFileSync('git', ['-C', repo, 'show', `${ds01InfraCommit}:${path}`], {
-      encoding: 'utf8',
-    });
     mkdirSync(join(root, dirname(path)), { recursive: true });
-    writeFileSync(join(root, path), text);
+    copyFileSync(join(ds01InfraFiles, path), join(root, path));
   }
   mkdirSync(join(root, 'config'));
   symlinkSync(resolve(configDir), join(root, 'config', 'runtime'));

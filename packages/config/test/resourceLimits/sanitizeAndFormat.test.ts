@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { pythonFloat, pythonStr } from '../../src/resourceLimits/pythonFormat.ts';
 import { sanitizeUsernameForSlice, userSliceName } from '../../src/resourceLimits/sanitizeUsername.ts';
-import { runPython, unavailableReason } from './ds01InfraParser.ts';
+import { ds01InfraFiles, runPython, unavailableReason } from './ds01InfraParser.ts';
 
 const reason = unavailableReason();
 const skipped = reason ? ` (skipped: ${reason})` : '';
@@ -50,7 +51,7 @@ describe('sanitizeUsernameForSlice (ds01-infra username_utils.py)', () => {
     );
     // The same code as scripts/lib/username_utils.py, taken from ds01-infra at test time.
     const python = runPython(
-      `import importlib.util, subprocess, os\nrepo = os.environ.get("DS01_INFRA_REPO", "/work/.mirror/hertie-data-science-lab+ds01-infra/repo")\nsource = subprocess.run(["git", "-C", repo, "show", "2cf1a0e:scripts/lib/username_utils.py"], capture_output=True, text=True, check=True).stdout\nnamespace = {}\nexec(source, namespace)\nconvert = namespace["sanitize_username_for_slice"]`,
+      `namespace = {}\nexec(open(${JSON.stringify(join(ds01InfraFiles, 'scripts/lib/username_utils.py'))}).read(), namespace)\nconvert = namespace["sanitize_username_for_slice"]`,
       users,
     );
     expect(users.map(sanitizeUsernameForSlice)).toEqual(python);
