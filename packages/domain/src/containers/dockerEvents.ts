@@ -7,6 +7,7 @@ import {
   ContainerHealthChanged,
   ContainerOutOfMemory,
   ContainerPaused,
+  type ContainerRef,
   ContainerRemoved,
   ContainerRenamed,
   ContainerRestarted,
@@ -162,14 +163,6 @@ export function describedEvents(
   const described = ContainerDescribed({ ...ref, describedFrom, ...description });
   if (description.managed || description.infrastructure) return [described];
   return [described, unmanaged(ref, description)];
-}
-
-/** The reference fields every container event starts with. */
-export interface ContainerRef {
-  containerId: string;
-  name: string;
-  observation: 'observed' | 'reconciled';
-  dockerEvent: DockerEventRef | null;
 }
 
 /** The UnmanagedContainerDetected that accompanies the description of a container DS01 did not make. */

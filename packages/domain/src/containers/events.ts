@@ -31,6 +31,10 @@ const Ref = {
   dockerEvent: DockerEventRef.nullable(),
 };
 
+/** The fields every container event starts with. */
+export const ContainerRef = z.strictObject(Ref);
+export type ContainerRef = z.infer<typeof ContainerRef>;
+
 /**
  * Docker created the container. Only what Docker's own `create` event says (name, image, labels), so it
  * is recorded the moment the event arrives: reading the rest needs an inspect, which dockerd answers only
@@ -84,7 +88,6 @@ export const ContainerStopped = defineEvent({
   }),
 });
 
-/** `docker restart` or a restart policy brought it back (a Stopped and a Started are recorded too). */
 /**
  * The kernel's OOM killer killed a process of the container (Docker's `oom`). The container may go on
  * running (a child was killed) or die next; its ContainerStopped then says oomKilled, as Docker's
@@ -95,6 +98,7 @@ export const ContainerOutOfMemory = defineEvent({
   schema: z.strictObject({ ...Ref }),
 });
 
+/** `docker restart` or a restart policy brought it back (a Stopped and a Started are recorded too). */
 export const ContainerRestarted = defineEvent({
   type: 'ContainerRestarted',
   schema: z.strictObject({ ...Ref }),

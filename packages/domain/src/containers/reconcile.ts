@@ -116,7 +116,7 @@ function reconcileOne(
   } else {
     state = known;
   }
-  if (description && (!known || known.status === 'removed' || known.description === null)) {
+  if (description && needsDescribing(known)) {
     const alreadyReported = known !== undefined && known.status !== 'removed' && known.unmanaged;
     for (const event of describedEvents(ref, description, 'inspect')) {
       if (event.type === 'UnmanagedContainerDetected' && alreadyReported) continue;

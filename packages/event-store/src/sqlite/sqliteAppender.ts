@@ -97,6 +97,11 @@ export class SqliteAppender {
     }
   }
 
+  /**
+   * One append inside the group's transaction. Fast path: one INSERT per event, no lookups. An event id
+   * already in the log makes its INSERT do nothing, and only then is the existing row read to tell a
+   * harmless retry (same stream, type and data: skipped) from a conflict.
+   */
   #appendInTransaction(
     streamId: string,
     encoded: AppendRow[],

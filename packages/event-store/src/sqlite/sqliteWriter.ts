@@ -18,6 +18,8 @@ export class SqliteWriter {
   readonly #path: string;
   readonly #worker: Worker;
   readonly #waiting = new Map<number, Waiting>();
+  /** The appends not answered yet, for close() to wait on. */
+  readonly #inFlight = new Set<Promise<unknown>>();
   #nextId = 0;
   #failure: Error | undefined;
   #exited: Promise<void>;
@@ -42,31 +44,20 @@ export class SqliteWriter {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     const request: WriterRequest = { id, append };
-    return new Promise((resolve, reject) => {
+    const answered = new Promise<{ ok: AppendResult; inserted: number }>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
       if (this.#waiting.size === 1) this.#worker.ref();
       this.#worker.postMessage(request);
     });
+    this.#inFlight.add(answered);
+    const settled = () => this.#inFlight.delete(answered);
+    answered.then(settled, settled);
+    return answered;
   }
 
   /** Waits for the appends in flight, then stops the thread. */
   async close(): Promise<void> {
-    await Promise.allSettled(
-      [...this.#waiting.values()].map(
-        (w) =>
-          new Promise<void>((done) => {
-            const { resolve, reject } = w;
-            w.resolve = (r) => {
-              resolve(r);
-              done();
-            };
-            w.reject = (e) => {
-              reject(e);
-              done();
-            };
-          }),
-      ),
-    );
+    await Promise.allSettled(this.#inFlight);
     this.#failure ??= new StoreUnavailableError(this.#path, 'is closed');
     await this.#worker.terminate();
     await this.#exited;

@@ -1,10 +1,5 @@
 import type { AppendResult, ExpectedRevision } from '../envelope.ts';
-import {
-  EventIdConflictError,
-  EventSchemaError,
-  StoreUnavailableError,
-  WrongExpectedRevisionError,
-} from '../errors.ts';
+import { EventIdConflictError, StoreUnavailableError, WrongExpectedRevisionError } from '../errors.ts';
 import type { EncodedAppend } from './sqliteAppender.ts';
 
 /** What the store sends its writer thread. */
@@ -19,7 +14,8 @@ export type WriterReply =
   | { id: number; error: SerializedError };
 
 /**
- * An error crossing the thread boundary: structured clone keeps an Error's message but not its class
+ * An error crossing the thread boundary (schema errors never do: appends are validated before they are
+ * sent): structured clone keeps an Error's message but not its class
  * or fields, and callers tell WrongExpectedRevisionError from EventIdConflictError by class.
  */
 export type SerializedError =
@@ -31,7 +27,6 @@ export type SerializedError =
       actual: number | 'no_stream';
     }
   | { kind: 'EventIdConflictError'; message: string; eventId: string; streamId: string }
-  | { kind: 'EventSchemaError'; message: string; eventType: string; field: string }
   | { kind: 'StoreUnavailableError'; message: string; location: string }
   | { kind: 'Error'; message: string; name: string };
 
@@ -43,10 +38,6 @@ export function serializeStoreError(error: unknown): SerializedError {
   if (error instanceof EventIdConflictError) {
     const { message, eventId, streamId } = error;
     return { kind: 'EventIdConflictError', message, eventId, streamId };
-  }
-  if (error instanceof EventSchemaError) {
-    const { message, eventType, field } = error;
-    return { kind: 'EventSchemaError', message, eventType, field };
   }
   if (error instanceof StoreUnavailableError) {
     return { kind: 'StoreUnavailableError', message: error.message, location: error.location };
@@ -64,9 +55,6 @@ export function deserializeStoreError(error: SerializedError): Error {
       break;
     case 'EventIdConflictError':
       revived = new EventIdConflictError(error.eventId, error.streamId, '');
-      break;
-    case 'EventSchemaError':
-      revived = new EventSchemaError(error.eventType, error.field, '');
       break;
     case 'StoreUnavailableError':
       revived = new StoreUnavailableError(error.location, '');
