@@ -4,8 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type AppendOutcome, type EncodedAppend, SqliteAppender } from './sqliteAppender.ts';
 import { openDatabase } from './storeFile.ts';
-import type { WriterReply, WriterRequest } from './writerMessages.ts';
-import { serializeStoreError } from './writerMessages.ts';
+import { serializeStoreError, type WriterReply, type WriterRequest } from './writerMessages.ts';
 
 const { path, busyTimeoutMs } = workerData as { path: string; busyTimeoutMs: number };
 const port = parentPort!;
