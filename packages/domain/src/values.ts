@@ -30,3 +30,4 @@ export const Instant = z.iso.datetime({ offset: true });
 
 /** How DS01 learned a fact: it saw it happen, or found it afterwards by comparing with the host. */
 export const Observation = z.enum(['observed', 'reconciled']);
+export type Observation = z.infer<typeof Observation>;

@@ -7,9 +7,10 @@ import {
   containerStream,
   type DescriptionSource,
   type DockerContainerEvent,
+  decideAfterLookingAgain,
+  decideDockerEvent,
   describesContainer,
   descriptionEventsFor,
-  domainEventsFor,
   evolveContainerState,
   needsDescribing,
   type PlannedContainerEvent,
@@ -25,9 +26,9 @@ import {
   describeOnHost,
   type HostFacts,
   HostUserDirectory,
-  inspectAllContainers,
   inspectContainer,
-  streamContainerEvents,
+  openContainerEventStream,
+  snapshotContainers,
 } from '@ds01/host';
 import { WatcherCheckpoint } from './checkpoint.ts';
 import { loadKnownContainers } from './knownContainers.ts';
@@ -70,15 +71,21 @@ export interface DockerWatcherStatus {
 const ACTOR = { kind: 'service' as const, name: 'docker-watcher' };
 
 /**
- * Turns the Docker daemon's container events into domain events, and makes sure nothing escapes it:
+ * Turns the Docker daemon's container events into domain events, and makes sure nothing escapes it and
+ * nothing is recorded twice. Each round (at start, and after every reconnect):
  *
- *   1. replay what the daemon still has since the checkpoint (precise, observed events);
- *   2. reconcile `docker ps -a` with the log (what happened while nobody watched: marked reconciled);
- *   3. follow the live stream, checkpointing after each durable append.
+ *   1. subscribe to Docker's events, replaying from the checkpoint (Docker keeps only its last 256
+ *      events: the rest of what happened while DS01 was away is found in 3);
+ *   2. record the events that arrived before the snapshot is taken;
+ *   3. snapshot `docker ps -a` (each container's state with the window it was read in) and record what
+ *      the log lacks (marked reconciled) — events arriving meanwhile wait;
+ *   4. record the waiting events and follow the live stream, checkpointing after each durable append.
  *
- * When the daemon goes away (restart, socket loss) it logs, waits with exponential backoff, and starts
- * again at 1. It never crashes on the daemon's account, and never duplicates: every event id derives
- * from the Docker event or the reconciled state.
+ * Because the subscription is open before the snapshot, a burst of containers at start-up is followed
+ * event by event, however long the snapshot takes. Every event is recorded through decideDockerEvent, a
+ * pure decision on the container's state as the log tells it, which records a change only when it is not
+ * there yet, so replayed, reconciled and live facts may meet in any order and a crash may fall anywhere.
+ * When the daemon goes away the watcher logs, waits with exponential backoff, and starts a new round.
  */
 export class DockerWatcher {
   readonly #options: DockerWatcherOptions;
@@ -148,15 +155,12 @@ export class DockerWatcher {
         everConnected = true;
         this.#status.connected = true;
         this.#status.lastError = null;
-        const replayedUntil = await this.#replay(facts);
-        await this.#reconcile(facts);
-        // The log now agrees with the daemon as of `replayedUntil`: a later start replays from there.
-        if (this.#checkpoint.timeNano === undefined) this.#checkpoint.advance(replayedUntil);
-        firstRound();
-        delay = initialMs;
-        unreachableAttempts = 0;
-        this.#options.logger.info({ dockerHost: this.#options.connection.host }, 'watching Docker events');
-        await this.#follow(facts, { sinceNano: this.#checkpoint.timeNano ?? replayedUntil });
+        await this.#round(facts, () => {
+          firstRound();
+          delay = initialMs;
+          unreachableAttempts = 0;
+          this.#options.logger.info({ dockerHost: this.#options.connection.host }, 'watching Docker events');
+        });
       } catch (error) {
         this.#status.connected = false;
         this.#status.lastError = (error as Error).message;
@@ -189,28 +193,111 @@ export class DockerWatcher {
     this.#status.connected = false;
   }
 
-  /** Re-reads the daemon's events since the checkpoint up to now; returns "now" as timeNano. */
-  async #replay(facts: HostFacts): Promise<string> {
-    const untilSeconds = Math.floor(Date.now() / 1000);
-    const untilNano = `${untilSeconds}000000000`;
-    const since = this.#checkpoint.timeNano;
-    if (since === undefined) return untilNano;
-    await this.#follow(facts, { sinceNano: since, untilSeconds });
-    return untilNano;
+  /**
+   * One round: subscribe, reconcile, follow (see the class comment). Each container's events are recorded
+   * in Docker's order, and at once: every domain event is made from the Docker event alone. The one call
+   * to the daemon, the inspect that describes a created container, runs beside them, and its
+   * ContainerDescribed joins the container's stream when it answers (dockerd answers only once it has
+   * finished starting the container). Containers never wait for each other. The checkpoint moves only
+   * past events that, with every event before them, are recorded; a failure anywhere ends the round, and
+   * the next one reads again from the checkpoint.
+   */
+  async #round(facts: HostFacts, following: () => void): Promise<void> {
+    const round = new AbortController();
+    const stopRound = () => round.abort();
+    this.#abort.signal.addEventListener('abort', stopRound, { once: true });
+    const queue = new ContainerQueues();
+    const inFlight = new Set<Promise<void>>();
+    // Docker time of each event not yet checkpointed, by its sequence number in this round.
+    const timeOf = new Map<number, string>();
+    const recorded = new Set<number>();
+    let received = 0;
+    let checkpointed = 0;
+    let failure: { error: unknown } | undefined;
+    const fail = (error: unknown) => {
+      failure ??= { error };
+      round.abort();
+    };
+    const advance = () => {
+      while (recorded.has(checkpointed)) {
+        recorded.delete(checkpointed);
+        this.#checkpoint.advance(timeOf.get(checkpointed)!);
+        timeOf.delete(checkpointed);
+        checkpointed += 1;
+      }
+      this.#status.checkpoint = this.#checkpoint.timeNano ?? null;
+    };
+    const handle = (event: DockerContainerEvent) => {
+      const seq = received++;
+      timeOf.set(seq, event.timeNano);
+      const correlationId = `docker:${event.id.slice(0, 12)}:${event.timeNano}`;
+      // The inspect goes out before the append: dockerd answers in the order it gets them, and a
+      // `docker run` asks it to start the container (holding its lock for seconds) right after creating it.
+      const description = describesContainer(event) ? this.#describe(event, facts) : undefined;
+      const steps = [queue.push(event.id, () => this.#record(event, correlationId))];
+      if (description) {
+        steps.push(
+          description.then((planned) =>
+            queue.push(event.id, async () => {
+              await this.#append(planned, correlationId);
+            }),
+          ),
+        );
+      }
+      const done = Promise.all(steps).then(() => {
+        recorded.add(seq);
+        advance();
+      }, fail);
+      inFlight.add(done);
+      void done.finally(() => inFlight.delete(done));
+    };
+    try {
+      const events = await openContainerEventStream(this.#options.connection, {
+        ...(this.#checkpoint.timeNano ? { sinceNano: this.#checkpoint.timeNano } : {}),
+        signal: round.signal,
+      });
+      // Read the stream at once and without pause: dockerd drops events for a subscriber that falls behind.
+      const reading = (async () => {
+        for await (const event of events) {
+          handle(event);
+          if (failure) break;
+        }
+      })();
+      reading.catch(fail);
+      await this.#reconcile(facts, queue);
+      following();
+      await reading;
+    } catch (error) {
+      failure ??= { error };
+    } finally {
+      this.#abort.signal.removeEventListener('abort', stopRound);
+      round.abort();
+      // Events held for a reconciliation that failed are not recorded: the next round reads them again.
+      queue.abandon();
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    }
+    if (failure && !this.#abort.signal.aborted) throw failure.error;
   }
 
-  async #reconcile(facts: HostFacts): Promise<void> {
-    const inspects = await inspectAllContainers(this.#options.connection);
+  /**
+   * Compares the daemon's containers with the log and records what the log lacks. The events that
+   * arrived before the snapshot are recorded first (they are part of what it reads); those arriving
+   * while it is read and recorded wait for it (see decideDockerEvent for why either order is right).
+   */
+  async #reconcile(facts: HostFacts, queue: ContainerQueues): Promise<void> {
+    const before = queue.hold();
+    const snapshot = await snapshotContainers(this.#options.connection);
+    await before;
     const actual = await Promise.all(
-      inspects.map(async (inspect) =>
+      snapshot.containers.map(async ({ inspect, window }) =>
         needsDescribing(this.#known.get(inspect.Id))
-          ? { inspect, description: await describeOnHost(inspect, facts) }
-          : { inspect },
+          ? { inspect, window, description: await describeOnHost(inspect, facts) }
+          : { inspect, window },
       ),
     );
     // Containers the log saw created but never described, and that are gone: described from what their
     // ContainerCreated recorded (the same as a container removed before DS01 could inspect it).
-    const present = new Set(inspects.map((inspect) => inspect.Id));
+    const present = new Set(snapshot.containers.map(({ inspect }) => inspect.Id));
     const goneDescriptions = new Map(
       await Promise.all(
         [...this.#known.values()]
@@ -222,115 +309,34 @@ export class DockerWatcher {
           }),
       ),
     );
-    const planned = reconcile({
-      known: this.#known,
-      actual,
-      goneDescriptions,
-      now: new Date().toISOString(),
-    });
+    const planned = reconcile({ known: this.#known, actual, goneDescriptions, listed: snapshot.listed });
     const correlationId = `reconcile:${randomUUID()}`;
     const byContainer = Map.groupBy(planned, (p) => p.event.data.containerId);
     for (const events of byContainer.values()) {
       this.#status.eventsReconciled += await this.#append(events, correlationId);
     }
+    // Without a checkpoint the log now agrees with the daemon as of the list: a later round replays from there.
+    if (this.#checkpoint.timeNano === undefined) this.#checkpoint.advance(timeNanoOf(snapshot.listed.from));
     this.#status.reconciliations += 1;
+    queue.release();
     this.#options.logger.info(
-      { containers: inspects.length, reconciledEvents: planned.length },
+      { containers: snapshot.containers.length, reconciledEvents: planned.length },
       'reconciled Docker containers with the log',
     );
   }
 
   /**
-   * Reads Docker's events and records them. Each container's events are recorded in Docker's order, and
-   * at once: every domain event is made from the Docker event alone. The one call to the daemon, the
-   * inspect that describes a created container, runs beside them, and its ContainerDescribed joins the
-   * container's stream when it answers (dockerd answers only once it has finished starting the
-   * container). Containers never wait for each other. The checkpoint moves only past events that, with
-   * every event before them, are recorded (a `create` with its description); a failure anywhere stops
-   * the round, and the next round reads again from the checkpoint.
+   * Records one Docker event's domain events, as decideDockerEvent decides on the container's state (the
+   * caller moves the checkpoint). The one open case costs a second look at the container.
    */
-  async #follow(facts: HostFacts, range: { sinceNano: string; untilSeconds?: number }): Promise<void> {
-    const round = new AbortController();
-    const stopRound = () => round.abort();
-    this.#abort.signal.addEventListener('abort', stopRound, { once: true });
-    // Per container, the tail of its queue of appends (dropped once it drains: a live round lasts months).
-    const perContainer = new Map<string, Promise<void>>();
-    const inFlight = new Set<Promise<void>>();
-    // Docker time of each event not yet checkpointed, by its sequence number in this round.
-    const timeOf = new Map<number, string>();
-    const recorded = new Set<number>();
-    let received = 0;
-    let checkpointed = 0;
-    let failure: { error: unknown } | undefined;
-    const advance = () => {
-      while (recorded.has(checkpointed)) {
-        recorded.delete(checkpointed);
-        this.#checkpoint.advance(timeOf.get(checkpointed)!);
-        timeOf.delete(checkpointed);
-        checkpointed += 1;
-      }
-      this.#status.checkpoint = this.#checkpoint.timeNano ?? null;
-    };
-    /** Appends after everything already queued for the container. */
-    const inOrder = (containerId: string, step: () => Promise<void>): Promise<void> => {
-      const next = (perContainer.get(containerId) ?? Promise.resolve()).then(step);
-      perContainer.set(containerId, next);
-      const drop = () => {
-        if (perContainer.get(containerId) === next) perContainer.delete(containerId);
-      };
-      next.then(drop, drop);
-      return next;
-    };
-    try {
-      for await (const event of streamContainerEvents(this.#options.connection, {
-        ...range,
-        signal: round.signal,
-      })) {
-        const seq = received++;
-        timeOf.set(seq, event.timeNano);
-        const correlationId = `docker:${event.id.slice(0, 12)}:${event.timeNano}`;
-        // The inspect goes out before the append: dockerd answers in the order it gets them, and a
-        // `docker run` asks it to start the container (holding its lock for seconds) right after creating it.
-        const description = describesContainer(event) ? this.#describe(event, facts) : undefined;
-        const steps = [inOrder(event.id, () => this.#record(event, correlationId))];
-        if (description) {
-          steps.push(
-            description.then((planned) =>
-              inOrder(event.id, async () => {
-                await this.#append(planned, correlationId);
-              }),
-            ),
-          );
-        }
-        const done = Promise.all(steps).then(
-          () => {
-            recorded.add(seq);
-            advance();
-          },
-          (error: unknown) => {
-            failure ??= { error };
-            round.abort();
-          },
-        );
-        inFlight.add(done);
-        void done.finally(() => inFlight.delete(done));
-        if (failure) break;
-      }
-    } catch (error) {
-      failure ??= { error };
-    } finally {
-      this.#abort.signal.removeEventListener('abort', stopRound);
-      while (inFlight.size > 0) await Promise.all([...inFlight]);
-    }
-    if (failure) throw failure.error;
-  }
-
-  /** Records one Docker event's domain events (the caller moves the checkpoint). */
   async #record(event: DockerContainerEvent, correlationId: string): Promise<void> {
     this.#status.dockerEventsHandled += 1;
-    // Its container's earlier events are in #known by now: a `die` after an `oom` is an OOM kill.
-    const oomKilled = this.#known.get(event.id)?.outOfMemorySinceStart ?? false;
-    const planned = domainEventsFor(event, { oomKilled });
+    const state = this.#known.get(event.id);
+    const decision = decideDockerEvent(state, event);
+    const planned =
+      decision.kind === 'record'
+        ? decision.events
+        : decideAfterLookingAgain(state!, event, await inspectContainer(this.#options.connection, event.id));
     if (planned.length > 0) await this.#append(planned, correlationId);
   }
 
@@ -431,5 +437,62 @@ export class DockerWatcher {
         resolve();
       };
     });
+  }
+}
+
+/** Docker's timeNano of an ISO instant. */
+function timeNanoOf(instant: string): string {
+  return `${BigInt(Date.parse(instant)) * 1_000_000n}`;
+}
+
+class RoundAbandonedError extends Error {
+  override readonly name = 'RoundAbandonedError';
+}
+
+/**
+ * Each container's appends, one after another in the order they were pushed; containers never wait for
+ * each other. While held (reconciliation is reading the daemon and recording), new steps wait for the
+ * release. Tails are dropped once they drain: a round lasts months.
+ */
+class ContainerQueues {
+  readonly #tails = new Map<string, Promise<void>>();
+  #gate: { promise: Promise<void>; open: () => void; abandon: () => void } | undefined;
+
+  push(containerId: string, step: () => Promise<void>): Promise<void> {
+    const gate = this.#gate?.promise;
+    const run = gate ? () => gate.then(step) : step;
+    const next = (this.#tails.get(containerId) ?? Promise.resolve()).then(run);
+    this.#tails.set(containerId, next);
+    const drop = () => {
+      if (this.#tails.get(containerId) === next) this.#tails.delete(containerId);
+    };
+    next.then(drop, drop);
+    return next;
+  }
+
+  /** From now on new steps wait for release(); resolves once every step pushed before has run. */
+  hold(): Promise<void> {
+    const before = Promise.allSettled([...this.#tails.values()]).then(() => undefined);
+    if (!this.#gate) {
+      const { promise, resolve, reject } = Promise.withResolvers<void>();
+      promise.catch(() => undefined);
+      this.#gate = {
+        promise,
+        open: () => resolve(),
+        abandon: () => reject(new RoundAbandonedError('the round ended before its reconciliation')),
+      };
+    }
+    return before;
+  }
+
+  release(): void {
+    this.#gate?.open();
+    this.#gate = undefined;
+  }
+
+  /** The held steps fail instead of running. */
+  abandon(): void {
+    this.#gate?.abandon();
+    this.#gate = undefined;
   }
 }

@@ -1,4 +1,6 @@
+import type { Observation } from '../values.ts';
 import type { ContainerDescription } from './description.ts';
+import type { SnapshotWindow } from './events.ts';
 import type { ContainerEvent } from './planned.ts';
 
 /** A container's life as far as DS01's log tells it. */
@@ -32,6 +34,10 @@ export interface ContainerState {
   lastEventAt: string;
   /** occurredAt of the last change of status (created, started, stopped, paused, unpaused, removed). */
   lastTransitionAt: string | null;
+  /** How the current status was learned: seen in Docker's events, or found by reconciliation. */
+  statusObservation: Observation | null;
+  /** When reconciliation last read the state it recorded a change of status from (null: never). */
+  snapshot: SnapshotWindow | null;
 }
 
 function initial(containerId: string, name: string, at: string): ContainerState {
@@ -55,6 +61,8 @@ function initial(containerId: string, name: string, at: string): ContainerState 
     idleSince: null,
     lastEventAt: at,
     lastTransitionAt: null,
+    statusObservation: null,
+    snapshot: null,
   };
 }
 
@@ -81,10 +89,12 @@ export function evolveContainerState(
   const data = event.data;
   const current = state ?? initial(data.containerId, 'name' in data ? data.name : '', occurredAt);
   const next: ContainerState = { ...current, lastEventAt: later(current.lastEventAt, occurredAt) };
-  if (TRANSITIONS.has(event.type)) {
+  if (TRANSITIONS.has(event.type) && 'observation' in data) {
     next.lastTransitionAt =
       current.lastTransitionAt === null ? occurredAt : later(current.lastTransitionAt, occurredAt);
+    next.statusObservation = data.observation;
   }
+  if ('snapshot' in data && data.snapshot) next.snapshot = data.snapshot;
   if ('name' in data && data.name) next.name = data.name;
   switch (event.type) {
     case 'ContainerCreated':
@@ -95,6 +105,7 @@ export function evolveContainerState(
         name: _name,
         observation: _obs,
         dockerEvent: _docker,
+        snapshot: _snapshot,
         describedFrom: _from,
         ...description
       } = event.data;

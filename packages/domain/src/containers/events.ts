@@ -21,6 +21,16 @@ export const DockerEventRef = z.strictObject({
 });
 export type DockerEventRef = z.infer<typeof DockerEventRef>;
 
+/**
+ * When DS01 read a container's state from Docker for a reconciled fact: from just before its inspect was
+ * sent until the answer came back. dockerd changes a container's state and publishes the Docker event
+ * for it under the container's lock, which inspect takes too, so a Docker event of that container older
+ * than `from` is part of what was read and one newer than `until` is not; one in between may be either
+ * (see decideDockerEvent). Kept on the log so that the rule holds across a crash of the watcher.
+ */
+export const SnapshotWindow = z.strictObject({ from: Instant, until: Instant });
+export type SnapshotWindow = z.infer<typeof SnapshotWindow>;
+
 const Ref = {
   containerId: ContainerId,
   /** Docker's name, without the leading slash. */
@@ -29,6 +39,8 @@ const Ref = {
   observation: Observation,
   /** The Docker event (observed); null when reconciled. */
   dockerEvent: DockerEventRef.nullable(),
+  /** Reconciled facts: when the state they come from was read (absent on facts recorded before 2026-12). */
+  snapshot: SnapshotWindow.optional(),
 };
 
 /** The fields every container event starts with. */

@@ -2,6 +2,7 @@ export * from './alreadyKnown.ts';
 export * from './attribution.ts';
 export * from './classification.ts';
 export * from './containerState.ts';
+export * from './decideDockerEvent.ts';
 export * from './description.ts';
 export * from './dockerEvents.ts';
 export * from './eventIds.ts';

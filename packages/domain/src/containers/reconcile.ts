@@ -10,6 +10,7 @@ import {
   ContainerStarted,
   ContainerStopped,
   ContainerUnpaused,
+  type SnapshotWindow,
 } from './events.ts';
 import { type ContainerInspect, containerName, dockerTimeOrNull } from './inspect.ts';
 import type { ContainerEvent, PlannedContainerEvent } from './planned.ts';
@@ -17,14 +18,19 @@ import type { ContainerEvent, PlannedContainerEvent } from './planned.ts';
 /**
  * Reconciliation: what DS01's log says about containers compared with what the daemon has now
  * (`docker ps -a` + inspect), and the events that close the gap — a container created, started,
- * stopped, paused, renamed or removed while nobody watched. They are marked `reconciled`, and their ids
- * come from the container, the kind of fact and the state found, so reconciling twice appends nothing.
+ * stopped, paused, renamed or removed while nobody watched. They are marked `reconciled`, carry the
+ * window in which their state was read (so that Docker's own events of the same moments, arriving later,
+ * are recognised: see decideDockerEvent), and their ids come from the container, the kind of fact and the
+ * state found, so reconciling twice appends nothing. A time Docker does not keep (a removal, a pause) is
+ * the start of that window: the latest moment the fact is sure to precede.
  */
 
 export interface ActualContainer {
   inspect: ContainerInspect;
   /** Its description, for one the log has not described (see needsDescribing): the host layer makes it. */
   description?: ContainerDescription;
+  /** When its inspect was sent and when the answer came back. */
+  window: SnapshotWindow;
 }
 
 export interface ReconcileInput {
@@ -37,8 +43,11 @@ export interface ReconcileInput {
    * from what their ContainerCreated recorded (name, image, labels). The host layer makes them.
    */
   goneDescriptions?: ReadonlyMap<string, ContainerDescription>;
-  /** When reconciliation runs: the time of facts whose time Docker does not keep (a removal). */
-  now: string;
+  /**
+   * When `docker ps -a` was sent and answered: a container the log knows and the list lacks was removed
+   * before it.
+   */
+  listed: SnapshotWindow;
 }
 
 export class MissingDescriptionForReconcileError extends Error {
@@ -54,32 +63,50 @@ export function needsDescribing(known: ContainerState | undefined): boolean {
   return !known || known.status === 'removed' || known.description === null;
 }
 
-export function reconcile({ known, actual, goneDescriptions, now }: ReconcileInput): PlannedContainerEvent[] {
+export function reconcile({
+  known,
+  actual,
+  goneDescriptions,
+  listed,
+}: ReconcileInput): PlannedContainerEvent[] {
   const planned: PlannedContainerEvent[] = [];
   const present = new Set<string>();
   for (const container of actual) {
     present.add(container.inspect.Id);
-    planned.push(...reconcileOne(known.get(container.inspect.Id), container, now));
+    planned.push(...reconcileOne(known.get(container.inspect.Id), container));
   }
   for (const state of known.values()) {
     if (present.has(state.containerId)) continue;
-    const ref = refOf(state.containerId, state.name);
+    const ref = refOf(state.containerId, state.name, listed);
     const description = goneDescriptions?.get(state.containerId);
     if (state.description === null && description) {
-      const at = state.createdAt ?? now;
-      for (const event of describedEvents(ref, description, 'event-attributes')) {
+      const at = state.createdAt ?? listed.from;
+      for (const event of describedEvents(unread(ref), description, 'event-attributes')) {
         if (event.type === 'UnmanagedContainerDetected' && state.unmanaged) continue;
         planned.push(plan(event, at, 'described'));
       }
     }
-    if (state.status === 'removed') continue;
-    planned.push(plan(ContainerRemoved(ref), now, `removed|after ${state.lastEventAt}`));
+    if (state.status === 'removed' || newerThan(state, listed)) continue;
+    planned.push(plan(ContainerRemoved(ref), listed.from, `removed|after ${state.lastEventAt}`));
   }
   return planned;
 }
 
-function refOf(containerId: string, name: string) {
-  return { containerId, name, observation: 'reconciled' as const, dockerEvent: null };
+/**
+ * Whether the log has a change of status that happened after the state was read: the read is older than
+ * what the log tells, and Docker's events (which the watcher follows from before it reads) tell the rest.
+ */
+function newerThan(state: ContainerState, window: SnapshotWindow): boolean {
+  return state.lastTransitionAt !== null && state.lastTransitionAt > window.from;
+}
+
+function refOf(containerId: string, name: string, snapshot: SnapshotWindow) {
+  return { containerId, name, observation: 'reconciled' as const, dockerEvent: null, snapshot };
+}
+
+/** A description is no reading of the container's status: its events carry no snapshot window. */
+function unread({ snapshot: _snapshot, ...ref }: ReturnType<typeof refOf>) {
+  return ref;
 }
 
 function plan(event: ContainerEvent, occurredAt: string, stateKey: string): PlannedContainerEvent {
@@ -94,12 +121,12 @@ type Tracked = Pick<ContainerState, 'status' | 'name' | 'lastEventAt'>;
 
 function reconcileOne(
   known: ContainerState | undefined,
-  { inspect, description }: ActualContainer,
-  now: string,
+  { inspect, description, window }: ActualContainer,
 ): PlannedContainerEvent[] {
   const id = inspect.Id;
   const name = containerName(inspect);
-  const ref = refOf(id, name);
+  const ref = refOf(id, name, window);
+  const readFrom = window.from;
   const events: PlannedContainerEvent[] = [];
   let state: Tracked;
 
@@ -118,11 +145,13 @@ function reconcileOne(
   }
   if (description && needsDescribing(known)) {
     const alreadyReported = known !== undefined && known.status !== 'removed' && known.unmanaged;
-    for (const event of describedEvents(ref, description, 'inspect')) {
+    for (const event of describedEvents(unread(ref), description, 'inspect')) {
       if (event.type === 'UnmanagedContainerDetected' && alreadyReported) continue;
       events.push(plan(event, known?.createdAt ?? createdAt, 'described'));
     }
   }
+
+  if (known && known.status !== 'removed' && newerThan(known, window)) return events;
 
   const startedAt = dockerTimeOrNull(inspect.State.StartedAt);
   const finishedAt = dockerTimeOrNull(inspect.State.FinishedAt);
@@ -152,7 +181,9 @@ function reconcileOne(
     state = { ...state, status: 'running', lastEventAt: started };
   }
   if (!dockerUp && isUp(state)) {
-    const stoppedAt = finished !== null && finished >= state.lastEventAt ? finished : now;
+    // Docker may time the exit before the start it follows (a process that ends at once): never before
+    // what the log already has.
+    const stoppedAt = finished === null ? readFrom : [finished, state.lastEventAt].sort()[1]!;
     const stopped = ContainerStopped({
       ...ref,
       exitCode: inspect.State.ExitCode,
@@ -164,20 +195,24 @@ function reconcileOne(
   }
   if (dockerUp && !isUp(state)) {
     // Docker runs it, the log has it stopped, with no start since: a start the log lost. Say it now.
-    const startAt = started ?? now;
+    const startAt = started ?? readFrom;
     events.push(plan(ContainerStarted({ ...ref, startedAt: startAt }), startAt, `${started}|${at(state)}`));
     state = { ...state, status: 'running' };
   }
   if (inspect.State.Paused && state.status === 'running') {
-    events.push(plan(ContainerPaused(ref), now, `${started}|${at(state)}`));
+    events.push(plan(ContainerPaused(ref), readFrom, `${started}|${at(state)}`));
     state = { ...state, status: 'paused' };
   }
   if (dockerUp && !inspect.State.Paused && state.status === 'paused') {
-    events.push(plan(ContainerUnpaused(ref), now, `${started}|${at(state)}`));
+    events.push(plan(ContainerUnpaused(ref), readFrom, `${started}|${at(state)}`));
   }
   if (known && known.status !== 'removed' && known.name !== name) {
     events.push(
-      plan(ContainerRenamed({ ...ref, oldName: known.name }), now, `${known.name}->${name}|${at(known)}`),
+      plan(
+        ContainerRenamed({ ...ref, oldName: known.name }),
+        readFrom,
+        `${known.name}->${name}|${at(known)}`,
+      ),
     );
   }
   return events;

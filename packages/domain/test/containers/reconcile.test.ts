@@ -13,6 +13,8 @@ import { type InspectChanges, inspectWith } from './inspectFixture.ts';
 
 const ID = 'b'.repeat(64);
 const NOW = '2026-11-24T15:00:00.000Z';
+/** When the daemon was read: everything before is part of what reconciliation sees. */
+const WINDOW = { from: NOW, until: '2026-11-24T15:00:00.020Z' };
 const facts: DescribeFacts = { users: userDirectoryOf([]), pathOwners: new Map(), defaultRuntime: 'runc' };
 
 const CREATED = '2026-11-24T10:00:00.000000001Z';
@@ -27,6 +29,7 @@ const docker = (state: InspectChanges['state'], changes: InspectChanges = {}): A
   return {
     inspect: { ...inspect, Created: CREATED },
     description: describeContainer({ ...inspect, Created: CREATED }, facts),
+    window: WINDOW,
   };
 };
 const running = (startedAt: string) => ({
@@ -51,7 +54,7 @@ function given(history: PlannedContainerEvent[]) {
   const known = new Map(state ? [[ID, state]] : []);
   return {
     when: (actual: ActualContainer[]) => {
-      const events = reconcile({ known, actual, now: NOW });
+      const events = reconcile({ known, actual, listed: WINDOW });
       return { events, types: events.map((p) => p.event.type), andThen: given([...history, ...events]) };
     },
   };
@@ -119,7 +122,7 @@ describe('reconciliation: docker ps -a against the log', () => {
       known: new Map([[ID, state!]]),
       actual: [],
       goneDescriptions: new Map([[ID, goneDescription]]),
-      now: NOW,
+      listed: WINDOW,
     });
     expect(events.map((p) => p.event.type)).toEqual([
       'ContainerDescribed',
@@ -131,9 +134,9 @@ describe('reconciliation: docker ps -a against the log', () => {
 
   it('a container that needs describing and has no description is refused, naming it', () => {
     const { inspect } = docker(running(T1));
-    expect(() => reconcile({ known: new Map(), actual: [{ inspect }], now: NOW })).toThrow(
-      new RegExp(`container ${ID} is not described`),
-    );
+    expect(() =>
+      reconcile({ known: new Map(), actual: [{ inspect, window: WINDOW }], listed: WINDOW }),
+    ).toThrow(new RegExp(`container ${ID} is not described`));
   });
 
   it('reconciling the same state twice gives the same ids, and nothing once the log has them', () => {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { DockerContainerEvent } from '@ds01/domain';
 import type { DockerConnection } from './dockerClient.ts';
 import { DockerAnswerError, DockerUnreachableError, isConnectionError } from './errors.ts';
@@ -50,13 +51,16 @@ export function parseContainerEventLine(
 }
 
 /**
- * The daemon's container events, in order. Ends when `untilSeconds` is reached or the signal aborts;
- * if the daemon goes away mid-stream it throws DockerUnreachableError (the caller reconnects).
+ * Subscribes to the daemon's container events and resolves once dockerd has registered the subscription
+ * (it answers the request only then), so every event published from now on is in the returned stream:
+ * the watcher opens it before it reads `docker ps -a`. The stream yields events in order and ends when
+ * `untilSeconds` is reached or the signal aborts; if the daemon goes away mid-stream it throws
+ * DockerUnreachableError (the caller reconnects).
  */
-export async function* streamContainerEvents(
+export async function openContainerEventStream(
   connection: DockerConnection,
   options: ContainerEventStreamOptions = {},
-): AsyncGenerator<DockerContainerEvent> {
+): Promise<AsyncGenerator<DockerContainerEvent>> {
   let stream: Readable;
   try {
     stream = (await connection.docker.getEvents({
@@ -66,16 +70,34 @@ export async function* streamContainerEvents(
       abortSignal: options.signal,
     } as Parameters<typeof connection.docker.getEvents>[0])) as unknown as Readable;
   } catch (error) {
-    if (options.signal?.aborted) return;
+    if (options.signal?.aborted) return (async function* () {})();
     if (isConnectionError(error)) throw new DockerUnreachableError(connection.host, error);
     throw error;
   }
+  return readContainerEvents(connection, stream, options);
+}
+
+/** The daemon's container events, in order (openContainerEventStream, read to its end). */
+export async function* streamContainerEvents(
+  connection: DockerConnection,
+  options: ContainerEventStreamOptions = {},
+): AsyncGenerator<DockerContainerEvent> {
+  yield* await openContainerEventStream(connection, options);
+}
+
+async function* readContainerEvents(
+  connection: DockerConnection,
+  stream: Readable,
+  options: ContainerEventStreamOptions,
+): AsyncGenerator<DockerContainerEvent> {
   const abort = () => stream.destroy();
   options.signal?.addEventListener('abort', abort, { once: true });
   let buffered = '';
+  // A chunk may end inside a multi-byte character (a label in UTF-8): the decoder keeps its start.
+  const decoder = new StringDecoder('utf8');
   try {
     for await (const chunk of stream) {
-      buffered += (chunk as Buffer).toString('utf8');
+      buffered += decoder.write(chunk as Buffer);
       let newline = buffered.indexOf('\n');
       while (newline >= 0) {
         const line = buffered.slice(0, newline).trim();

@@ -46,25 +46,66 @@ export async function listContainerIds(connection: DockerConnection): Promise<st
   }
 }
 
+/** When a read of the daemon was sent and answered (ISO instants, ms: `from` rounded down, `until` up). */
+export interface ReadWindow {
+  from: string;
+  until: string;
+}
+
+export interface InspectedContainer {
+  inspect: ContainerInspect;
+  /** When its inspect was sent and answered: the state read lies between. */
+  window: ReadWindow;
+}
+
+/** Every container the daemon has, each with the window its state was read in. */
+export interface ContainerSnapshot {
+  /** When `docker ps -a` was sent and answered: a container it lacks was removed before it answered. */
+  listed: ReadWindow;
+  containers: InspectedContainer[];
+}
+
 /**
  * `docker ps -a` + inspect of each, with bounded concurrency (a thousand containers in well under a
- * second). A container removed between the list and its inspect is simply not there.
+ * second), each read timed (see ReadWindow). A container removed between the list and its inspect is
+ * simply not there.
  */
-export async function inspectAllContainers(
+export async function snapshotContainers(
   connection: DockerConnection,
   concurrency = 16,
-): Promise<ContainerInspect[]> {
-  const ids = await listContainerIds(connection);
-  const results: (ContainerInspect | undefined)[] = new Array(ids.length);
+): Promise<ContainerSnapshot> {
+  const listed = await timed(() => listContainerIds(connection));
+  const ids = listed.value;
+  const results: (InspectedContainer | undefined)[] = new Array(ids.length);
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
       const index = next++;
-      results[index] = await inspectContainer(connection, ids[index]!);
+      const { value: inspect, window } = await timed(() => inspectContainer(connection, ids[index]!));
+      results[index] = inspect && { inspect, window };
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
-  return results.filter((r): r is ContainerInspect => r !== undefined);
+  return {
+    listed: listed.window,
+    containers: results.filter((r): r is InspectedContainer => r !== undefined),
+  };
+}
+
+/** `docker ps -a` + inspect of each (snapshotContainers without the times). */
+export async function inspectAllContainers(
+  connection: DockerConnection,
+  concurrency = 16,
+): Promise<ContainerInspect[]> {
+  return (await snapshotContainers(connection, concurrency)).containers.map((c) => c.inspect);
+}
+
+async function timed<T>(read: () => Promise<T>): Promise<{ value: T; window: ReadWindow }> {
+  const from = new Date(Date.now()).toISOString();
+  const value = await read();
+  // +1: the millisecond the answer came in has begun; the next one is surely after it.
+  const until = new Date(Date.now() + 1).toISOString();
+  return { value, window: { from, until } };
 }
 
 /** The daemon's default runtime (`docker info`): "runc", or "nvidia" on GPU hosts configured so. */
