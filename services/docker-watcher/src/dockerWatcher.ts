@@ -7,7 +7,6 @@ import {
   containerStream,
   type DescriptionSource,
   type DockerContainerEvent,
-  decideAfterLookingAgain,
   decideDockerEvent,
   describesContainer,
   descriptionEventsFor,
@@ -15,6 +14,7 @@ import {
   needsDescribing,
   type PlannedContainerEvent,
   reconcile,
+  timeNanoOfInstant,
 } from '@ds01/domain';
 import { EventIdConflictError, type EventStore, type NewEvent } from '@ds01/event-store';
 import {
@@ -27,8 +27,9 @@ import {
   type HostFacts,
   HostUserDirectory,
   inspectContainer,
+  listContainersTimed,
   openContainerEventStream,
-  snapshotContainers,
+  readContainer,
 } from '@ds01/host';
 import { WatcherCheckpoint } from './checkpoint.ts';
 import { loadKnownContainers } from './knownContainers.ts';
@@ -74,12 +75,13 @@ const ACTOR = { kind: 'service' as const, name: 'docker-watcher' };
  * Turns the Docker daemon's container events into domain events, and makes sure nothing escapes it and
  * nothing is recorded twice. Each round (at start, and after every reconnect):
  *
- *   1. subscribe to Docker's events, replaying from the checkpoint (Docker keeps only its last 256
- *      events: the rest of what happened while DS01 was away is found in 3);
- *   2. record the events that arrived before the snapshot is taken;
- *   3. snapshot `docker ps -a` (each container's state with the window it was read in) and record what
+ *   1. subscribe to Docker's live events (held back while 2 runs);
+ *   2. replay what happened since the checkpoint, as far as Docker still has it (it keeps only its last
+ *      256 events: the rest of what happened while DS01 was away is found in 4), and record it;
+ *   3. record the live events that arrived meanwhile;
+ *   4. snapshot `docker ps -a` (each container's state with the window it was read in) and record what
  *      the log lacks (marked reconciled) — events arriving meanwhile wait;
- *   4. record the waiting events and follow the live stream, checkpointing after each durable append.
+ *   5. record the waiting events and follow the live stream, checkpointing after each durable append.
  *
  * Because the subscription is open before the snapshot, a burst of containers at start-up is followed
  * event by event, however long the snapshot takes. Every event is recorded through decideDockerEvent, a
@@ -234,7 +236,7 @@ export class DockerWatcher {
       // The inspect goes out before the append: dockerd answers in the order it gets them, and a
       // `docker run` asks it to start the container (holding its lock for seconds) right after creating it.
       const description = describesContainer(event) ? this.#describe(event, facts) : undefined;
-      const steps = [queue.push(event.id, () => this.#record(event, correlationId))];
+      const steps = [queue.push(event.id, () => this.#record(event, correlationId, facts))];
       if (description) {
         steps.push(
           description.then((planned) =>
@@ -252,18 +254,38 @@ export class DockerWatcher {
       void done.finally(() => inFlight.delete(done));
     };
     try {
-      const events = await openContainerEventStream(this.#options.connection, {
-        ...(this.#checkpoint.timeNano ? { sinceNano: this.#checkpoint.timeNano } : {}),
+      // Live from now on (from this millisecond, so nothing published while subscribing escapes), held
+      // back until the replay is recorded: a container's older events come first.
+      const subscribedAt = timeNanoOfInstant(new Date(Date.now()).toISOString());
+      // Without a checkpoint, the moment of subscribing is one: a crash before anything is recorded then
+      // replays from there rather than losing what happened meanwhile.
+      if (this.#checkpoint.timeNano === undefined) this.#checkpoint.advance(subscribedAt);
+      let heldBack: DockerContainerEvent[] | undefined = [];
+      const live = await openContainerEventStream(this.#options.connection, {
+        sinceNano: subscribedAt,
         signal: round.signal,
       });
       // Read the stream at once and without pause: dockerd drops events for a subscriber that falls behind.
       const reading = (async () => {
-        for await (const event of events) {
-          handle(event);
+        for await (const event of live) {
+          if (heldBack) heldBack.push(event);
+          else handle(event);
           if (failure) break;
         }
       })();
       reading.catch(fail);
+      // What happened since the checkpoint, as far as Docker still has it (one millisecond of overlap:
+      // an event in both is recorded once).
+      const replay = await openContainerEventStream(this.#options.connection, {
+        sinceNano: this.#checkpoint.timeNano,
+        untilNano: `${BigInt(subscribedAt) + 1_000_000n}`,
+        signal: round.signal,
+      });
+      for await (const event of replay) handle(event);
+      while (inFlight.size > 0 && !failure) await Promise.all([...inFlight]);
+      const arrived = heldBack;
+      heldBack = undefined;
+      for (const event of arrived) handle(event);
       await this.#reconcile(facts, queue);
       following();
       await reading;
@@ -280,28 +302,40 @@ export class DockerWatcher {
   }
 
   /**
-   * Compares the daemon's containers with the log and records what the log lacks. The events that
-   * arrived before the snapshot are recorded first (they are part of what it reads); those arriving
-   * while it is read and recorded wait for it (see decideDockerEvent for why either order is right).
+   * Compares the daemon's containers with the log and records what the log lacks. Container by
+   * container: its events that arrived before its read are recorded first (they are part of what it
+   * reads); those arriving while it is read and recorded wait (see decideDockerEvent for why either order
+   * is right). Containers are read 16 at a time and never wait for each other.
    */
   async #reconcile(facts: HostFacts, queue: ContainerQueues): Promise<void> {
-    const before = queue.hold();
-    const snapshot = await snapshotContainers(this.#options.connection);
-    await before;
-    const actual = await Promise.all(
-      snapshot.containers.map(async ({ inspect, window }) =>
-        needsDescribing(this.#known.get(inspect.Id))
-          ? { inspect, window, description: await describeOnHost(inspect, facts) }
-          : { inspect, window },
-      ),
+    const { ids, window: listed } = await listContainersTimed(this.#options.connection);
+    const present = new Set(ids);
+    // Known, not removed and not listed: removed while nobody watched, or while the list was answered.
+    const absent = [...this.#known.values()].filter(
+      (state) => state.status !== 'removed' && !present.has(state.containerId),
     );
-    // Containers the log saw created but never described, and that are gone: described from what their
-    // ContainerCreated recorded (the same as a container removed before DS01 could inspect it).
-    const present = new Set(snapshot.containers.map(({ inspect }) => inspect.Id));
+    const waits = absent.map((state) => queue.hold(state.containerId));
+    const correlationId = `reconcile:${randomUUID()}`;
+    let reconciled = 0;
+    let next = 0;
+    const readOne = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        await queue.hold(id);
+        reconciled += await this.#reconcileOne(id, facts, correlationId);
+        queue.release(id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, ids.length) }, readOne));
+
+    await Promise.all(waits);
+    // One the list lacks but with Docker events since the list began was removed after it began: its
+    // removal and what came before are on the live stream, and must not be inferred.
+    const changed = await this.#changedSince(listed.from);
     const goneDescriptions = new Map(
       await Promise.all(
-        [...this.#known.values()]
-          .filter((state) => state.description === null && !present.has(state.containerId))
+        absent
+          .filter((state) => state.description === null)
           .map(async (state) => {
             const attributes = { ...state.labels, image: state.image ?? '', name: state.name };
             const description = await describeGoneContainer(state.containerId, attributes, facts);
@@ -309,35 +343,74 @@ export class DockerWatcher {
           }),
       ),
     );
-    const planned = reconcile({ known: this.#known, actual, goneDescriptions, listed: snapshot.listed });
-    const correlationId = `reconcile:${randomUUID()}`;
-    const byContainer = Map.groupBy(planned, (p) => p.event.data.containerId);
-    for (const events of byContainer.values()) {
-      this.#status.eventsReconciled += await this.#append(events, correlationId);
+    const gone = reconcile({
+      known: new Map(absent.map((state) => [state.containerId, this.#known.get(state.containerId)!])),
+      actual: [],
+      goneDescriptions,
+      listed,
+      vanished: changed,
+    });
+    for (const events of Map.groupBy(gone, (p) => p.event.data.containerId).values()) {
+      reconciled += await this.#append(events, correlationId);
     }
-    // Without a checkpoint the log now agrees with the daemon as of the list: a later round replays from there.
-    if (this.#checkpoint.timeNano === undefined) this.#checkpoint.advance(timeNanoOf(snapshot.listed.from));
+    for (const state of absent) queue.release(state.containerId);
+    this.#status.eventsReconciled += reconciled;
     this.#status.reconciliations += 1;
-    queue.release();
     this.#options.logger.info(
-      { containers: snapshot.containers.length, reconciledEvents: planned.length },
+      { containers: ids.length, reconciledEvents: reconciled },
       'reconciled Docker containers with the log',
     );
   }
 
   /**
-   * Records one Docker event's domain events, as decideDockerEvent decides on the container's state (the
-   * caller moves the checkpoint). The one open case costs a second look at the container.
+   * The containers with Docker events since `instant`, from the daemon's ring of recent events. A
+   * container the list lacks may have been removed while it was answered; if so, its removal is on the
+   * live stream and must not be inferred (what it did before its removal would be lost).
    */
-  async #record(event: DockerContainerEvent, correlationId: string): Promise<void> {
+  async #changedSince(instant: string): Promise<Set<string>> {
+    const changed = new Set<string>();
+    const recent = await openContainerEventStream(this.#options.connection, {
+      sinceNano: timeNanoOfInstant(instant),
+      untilNano: timeNanoOfInstant(new Date(Date.now() + 1).toISOString()),
+      signal: this.#abort.signal,
+    });
+    for await (const event of recent) changed.add(event.id);
+    return changed;
+  }
+
+  /**
+   * Records one Docker event's domain events, as decideDockerEvent decides on the container's state (the
+   * caller moves the checkpoint). Its one open case is settled by reading the container again.
+   */
+  async #record(event: DockerContainerEvent, correlationId: string, facts: HostFacts): Promise<void> {
     this.#status.dockerEventsHandled += 1;
-    const state = this.#known.get(event.id);
-    const decision = decideDockerEvent(state, event);
-    const planned =
-      decision.kind === 'record'
-        ? decision.events
-        : decideAfterLookingAgain(state!, event, await inspectContainer(this.#options.connection, event.id));
-    if (planned.length > 0) await this.#append(planned, correlationId);
+    const decision = decideDockerEvent(this.#known.get(event.id), event);
+    if (decision.kind === 'record') {
+      if (decision.events.length > 0) await this.#append(decision.events, correlationId);
+      return;
+    }
+    this.#status.eventsReconciled += await this.#reconcileOne(event.id, facts, correlationId);
+  }
+
+  /**
+   * Reconciles one container with a fresh read of it; returns how many events that added. Every event
+   * of it that arrived so far is older than the read, so part of what it reads (decideDockerEvent drops
+   * them from now on). A container gone when read was removed while it was read: its events say so.
+   */
+  async #reconcileOne(containerId: string, facts: HostFacts, correlationId: string): Promise<number> {
+    const { inspect, window } = await readContainer(this.#options.connection, containerId);
+    const state = this.#known.get(containerId);
+    const known = new Map(state ? [[containerId, state]] : []);
+    const actual = inspect
+      ? [
+          needsDescribing(state)
+            ? { inspect, window, description: await describeOnHost(inspect, facts) }
+            : { inspect, window },
+        ]
+      : [];
+    const planned = reconcile({ known, actual, listed: window, vanished: new Set([containerId]) });
+    const added = await this.#append(planned, correlationId);
+    return added;
   }
 
   /**
@@ -440,26 +513,21 @@ export class DockerWatcher {
   }
 }
 
-/** Docker's timeNano of an ISO instant. */
-function timeNanoOf(instant: string): string {
-  return `${BigInt(Date.parse(instant)) * 1_000_000n}`;
-}
-
 class RoundAbandonedError extends Error {
   override readonly name = 'RoundAbandonedError';
 }
 
 /**
  * Each container's appends, one after another in the order they were pushed; containers never wait for
- * each other. While held (reconciliation is reading the daemon and recording), new steps wait for the
- * release. Tails are dropped once they drain: a round lasts months.
+ * each other. While a container is held (reconciliation is reading and recording it), its new steps
+ * wait for its release. Tails are dropped once they drain: a round lasts months.
  */
 class ContainerQueues {
   readonly #tails = new Map<string, Promise<void>>();
-  #gate: { promise: Promise<void>; open: () => void; abandon: () => void } | undefined;
+  readonly #gates = new Map<string, { promise: Promise<void>; open: () => void; abandon: () => void }>();
 
   push(containerId: string, step: () => Promise<void>): Promise<void> {
-    const gate = this.#gate?.promise;
+    const gate = this.#gates.get(containerId)?.promise;
     const run = gate ? () => gate.then(step) : step;
     const next = (this.#tails.get(containerId) ?? Promise.resolve()).then(run);
     this.#tails.set(containerId, next);
@@ -470,29 +538,32 @@ class ContainerQueues {
     return next;
   }
 
-  /** From now on new steps wait for release(); resolves once every step pushed before has run. */
-  hold(): Promise<void> {
-    const before = Promise.allSettled([...this.#tails.values()]).then(() => undefined);
-    if (!this.#gate) {
+  /** From now on the container's new steps wait for release(); resolves once its earlier steps ran. */
+  hold(containerId: string): Promise<void> {
+    const before = (this.#tails.get(containerId) ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined,
+    );
+    if (!this.#gates.has(containerId)) {
       const { promise, resolve, reject } = Promise.withResolvers<void>();
       promise.catch(() => undefined);
-      this.#gate = {
+      this.#gates.set(containerId, {
         promise,
         open: () => resolve(),
         abandon: () => reject(new RoundAbandonedError('the round ended before its reconciliation')),
-      };
+      });
     }
     return before;
   }
 
-  release(): void {
-    this.#gate?.open();
-    this.#gate = undefined;
+  release(containerId: string): void {
+    this.#gates.get(containerId)?.open();
+    this.#gates.delete(containerId);
   }
 
   /** The held steps fail instead of running. */
   abandon(): void {
-    this.#gate?.abandon();
-    this.#gate = undefined;
+    for (const gate of this.#gates.values()) gate.abandon();
+    this.#gates.clear();
   }
 }

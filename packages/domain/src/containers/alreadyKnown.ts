@@ -1,4 +1,4 @@
-import type { ContainerState } from './containerState.ts';
+import { type ContainerState, dockerTimeOf } from './containerState.ts';
 import type { ContainerEvent } from './planned.ts';
 
 /**
@@ -16,7 +16,16 @@ export function alreadyKnown(
   occurredAt: string,
 ): boolean {
   if (!state) return false;
-  const olderThanLog = state.lastTransitionAt !== null && occurredAt < state.lastTransitionAt;
+  // Docker never reuses an id: nothing happens to a container after its removal.
+  if (
+    state.status === 'removed' &&
+    event.type !== 'ContainerDescribed' &&
+    event.type !== 'UnmanagedContainerDetected'
+  )
+    return true;
+  const olderThanLog =
+    state.lastTransitionNano !== null &&
+    BigInt(dockerTimeOf(event, occurredAt)) < BigInt(state.lastTransitionNano);
   switch (event.type) {
     case 'ContainerCreated':
       return state.createdAt !== null;

@@ -1,5 +1,5 @@
 import type { Observation } from '../values.ts';
-import type { ContainerDescription } from './description.ts';
+import { type ContainerDescription, timeNanoOfInstant } from './description.ts';
 import type { SnapshotWindow } from './events.ts';
 import type { ContainerEvent } from './planned.ts';
 
@@ -34,6 +34,11 @@ export interface ContainerState {
   lastEventAt: string;
   /** occurredAt of the last change of status (created, started, stopped, paused, unpaused, removed). */
   lastTransitionAt: string | null;
+  /**
+   * Docker's time (nanoseconds, as decimal digits) of the last change of status, where the log has it
+   * (see dockerTimeOf); null before any.
+   */
+  lastTransitionNano: string | null;
   /** How the current status was learned: seen in Docker's events, or found by reconciliation. */
   statusObservation: Observation | null;
   /** When reconciliation last read the state it recorded a change of status from (null: never). */
@@ -61,6 +66,7 @@ function initial(containerId: string, name: string, at: string): ContainerState 
     idleSince: null,
     lastEventAt: at,
     lastTransitionAt: null,
+    lastTransitionNano: null,
     statusObservation: null,
     snapshot: null,
   };
@@ -78,6 +84,17 @@ const TRANSITIONS: ReadonlySet<ContainerEvent['type']> = new Set([
 const later = (a: string, b: string) => (a > b ? a : b);
 
 /**
+ * Docker's time of a container fact in nanoseconds: its event's timeNano (observed), the State time read
+ * (reconciled), else its occurredAt (facts recorded before the log kept nanoseconds).
+ */
+export function dockerTimeOf(event: ContainerEvent, occurredAt: string): string {
+  const data = event.data;
+  if ('dockerEvent' in data && data.dockerEvent) return data.dockerEvent.timeNano;
+  if ('dockerTimeNano' in data && data.dockerTimeNano) return data.dockerTimeNano;
+  return timeNanoOfInstant(occurredAt);
+}
+
+/**
  * Folds one event of a container's stream (with its occurredAt) into the container's state. Pure; the
  * watcher (to reconcile) and the containers projection (to answer `ds01 containers`) share it.
  */
@@ -93,6 +110,10 @@ export function evolveContainerState(
     next.lastTransitionAt =
       current.lastTransitionAt === null ? occurredAt : later(current.lastTransitionAt, occurredAt);
     next.statusObservation = data.observation;
+    const nano = dockerTimeOf(event, occurredAt);
+    if (current.lastTransitionNano === null || BigInt(nano) > BigInt(current.lastTransitionNano)) {
+      next.lastTransitionNano = nano;
+    }
   }
   if ('snapshot' in data && data.snapshot) next.snapshot = data.snapshot;
   if ('name' in data && data.name) next.name = data.name;
@@ -106,6 +127,7 @@ export function evolveContainerState(
         observation: _obs,
         dockerEvent: _docker,
         snapshot: _snapshot,
+        dockerTimeNano: _nano,
         describedFrom: _from,
         ...description
       } = event.data;

@@ -1,9 +1,7 @@
 import { alreadyKnown } from './alreadyKnown.ts';
-import type { ContainerState } from './containerState.ts';
-import { evolveContainerState } from './containerState.ts';
-import { isoInstant } from './description.ts';
-import { baseAction, type DockerContainerEvent, domainEventsFor, instantOfTimeNano } from './dockerEvents.ts';
-import { type ContainerInspect, dockerTimeOrNull } from './inspect.ts';
+import { type ContainerState, evolveContainerState } from './containerState.ts';
+import { timeNanoOfInstant } from './description.ts';
+import { baseAction, type DockerContainerEvent, domainEventsFor } from './dockerEvents.ts';
 import type { PlannedContainerEvent } from './planned.ts';
 
 /**
@@ -17,12 +15,14 @@ import type { PlannedContainerEvent } from './planned.ts';
  *   lock, and inspect takes that lock;
  * - a change the log already tells (see alreadyKnown) is not recorded again;
  * - one case stays open: a `start` that happened while reconciliation read an exited container may be
- *   the start of the run it read (whose process ended at once) or a new run. Only a second look at the
- *   container tells (`look-again`, then decideAfterLookingAgain).
+ *   the start of the run it read (whose process ended at once, before dockerd published the start) or
+ *   a new run. Docker keeps only the latest run's times, so nothing the log has can tell. The watcher
+ *   then reads the container again (`read-again`) and reconciles it with that read: the event arrived
+ *   before the read began, so it is part of what is read, like every event of the container before it.
  */
 export type DockerEventDecision =
   | { kind: 'record'; events: PlannedContainerEvent[] }
-  | { kind: 'look-again' };
+  | { kind: 'read-again' };
 
 /** Actions whose effect a reconciliation reads (status, exit, OOM kill, name). */
 const READ_BY_RECONCILIATION = new Set([
@@ -41,42 +41,21 @@ export function decideDockerEvent(
   state: ContainerState | undefined,
   event: DockerContainerEvent,
 ): DockerEventDecision {
-  const at = instantOfTimeNano(event.timeNano);
+  const at = BigInt(event.timeNano);
   const action = baseAction(event.action);
   const snapshot = state?.snapshot;
   if (snapshot && READ_BY_RECONCILIATION.has(action)) {
-    if (at < snapshot.from) return { kind: 'record', events: [] };
+    if (at < BigInt(timeNanoOfInstant(snapshot.from))) return { kind: 'record', events: [] };
     if (
       action === 'start' &&
-      at <= snapshot.until &&
+      at <= BigInt(timeNanoOfInstant(snapshot.until)) &&
       state.status === 'exited' &&
       state.statusObservation === 'reconciled'
     ) {
-      return { kind: 'look-again' };
+      return { kind: 'read-again' };
     }
   }
   return { kind: 'record', events: newFacts(state, event) };
-}
-
-/**
- * The open case of decideDockerEvent, decided on a fresh inspect of the container (undefined: it is gone).
- * Docker keeps only its latest run's start: if that is still the run reconciliation read, no run began
- * since and the event is that run's own start; if the latest run began at or before the event, the event
- * is that run's. Otherwise (several runs since, or the container gone) the event is that run's own start
- * only if it came before the run's exit: any later run starts after the earlier one's exit.
- */
-export function decideAfterLookingAgain(
-  state: ContainerState,
-  event: DockerContainerEvent,
-  fresh: ContainerInspect | undefined,
-): PlannedContainerEvent[] {
-  const at = instantOfTimeNano(event.timeNano);
-  const freshStart = fresh ? dockerTimeOrNull(fresh.State.StartedAt) : null;
-  const latestRun = freshStart === null ? null : isoInstant(freshStart);
-  if (latestRun !== null && latestRun === state.startedAt) return [];
-  if (latestRun !== null && latestRun <= at) return newFacts(state, event);
-  if (state.finishedAt !== null && at < state.finishedAt) return [];
-  return newFacts(state, event);
 }
 
 /** The event's domain events whose change the log does not tell yet, in order. */

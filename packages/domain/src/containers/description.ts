@@ -46,6 +46,23 @@ export function isoInstant(dockerTime: string): string {
   return new Date(dockerTime).toISOString();
 }
 
+/**
+ * A Docker time (RFC 3339 with up to nanoseconds, as in State.StartedAt) as nanoseconds since the epoch,
+ * in the decimal digits of Docker's event `timeNano`: two facts of one millisecond stay in order.
+ */
+export function timeNanoOfDockerTime(dockerTime: string): string {
+  const match = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/i.exec(dockerTime);
+  if (!match) return timeNanoOfInstant(isoInstant(dockerTime));
+  const seconds = BigInt(Date.parse(`${match[1]}${match[3]}`));
+  const fraction = BigInt((match[2] ?? '').slice(0, 9).padEnd(9, '0'));
+  return `${seconds * 1_000_000n + fraction}`;
+}
+
+/** An ISO instant (milliseconds) as nanoseconds since the epoch. */
+export function timeNanoOfInstant(instant: string): string {
+  return `${BigInt(Date.parse(instant)) * 1_000_000n}`;
+}
+
 export function describeContainer(inspect: ContainerInspect, facts: DescribeFacts): ContainerDescription {
   const ds01 = readDs01Labels(inspect.Config.Labels);
   return {

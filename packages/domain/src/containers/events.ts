@@ -41,6 +41,12 @@ const Ref = {
   dockerEvent: DockerEventRef.nullable(),
   /** Reconciled facts: when the state they come from was read (absent on facts recorded before 2026-12). */
   snapshot: SnapshotWindow.optional(),
+  /**
+   * Reconciled facts: Docker's own time of the fact in nanoseconds (State.StartedAt or FinishedAt as
+   * read, or the start of the read when Docker keeps none), so that facts of one millisecond stay in
+   * order. Observed facts have it in `dockerEvent.timeNano`.
+   */
+  dockerTimeNano: z.string().regex(/^\d+$/, 'must be nanosecond digits').optional(),
 };
 
 /** The fields every container event starts with. */

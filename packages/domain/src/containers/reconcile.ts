@@ -1,6 +1,6 @@
 import type { ContainerState } from './containerState.ts';
-import { type ContainerDescription, isoInstant } from './description.ts';
-import { describedEvents } from './dockerEvents.ts';
+import { type ContainerDescription, timeNanoOfDockerTime, timeNanoOfInstant } from './description.ts';
+import { describedEvents, instantOfTimeNano } from './dockerEvents.ts';
 import { reconciledEventId } from './eventIds.ts';
 import {
   ContainerCreated,
@@ -22,7 +22,8 @@ import type { ContainerEvent, PlannedContainerEvent } from './planned.ts';
  * window in which their state was read (so that Docker's own events of the same moments, arriving later,
  * are recognised: see decideDockerEvent), and their ids come from the container, the kind of fact and the
  * state found, so reconciling twice appends nothing. A time Docker does not keep (a removal, a pause) is
- * the start of that window: the latest moment the fact is sure to precede.
+ * the start of that window: the latest moment the fact is sure to precede. The log given must not be
+ * newer than the read: the watcher holds back the container's Docker events while it reads and records.
  */
 
 export interface ActualContainer {
@@ -48,6 +49,12 @@ export interface ReconcileInput {
    * before it.
    */
   listed: SnapshotWindow;
+  /**
+   * Containers removed while the daemon was read: listed but gone before their inspect, or with Docker
+   * events since the list began. Not reconciled as removed: their removal is after the watcher
+   * subscribed, so Docker's own events of it are on the stream the watcher follows.
+   */
+  vanished?: ReadonlySet<string>;
 }
 
 export class MissingDescriptionForReconcileError extends Error {
@@ -68,6 +75,7 @@ export function reconcile({
   actual,
   goneDescriptions,
   listed,
+  vanished,
 }: ReconcileInput): PlannedContainerEvent[] {
   const planned: PlannedContainerEvent[] = [];
   const present = new Set<string>();
@@ -80,25 +88,19 @@ export function reconcile({
     const ref = refOf(state.containerId, state.name, listed);
     const description = goneDescriptions?.get(state.containerId);
     if (state.description === null && description) {
-      const at = state.createdAt ?? listed.from;
+      const at = nano(state.createdAt ?? listed.from);
       for (const event of describedEvents(unread(ref), description, 'event-attributes')) {
         if (event.type === 'UnmanagedContainerDetected' && state.unmanaged) continue;
         planned.push(plan(event, at, 'described'));
       }
     }
-    if (state.status === 'removed' || newerThan(state, listed)) continue;
-    planned.push(plan(ContainerRemoved(ref), listed.from, `removed|after ${state.lastEventAt}`));
+    if (state.status === 'removed' || vanished?.has(state.containerId)) continue;
+    planned.push(plan(ContainerRemoved(ref), nano(listed.from), `removed|after ${state.lastEventAt}`));
   }
   return planned;
 }
 
-/**
- * Whether the log has a change of status that happened after the state was read: the read is older than
- * what the log tells, and Docker's events (which the watcher follows from before it reads) tell the rest.
- */
-function newerThan(state: ContainerState, window: SnapshotWindow): boolean {
-  return state.lastTransitionAt !== null && state.lastTransitionAt > window.from;
-}
+const nano = (instant: string) => BigInt(timeNanoOfInstant(instant));
 
 function refOf(containerId: string, name: string, snapshot: SnapshotWindow) {
   return { containerId, name, observation: 'reconciled' as const, dockerEvent: null, snapshot };
@@ -109,15 +111,20 @@ function unread({ snapshot: _snapshot, ...ref }: ReturnType<typeof refOf>) {
   return ref;
 }
 
-function plan(event: ContainerEvent, occurredAt: string, stateKey: string): PlannedContainerEvent {
+/** A reconciled fact at Docker's time `at` (nanoseconds), its id from the container's state it closes. */
+function plan(event: ContainerEvent, at: bigint, stateKey: string): PlannedContainerEvent {
   return {
     eventId: reconciledEventId(event.data.containerId, event.type, stateKey),
-    occurredAt,
-    event,
+    occurredAt: instantOfTimeNano(`${at}`),
+    event: { ...event, data: { ...event.data, dockerTimeNano: `${at}` } } as ContainerEvent,
   };
 }
 
-type Tracked = Pick<ContainerState, 'status' | 'name' | 'lastEventAt'>;
+/** What reconciliation tracks of the log's state as it adds facts: `at` is the last change's Docker time. */
+interface Tracked {
+  status: ContainerState['status'];
+  at: bigint;
+}
 
 function reconcileOne(
   known: ContainerState | undefined,
@@ -126,7 +133,7 @@ function reconcileOne(
   const id = inspect.Id;
   const name = containerName(inspect);
   const ref = refOf(id, name, window);
-  const readFrom = window.from;
+  const readFrom = nano(window.from);
   const events: PlannedContainerEvent[] = [];
   let state: Tracked;
 
@@ -135,83 +142,93 @@ function reconcileOne(
       `container ${id} is not described in the log: describe it first`,
     );
   }
-  const createdAt = isoInstant(inspect.Created);
+  const created = BigInt(timeNanoOfDockerTime(inspect.Created));
   if (!known || known.status === 'removed') {
-    const created = ContainerCreated({ ...ref, image: inspect.Config.Image, labels: inspect.Config.Labels });
-    events.push(plan(created, createdAt, 'created'));
-    state = { status: 'created', name, lastEventAt: createdAt };
+    const createdEvent = ContainerCreated({
+      ...ref,
+      image: inspect.Config.Image,
+      labels: inspect.Config.Labels,
+    });
+    events.push(plan(createdEvent, created, 'created'));
+    state = { status: 'created', at: created };
   } else {
-    state = known;
+    state = {
+      status: known.status,
+      at: BigInt(known.lastTransitionNano ?? timeNanoOfInstant(known.lastEventAt)),
+    };
   }
   if (description && needsDescribing(known)) {
     const alreadyReported = known !== undefined && known.status !== 'removed' && known.unmanaged;
+    const describedAt = known?.createdAt ? nano(known.createdAt) : created;
     for (const event of describedEvents(unread(ref), description, 'inspect')) {
       if (event.type === 'UnmanagedContainerDetected' && alreadyReported) continue;
-      events.push(plan(event, known?.createdAt ?? createdAt, 'described'));
+      events.push(plan(event, describedAt, 'described'));
     }
   }
 
-  if (known && known.status !== 'removed' && newerThan(known, window)) return events;
-
   const startedAt = dockerTimeOrNull(inspect.State.StartedAt);
   const finishedAt = dockerTimeOrNull(inspect.State.FinishedAt);
-  const started = startedAt === null ? null : isoInstant(startedAt);
-  const finished = finishedAt === null ? null : isoInstant(finishedAt);
+  const started = startedAt === null ? null : BigInt(timeNanoOfDockerTime(startedAt));
+  const finished = finishedAt === null ? null : BigInt(timeNanoOfDockerTime(finishedAt));
   const isUp = (s: Tracked) => s.status === 'running' || s.status === 'paused';
   const dockerUp = inspect.State.Running || inspect.State.Restarting;
-  // A start after everything the log knows: it happened while nobody watched.
-  const missedStart = started !== null && started > state.lastEventAt;
-  const at = (s: Tracked) => `after ${s.lastEventAt}`;
+  // Docker's latest run began after every change the log has: it happened while nobody watched.
+  const missedStart = started !== null && started > state.at;
+  const after = (s: Tracked) => `after ${s.at}`;
+  const iso = (at: bigint) => instantOfTimeNano(`${at}`);
 
   if (missedStart && isUp(state)) {
     // It was running, and was started again since: it stopped in between, exit unknown.
-    const stoppedAt =
-      finished !== null && finished > state.lastEventAt && finished <= started ? finished : started;
+    const stoppedAt = finished !== null && finished > state.at && finished <= started ? finished : started;
     events.push(
       plan(
-        ContainerStopped({ ...ref, exitCode: null, oomKilled: false, finishedAt: stoppedAt }),
+        ContainerStopped({ ...ref, exitCode: null, oomKilled: false, finishedAt: iso(stoppedAt) }),
         stoppedAt,
-        `restart gap|${started}|${at(state)}`,
+        `restart gap|${started}|${after(state)}`,
       ),
     );
-    state = { ...state, status: 'exited', lastEventAt: stoppedAt };
+    state = { status: 'exited', at: stoppedAt };
   }
   if (missedStart) {
-    events.push(plan(ContainerStarted({ ...ref, startedAt: started }), started, `${started}|${at(state)}`));
-    state = { ...state, status: 'running', lastEventAt: started };
+    events.push(
+      plan(ContainerStarted({ ...ref, startedAt: iso(started) }), started, `${started}|${after(state)}`),
+    );
+    state = { status: 'running', at: started };
   }
   if (!dockerUp && isUp(state)) {
     // Docker may time the exit before the start it follows (a process that ends at once): never before
     // what the log already has.
-    const stoppedAt = finished === null ? readFrom : [finished, state.lastEventAt].sort()[1]!;
+    const stoppedAt = finished === null ? readFrom : finished > state.at ? finished : state.at;
     const stopped = ContainerStopped({
       ...ref,
       exitCode: inspect.State.ExitCode,
       oomKilled: inspect.State.OOMKilled,
-      finishedAt: stoppedAt,
+      finishedAt: iso(stoppedAt),
     });
-    events.push(plan(stopped, stoppedAt, `${finished}|${at(state)}`));
-    state = { ...state, status: 'exited', lastEventAt: stoppedAt };
+    events.push(plan(stopped, stoppedAt, `${finished}|${after(state)}`));
+    state = { status: 'exited', at: stoppedAt };
   }
   if (dockerUp && !isUp(state)) {
     // Docker runs it, the log has it stopped, with no start since: a start the log lost. Say it now.
-    const startAt = started ?? readFrom;
-    events.push(plan(ContainerStarted({ ...ref, startedAt: startAt }), startAt, `${started}|${at(state)}`));
-    state = { ...state, status: 'running' };
+    const startAt = started !== null && started > state.at ? started : readFrom;
+    events.push(
+      plan(ContainerStarted({ ...ref, startedAt: iso(startAt) }), startAt, `${started}|${after(state)}`),
+    );
+    state = { status: 'running', at: startAt };
   }
   if (inspect.State.Paused && state.status === 'running') {
-    events.push(plan(ContainerPaused(ref), readFrom, `${started}|${at(state)}`));
-    state = { ...state, status: 'paused' };
+    events.push(plan(ContainerPaused(ref), readFrom, `${started}|${after(state)}`));
+    state = { status: 'paused', at: readFrom };
   }
   if (dockerUp && !inspect.State.Paused && state.status === 'paused') {
-    events.push(plan(ContainerUnpaused(ref), readFrom, `${started}|${at(state)}`));
+    events.push(plan(ContainerUnpaused(ref), readFrom, `${started}|${after(state)}`));
   }
   if (known && known.status !== 'removed' && known.name !== name) {
     events.push(
       plan(
         ContainerRenamed({ ...ref, oldName: known.name }),
         readFrom,
-        `${known.name}->${name}|${at(known)}`,
+        `${known.name}->${name}|${after(state)}`,
       ),
     );
   }

@@ -5,10 +5,10 @@ import type { DockerConnection } from './dockerClient.ts';
 import { DockerAnswerError, DockerUnreachableError, isConnectionError } from './errors.ts';
 
 export interface ContainerEventStreamOptions {
-  /** Replay from here: Docker's timeNano of the last event handled (the daemon resends from that second on). */
+  /** Replay from here (timeNano, inclusive), as far back as the daemon's ring of recent events reaches. */
   sinceNano?: string;
-  /** End the stream at this time (seconds); without it the stream stays live until closed. */
-  untilSeconds?: number;
+  /** End the stream at this time (timeNano); without it the stream stays live until closed. */
+  untilNano?: string;
   signal?: AbortSignal;
 }
 
@@ -54,7 +54,7 @@ export function parseContainerEventLine(
  * Subscribes to the daemon's container events and resolves once dockerd has registered the subscription
  * (it answers the request only then), so every event published from now on is in the returned stream:
  * the watcher opens it before it reads `docker ps -a`. The stream yields events in order and ends when
- * `untilSeconds` is reached or the signal aborts; if the daemon goes away mid-stream it throws
+ * `untilNano` is reached or the signal aborts; if the daemon goes away mid-stream it throws
  * DockerUnreachableError (the caller reconnects).
  */
 export async function openContainerEventStream(
@@ -65,7 +65,7 @@ export async function openContainerEventStream(
   try {
     stream = (await connection.docker.getEvents({
       ...(options.sinceNano ? { since: sinceArgument(options.sinceNano) as unknown as number } : {}),
-      ...(options.untilSeconds !== undefined ? { until: options.untilSeconds } : {}),
+      ...(options.untilNano ? { until: sinceArgument(options.untilNano) as unknown as number } : {}),
       filters: { type: ['container'] },
       abortSignal: options.signal,
     } as Parameters<typeof connection.docker.getEvents>[0])) as unknown as Readable;
@@ -116,7 +116,7 @@ async function* readContainerEvents(
     options.signal?.removeEventListener('abort', abort);
     stream.destroy();
   }
-  if (options.signal?.aborted || options.untilSeconds !== undefined) return;
+  if (options.signal?.aborted || options.untilNano !== undefined) return;
   // A live stream only ends when the daemon closes it: it stopped or restarted.
   throw new DockerUnreachableError(connection.host, new Error('the event stream ended (daemon stopped?)'));
 }

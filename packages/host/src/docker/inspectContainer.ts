@@ -63,6 +63,8 @@ export interface ContainerSnapshot {
   /** When `docker ps -a` was sent and answered: a container it lacks was removed before it answered. */
   listed: ReadWindow;
   containers: InspectedContainer[];
+  /** Listed, but gone before their inspect: removed while the daemon was read (their events tell when). */
+  vanished: string[];
 }
 
 /**
@@ -89,7 +91,25 @@ export async function snapshotContainers(
   return {
     listed: listed.window,
     containers: results.filter((r): r is InspectedContainer => r !== undefined),
+    vanished: ids.filter((_, index) => results[index] === undefined),
   };
+}
+
+/** `docker ps -a -q --no-trunc` with the window it was answered in. */
+export async function listContainersTimed(
+  connection: DockerConnection,
+): Promise<{ ids: string[]; window: ReadWindow }> {
+  const { value: ids, window } = await timed(() => listContainerIds(connection));
+  return { ids, window };
+}
+
+/** One container's inspect (undefined: it is gone) with the window it was read in. */
+export async function readContainer(
+  connection: DockerConnection,
+  id: string,
+): Promise<{ inspect: ContainerInspect | undefined; window: ReadWindow }> {
+  const { value: inspect, window } = await timed(() => inspectContainer(connection, id));
+  return { inspect, window };
 }
 
 /** `docker ps -a` + inspect of each (snapshotContainers without the times). */
