@@ -17,6 +17,7 @@ export {
   EventIdConflictError,
   EventSchemaError,
   EventStoreError,
+  StoreClosedError,
   StoreUnavailableError,
   WrongExpectedRevisionError,
 } from './errors.ts';
