@@ -28,21 +28,29 @@ export interface StoreFileSummary {
  * or a whole, checked copy, never half of one.
  */
 export function copyStoreFile(source: string, destination: string): StoreFileSummary {
-  const temporary = join(
-    dirname(destination),
-    `.${basename(destination)}.partial-${randomUUID().slice(0, 8)}`,
-  );
+  const folder = dirname(destination);
+  if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new StoreUnavailableError(
+      destination,
+      `cannot be written: the folder ${folder} does not exist; create it first`,
+    );
+  }
+  const temporary = join(folder, `.${basename(destination)}.partial-${randomUUID().slice(0, 8)}`);
+  const db = openStoreFileReadOnly(source);
   try {
-    withStoreDatabase(source, (db) => db.prepare('VACUUM INTO ?').run(temporary));
+    db.prepare('VACUUM INTO ?').run(temporary);
+    db.close();
     const summary = inspectStoreFile(temporary);
     chmodSync(temporary, COPY_MODE);
     syncPath(temporary);
     renameSync(temporary, destination);
-    syncPath(dirname(destination));
+    syncPath(folder);
     return { ...summary, path: destination };
   } catch (error) {
     rmSync(temporary, { force: true });
     throw asStoreError(destination, error);
+  } finally {
+    if (db.isOpen) db.close();
   }
 }
 
