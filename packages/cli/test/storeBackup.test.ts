@@ -1,9 +1,20 @@
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { UserRegistered } from '@ds01/domain';
 import type { SqliteEventStore } from '@ds01/event-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newDataDir, runDs01, storeWithUsers, userEvent } from './support/ds01Cli.ts';
+import { DS01_BIN, newDataDir, ROOT, runDs01, storeWithUsers, userEvent } from './support/ds01Cli.ts';
 
 let dataDir: string;
 let store: SqliteEventStore;
@@ -111,6 +122,32 @@ describe('ds01 store backup', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(
       /no-such-folder\/x\.db: cannot be written: the folder .*no-such-folder does not exist/,
+    );
+  });
+
+  it("infra/systemd/ds01-backup.service's command writes tonight's backup, prunes and verifies it", async () => {
+    const unit = readFileSync(join(ROOT, 'infra', 'systemd', 'ds01-backup.service'), 'utf8');
+    // ExecStart as systemd hands it to the shell: continuation lines joined, $$ and %% unescaped.
+    const execStart = /^ExecStart=\/bin\/sh -ec '((?:[^'])*)'$/m.exec(unit.replace(/\\\n/g, ''))![1]!;
+    const script = execStart.replace(/\$\$/g, '$').replace(/%%/g, '%');
+    const folder = join(dataDir, 'systemd');
+    mkdirSync(folder);
+    const launcher = join(dataDir, 'ds01-launcher.sh');
+    writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${DS01_BIN}" "$@"\n`, { mode: 0o755 });
+    const { stdout } = await promisify(execFile)('/bin/sh', ['-ec', script], {
+      env: {
+        ...process.env,
+        DS01: launcher,
+        DATA_DIR: dataDir,
+        BACKUP_DIR: folder,
+        KEEP_DAYS: '14',
+        COLUMNS: '',
+      },
+    });
+    const tonight = `events-${new Date().toISOString().slice(0, 10)}.db`;
+    expect(readdirSync(folder)).toEqual([tonight]);
+    expect(stdout).toMatch(
+      new RegExp(`^backup:\\s+.*${tonight}\\n(.*\\n)*pruned:\\s+nothing older than 14 days\\nok: `),
     );
   });
 

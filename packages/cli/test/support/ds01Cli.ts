@@ -8,8 +8,9 @@ import { promisify } from 'node:util';
 import { eventCatalog, UserDeparted, UserRegistered } from '@ds01/domain';
 import { type NewEvent, SqliteEventStore } from '@ds01/event-store';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
-const DS01 = join(ROOT, 'packages', 'cli', 'bin', 'ds01.js');
+export const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
+/** The `ds01` launcher users run. */
+export const DS01_BIN = join(ROOT, 'packages', 'cli', 'bin', 'ds01.js');
 
 export interface Ds01Result {
   code: number;
@@ -26,7 +27,7 @@ export async function runDs01(
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      [DS01, '--data-dir', dataDir, ...args],
+      [DS01_BIN, '--data-dir', dataDir, ...args],
       {
         env: { ...process.env, COLUMNS: '', DS01_EVENTSTORE_URL: '', ...env },
       },
