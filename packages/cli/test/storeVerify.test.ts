@@ -160,7 +160,7 @@ describe('ds01 store verify', () => {
     expect(stderr).toMatch(
       /^verify: \d+% [\d,]+ events, [\d,]+ events\/s\n(.*\n)*verify: done, 25080 events in/,
     );
-  });
+  }, 60_000);
 
   it('checks a backup file with --file, and says plainly when it is not a store', async () => {
     const file = join(dataDir, 'hole', 'events.db');

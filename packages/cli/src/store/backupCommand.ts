@@ -6,7 +6,7 @@ import { positiveInteger } from '../commands/parse.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { formatBytes } from '../output/time.ts';
-import { pruneBackups } from './backupRetention.ts';
+import { isDs01Store, pruneBackups } from './backupRetention.ts';
 import { embeddedStorePath } from './embeddedStore.ts';
 
 export function registerBackup(store: Command, context: CliContext): void {
@@ -45,6 +45,11 @@ Examples:
       if (resolve(destination) === resolve(source)) {
         throw new CliError(`${destination} is the store itself`, {
           hint: 'give a path outside the data dir',
+        });
+      }
+      if (statSync(destination, { throwIfNoEntry: false })?.isFile() && !isDs01Store(destination)) {
+        throw new CliError(`${destination} exists and is not a DS01 store: it was left as it is`, {
+          hint: 'give a new file name, or a folder (a time-named backup is written in it)',
         });
       }
       const written = copyStoreFile(source, destination);

@@ -29,7 +29,8 @@ export function pruneBackups(latest: string, keepDays: number, now: Date): strin
   return removed.sort();
 }
 
-function isDs01Store(path: string): boolean {
+/** Whether the file's SQLite header says it is a DS01 event store (a backup or the log itself). */
+export function isDs01Store(path: string): boolean {
   const header = Buffer.alloc(72);
   const fd = openSync(path, 'r');
   try {

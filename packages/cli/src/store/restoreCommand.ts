@@ -1,5 +1,5 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { readDaemonLock } from '@ds01/ds01d/daemonLock';
 import { replaceStoreFile, StoreUnavailableError } from '@ds01/event-store';
 import type { Command } from 'commander';
@@ -47,6 +47,7 @@ Example:
         throw new CliError(`${src} is the store itself: nothing to restore`);
       }
       const verification = await verifyOrRefuse(src);
+      mkdirSync(dirname(target), { recursive: true, mode: 0o750 });
       const { restored, keptAs } = replaceStoreFile(src, target, new Date());
       if (restored.events !== verification.events || restored.head !== verification.head) {
         throw new CliError(

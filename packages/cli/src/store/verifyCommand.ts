@@ -6,6 +6,7 @@ import {
   type StoreVerification,
   verifyStoreFile,
 } from '@ds01/event-store';
+import type { Checkpoint } from '@ds01/projections';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
@@ -43,8 +44,10 @@ Examples:
     )
     .action(async (options: { file?: string; json?: boolean }) => {
       const path = options.file ?? embeddedStorePath(context, 'verify');
+      // Checkpoints first: the log's snapshot then starts later, so a live ds01d cannot look ahead.
+      const checkpoints = options.file ? undefined : readCheckpointsOf(context);
       const result = await verifyWithProgress(path);
-      const projections = options.file ? undefined : checkpointsAgainst(context, result.head);
+      const projections = checkpoints && checkpointsAgainst(checkpoints, result.head);
       const findings = [...result.findings, ...(projections?.findings ?? [])];
       const summary = summaryLine(result, findings, projections);
       if (options.json) {
@@ -93,24 +96,29 @@ export async function verifyWithProgress(path: string): Promise<StoreVerificatio
   }
 }
 
-function checkpointsAgainst(
-  context: CliContext,
-  head: number,
-): { checked: number; findings: StoreFinding[] } | { checked: 0; findings: []; skipped: string } {
-  const path = context.config().paths.projectionsDb;
-  if (!existsSync(path)) return { checked: 0, findings: [], skipped: 'no projections.db yet' };
+type CheckpointsRead = { checkpoints: Checkpoint[] } | { skipped: string };
+type CheckpointsChecked =
+  | { checked: number; findings: StoreFinding[] }
+  | { checked: 0; findings: []; skipped: string };
+
+function readCheckpointsOf(context: CliContext): CheckpointsRead {
+  if (!existsSync(context.config().paths.projectionsDb)) return { skipped: 'no projections.db yet' };
   try {
-    const checkpoints = [...context.readModel().checkpoints().values()];
-    return { checked: checkpoints.length, findings: checkpointFindings(checkpoints, head) };
+    return { checkpoints: [...context.readModel().checkpoints().values()] };
   } catch (error) {
-    return { checked: 0, findings: [], skipped: (error as Error).message };
+    return { skipped: (error as Error).message };
   }
+}
+
+function checkpointsAgainst(read: CheckpointsRead, head: number): CheckpointsChecked {
+  if ('skipped' in read) return { checked: 0, findings: [], skipped: read.skipped };
+  return { checked: read.checkpoints.length, findings: checkpointFindings(read.checkpoints, head) };
 }
 
 function summaryLine(
   result: StoreVerification,
   findings: readonly StoreFinding[],
-  projections: ReturnType<typeof checkpointsAgainst> | undefined,
+  projections: CheckpointsChecked | undefined,
 ): string {
   const counts = `${result.events.toLocaleString('en-US')} events, head ${result.head}`;
   const projectionNote =

@@ -45,7 +45,7 @@ type Row = [
  * Checks a store file end to end, beyond SQLite's own integrity check: global positions from 1 with
  * no hole, every stream's revisions contiguous from 0 in position order, every event's data readable
  * by the catalog (after upcasting) and every metadata valid and naming the row's own event id.
- * Reads only. `onProgress` gets the position reached, the head and the events checked after each page.
+ * Reads only, one snapshot (safe while ds01d appends). `onProgress` gets the position reached, the head and the events checked after each page.
  */
 export async function verifyStoreFile(
   path: string,
@@ -54,6 +54,8 @@ export async function verifyStoreFile(
 ): Promise<StoreVerification> {
   const db = openStoreFileReadOnly(path);
   try {
+    // One snapshot for the whole walk: appends committed meanwhile (ds01d runs) are not half seen.
+    db.exec('BEGIN');
     const findings: StoreFinding[] = integrityProblems(db).map((problem) => ({
       kind: 'integrity',
       position: null,
