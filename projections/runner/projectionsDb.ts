@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ReadModelUnavailableError } from './errors.ts';
@@ -27,11 +27,37 @@ interface CheckpointRow {
 }
 
 /**
+ * The layout of this database's own tables (checkpoints), as PRAGMA user_version. A file of another
+ * layout is never read: ds01d moves it aside and rebuilds every read model from the log. Format 1
+ * files written before the stamp existed have user_version 0 and are the same layout.
+ */
+export const PROJECTIONS_DB_FORMAT = 1;
+const CHECKPOINT_COLUMNS = ['projection', 'position', 'version', 'updated_at', 'error'];
+
+/** A projections database that could not be used as it was and was started afresh. */
+export interface ProjectionsDbReplacement {
+  /** What was wrong with it. */
+  reason: string;
+  /** Where the unusable file was moved (it is kept, never deleted). */
+  keptAs: string;
+}
+
+export interface OpenProjectionsDbOptions {
+  readOnly?: boolean;
+  /**
+   * Called when the file was not usable (another DS01 version's, another application's, not SQLite)
+   * and was moved aside for a fresh one: every projection then rebuilds from the log. Say so.
+   */
+  onReplaced?: (replacement: ProjectionsDbReplacement) => void;
+}
+
+/**
  * Opens (creating when needed, mode 0640 in a 0750 folder) the projections database: the read
  * models live apart from the log so they work with either store adapter, and can be deleted and
- * rebuilt at any time. WAL lets readers (the CLI) query while ds01d writes.
+ * rebuilt at any time. WAL lets readers (the CLI) query while ds01d writes. A file this DS01 cannot
+ * read correctly is refused to readers and, for the writer, moved aside and replaced (onReplaced).
  */
-export function openProjectionsDb(path: string, options: { readOnly?: boolean } = {}): DatabaseSync {
+export function openProjectionsDb(path: string, options: OpenProjectionsDbOptions = {}): DatabaseSync {
   const readOnly = options.readOnly ?? false;
   if (readOnly) {
     try {
@@ -42,36 +68,52 @@ export function openProjectionsDb(path: string, options: { readOnly?: boolean } 
         'does not exist yet: start ds01d, or build the read models with `ds01 projections rebuild --all`',
       );
     }
-  } else {
-    createFile(path);
-  }
-  let db: DatabaseSync;
-  try {
-    db = new DatabaseSync(path, { readOnly, timeout: 5000 });
-  } catch (error) {
-    throw new ReadModelUnavailableError(path, (error as Error).message, { cause: error });
-  }
-  try {
-    if (!readOnly) {
-      db.exec('PRAGMA journal_mode = WAL');
-      // A lost batch after power loss is re-applied from the log: NORMAL is enough for a read model.
-      db.exec('PRAGMA synchronous = NORMAL');
-      checkOwnership(db, path, false);
-      db.exec(`
-        CREATE TABLE IF NOT EXISTS checkpoints (
-          projection TEXT PRIMARY KEY,
-          position   INTEGER NOT NULL,
-          version    INTEGER NOT NULL,
-          updated_at TEXT    NOT NULL,
-          error      TEXT
-        )`);
-    } else {
-      checkOwnership(db, path, true);
+    const db = openConnection(path, true);
+    const problem = unusableReason(db);
+    if (problem) {
+      db.close();
+      throw new ReadModelUnavailableError(
+        path,
+        `${problem}; nothing was read. ds01d moves it aside and rebuilds the read models from the log at its next start (or stop ds01d and run \`ds01 projections rebuild --all\`)`,
+      );
     }
+    return db;
+  }
+  createFile(path);
+  let db = openConnection(path, false);
+  const problem = unusableReason(db);
+  if (problem) {
+    db.close();
+    const keptAs = moveAside(path);
+    createFile(path);
+    db = openConnection(path, false);
+    options.onReplaced?.({ reason: problem, keptAs });
+  }
+  try {
+    db.exec('PRAGMA journal_mode = WAL');
+    // A lost batch after power loss is re-applied from the log: NORMAL is enough for a read model.
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+    db.exec(`PRAGMA user_version = ${PROJECTIONS_DB_FORMAT}`);
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS checkpoints (
+        projection TEXT PRIMARY KEY,
+        position   INTEGER NOT NULL,
+        version    INTEGER NOT NULL,
+        updated_at TEXT    NOT NULL,
+        error      TEXT
+      )`);
     return db;
   } catch (error) {
     db.close();
-    if (error instanceof ReadModelUnavailableError) throw error;
+    throw new ReadModelUnavailableError(path, (error as Error).message, { cause: error });
+  }
+}
+
+function openConnection(path: string, readOnly: boolean): DatabaseSync {
+  try {
+    return new DatabaseSync(path, { readOnly, timeout: 5000 });
+  } catch (error) {
     throw new ReadModelUnavailableError(path, (error as Error).message, { cause: error });
   }
 }
@@ -86,23 +128,47 @@ function createFile(path: string): void {
   }
 }
 
-/** Refuses to write DS01's tables into somebody else's database. */
-function checkOwnership(db: DatabaseSync, path: string, readOnly: boolean): void {
-  const appId = (db.prepare('PRAGMA application_id').get() as { application_id: number }).application_id;
-  if (appId === APPLICATION_ID) return;
-  const tables = (
-    db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
-      n: number;
-    }
-  ).n;
-  if (tables > 0) {
-    throw new ReadModelUnavailableError(
-      path,
-      'is an SQLite database but not DS01 projections; nothing was changed. Move it aside or check --data-dir',
-    );
+/**
+ * Why this file cannot be read as this DS01's projections, or undefined: an empty file (new) and
+ * DS01's own of the same format are fine.
+ */
+function unusableReason(db: DatabaseSync): string | undefined {
+  let appId: number;
+  let format: number;
+  let tables: number;
+  try {
+    appId = (db.prepare('PRAGMA application_id').get() as { application_id: number }).application_id;
+    format = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    tables = (
+      db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }
+    ).n;
+  } catch (error) {
+    return `is not an SQLite database (${(error as Error).message})`;
   }
-  if (readOnly) return;
-  db.exec(`PRAGMA application_id = ${APPLICATION_ID}`);
+  if (appId !== APPLICATION_ID) {
+    return tables > 0 ? 'is an SQLite database of another application, not DS01 projections' : undefined;
+  }
+  const columns = (db.prepare('PRAGMA table_info(checkpoints)').all() as { name: string }[]).map(
+    (c) => c.name,
+  );
+  const sameLayout = columns.length === 0 || columns.join() === CHECKPOINT_COLUMNS.join();
+  if ((format !== PROJECTIONS_DB_FORMAT && format !== 0) || !sameLayout) {
+    return `was written by another DS01 version (projections format ${format}${sameLayout ? '' : ', other checkpoint columns'}; this one uses format ${PROJECTIONS_DB_FORMAT})`;
+  }
+  return undefined;
+}
+
+/** Renames the file (and its -wal, -shm) to `<path>.replaced-<time>`; returns that name. */
+function moveAside(path: string): string {
+  const keptAs = `${path}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  for (const suffix of ['-wal', '-shm', '']) {
+    try {
+      renameSync(`${path}${suffix}`, `${keptAs}${suffix}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return keptAs;
 }
 
 /** Every projection's checkpoint, by name. */

@@ -68,7 +68,12 @@ export class CliContext {
 
   /** The projections database opened for writing (rebuild): takes its write lock per batch. */
   projectionsDb(): DatabaseSync {
-    this.#projectionsDb ??= openProjectionsDb(this.config().paths.projectionsDb);
+    this.#projectionsDb ??= openProjectionsDb(this.config().paths.projectionsDb, {
+      onReplaced: ({ reason, keptAs }) =>
+        process.stderr.write(
+          `ds01: the projections database ${reason}: moved aside as ${keptAs}; the read models are rebuilt from the log\n`,
+        ),
+    });
     return this.#projectionsDb;
   }
 

@@ -64,3 +64,17 @@ export class StoreUnavailableError extends EventStoreError {
     this.location = location;
   }
 }
+
+/**
+ * An append asked for after close() began: it was not written (appends accepted before close()
+ * are committed and acknowledged first). Retrying it on this store is pointless; open the store again.
+ */
+export class StoreClosedError extends StoreUnavailableError {
+  override name = 'StoreClosedError';
+  constructor(location: string) {
+    super(
+      location,
+      'is closed (close() began before this append): the append was not written; open the store again to append it',
+    );
+  }
+}

@@ -17,6 +17,7 @@ export {
   EventIdConflictError,
   EventSchemaError,
   EventStoreError,
+  StoreClosedError,
   StoreUnavailableError,
   WrongExpectedRevisionError,
 } from './errors.ts';
@@ -36,3 +37,16 @@ export type { EventStoreDbEventStoreOptions } from './eventstoredb/eventStoreDbE
 export { checkExpectedRevision, satisfiesExpected } from './expectedRevision.ts';
 export { type OpenEventStoreOptions, openEventStore } from './openEventStore.ts';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
+export {
+  copyStoreFile,
+  inspectStoreFile,
+  type StoreFileSummary,
+} from './sqlite/storeCopy.ts';
+export { replaceStoreFile, type StoreReplacement } from './sqlite/storeRestore.ts';
+export {
+  checkpointFindings,
+  type FindingKind,
+  type StoreFinding,
+  type StoreVerification,
+  verifyStoreFile,
+} from './sqlite/storeVerification.ts';

@@ -276,12 +276,12 @@ describe('projections database', () => {
     }
   });
 
-  it('refuses an SQLite file that is not DS01 projections, and a missing one for readers', () => {
+  it('refuses readers an SQLite file that is not DS01 projections, and a missing one', () => {
     const foreign = join(dir.path, 'foreign.db');
     const other = openProjectionsDb(foreign);
     other.exec('PRAGMA application_id = 7; CREATE TABLE notes (x)');
     other.close();
-    expect(() => openProjectionsDb(foreign)).toThrow(ReadModelUnavailableError);
+    expect(() => new ReadModel(foreign)).toThrow(ReadModelUnavailableError);
     expect(() => new ReadModel(join(dir.path, 'absent.db'))).toThrow(/ds01 projections rebuild --all/);
     const empty = new ReadModel(join(dir.path, 'projections.db'));
     try {

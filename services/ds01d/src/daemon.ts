@@ -31,7 +31,13 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   try {
     const store = await openEventStore({ ...config.eventStore, codec: eventCatalog });
     undo.push({ name: 'event store', stop: () => store.close() });
-    const db = openProjectionsDb(config.paths.projectionsDb);
+    const db = openProjectionsDb(config.paths.projectionsDb, {
+      onReplaced: ({ reason, keptAs }) =>
+        logger.warn(
+          { projectionsDb: config.paths.projectionsDb, keptAs, reason },
+          'projections database not readable by this DS01: moved aside, rebuilding every read model from the log',
+        ),
+    });
     undo.push({ name: 'projections db', stop: () => db.close() });
     const runner = new ProjectionRunner({
       store,

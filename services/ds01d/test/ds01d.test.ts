@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { eventCatalog, UserRegistered } from '@ds01/domain';
-import { SqliteEventStore } from '@ds01/event-store';
+import { type NewEvent, SqliteEventStore } from '@ds01/event-store';
 import { ReadModel, UserRow } from '@ds01/projections';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -67,6 +68,21 @@ function startDaemon(args: string[] = ['--data-dir', dataDir]): Daemon {
   };
 }
 
+/** A student registered by an admin at `occurredAt`. */
+function registered(user: string, uid: number, occurredAt: string): NewEvent {
+  return {
+    ...UserRegistered({ user, uid, group: 'students' }),
+    metadata: {
+      eventId: randomUUID(),
+      occurredAt,
+      actor: { kind: 'user', name: 'admin' },
+      host: 'test',
+      correlationId: randomUUID(),
+      causationId: null,
+    },
+  };
+}
+
 describe('ds01d', () => {
   it('starts on an empty data dir, logs JSON lines, and stops with exit 0 on SIGTERM', async () => {
     const daemon = startDaemon();
@@ -86,23 +102,40 @@ describe('ds01d', () => {
     expect(existsSync(join(dataDir, 'ds01d.pid'))).toBe(false);
   });
 
+  it('moves aside a projections.db of another DS01 version and rebuilds the read models, saying so', async () => {
+    const store = new SqliteEventStore({ path: join(dataDir, 'events.db'), codec: eventCatalog });
+    await store.append('user-alice', [registered('alice', 1001, '2025-04-01T09:00:00.000Z')]);
+    await store.close();
+    const newer = new DatabaseSync(join(dataDir, 'projections.db'));
+    newer.exec('PRAGMA application_id = 1146302544; PRAGMA user_version = 99; CREATE TABLE checkpoints (x)');
+    newer.close();
+
+    const daemon = startDaemon();
+    const moved = await daemon.waitFor(
+      'projections database not readable by this DS01: moved aside, rebuilding every read model from the log',
+    );
+    expect(moved).toMatchObject({
+      level: 'warn',
+      reason: expect.stringMatching(/another DS01 version \(projections format 99/),
+      keptAs: expect.stringMatching(/projections\.db\.replaced-/),
+    });
+    expect(existsSync(moved['keptAs'] as string)).toBe(true);
+    await daemon.waitFor('ds01d ready');
+    const readModel = new ReadModel(join(dataDir, 'projections.db'));
+    try {
+      expect(readModel.query(UserRow, 'SELECT * FROM users').map((row) => row.user)).toEqual(['alice']);
+    } finally {
+      readModel.close();
+    }
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exit).toBe(0);
+  });
+
   it('keeps the read models live while it runs, and stops on SIGINT too', async () => {
     const daemon = startDaemon();
     await daemon.waitFor('ds01d ready');
     const store = new SqliteEventStore({ path: join(dataDir, 'events.db'), codec: eventCatalog });
-    await store.append('user-erin', [
-      {
-        ...UserRegistered({ user: 'erin', uid: 1234, group: 'students' }),
-        metadata: {
-          eventId: randomUUID(),
-          occurredAt: '2025-04-01T10:00:00.000Z',
-          actor: { kind: 'user', name: 'admin' },
-          host: 'test',
-          correlationId: randomUUID(),
-          causationId: null,
-        },
-      },
-    ]);
+    await store.append('user-erin', [registered('erin', 1234, '2025-04-01T10:00:00.000Z')]);
     await store.close();
     const readModel = new ReadModel(join(dataDir, 'projections.db'));
     try {

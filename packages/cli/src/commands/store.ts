@@ -3,11 +3,14 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { formatBytes } from '../output/time.ts';
 import { type ProjectionRow, projectionColumns, projectionRows } from '../projections/projectionRows.ts';
+import { registerBackup } from '../store/backupCommand.ts';
+import { registerRestore } from '../store/restoreCommand.ts';
+import { registerVerify } from '../store/verifyCommand.ts';
 
 export function register(program: Command, context: CliContext): void {
   const store = program
     .command('store')
-    .description('the event log itself: where it is, how big, how far the views are');
+    .description('the event log itself: how big, how far the views are; backup, restore, verify');
   store
     .command('stats')
     .description('size and head of the event log, and how far behind each projection is')
@@ -49,6 +52,9 @@ A projection is "behind" while ds01d has not applied the newest events yet (lag 
       output.line();
       output.table<ProjectionRow>(projectionColumns, stats.projections, '(no projections registered)');
     });
+  registerBackup(store, context);
+  registerRestore(store, context);
+  registerVerify(store, context);
 }
 
 /** The store file plus its write-ahead log (which holds the newest events until a checkpoint). */

@@ -11,7 +11,12 @@ import {
 import type { EventCodec } from '../codec.ts';
 import { encodeAppend } from '../encodeEvent.ts';
 import type { AppendResult, ExpectedRevision, NewEvent, RecordedEvent } from '../envelope.ts';
-import { EventIdConflictError, StoreUnavailableError, WrongExpectedRevisionError } from '../errors.ts';
+import {
+  EventIdConflictError,
+  StoreClosedError,
+  StoreUnavailableError,
+  WrongExpectedRevisionError,
+} from '../errors.ts';
 import type {
   EventStore,
   ReadAllOptions,
@@ -61,6 +66,9 @@ export class EventStoreDbEventStore implements EventStore {
   readonly #readOnly: boolean;
   readonly #ids: StreamIdIndex;
   readonly #subscriptions = new Set<EventStoreDbSubscription>();
+  /** Appends not answered yet, for close() to wait on before it disposes of the client. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
 
   constructor(options: EventStoreDbEventStoreOptions) {
     const location = redactUrl(options.url);
@@ -87,10 +95,23 @@ export class EventStoreDbEventStore implements EventStore {
    * refuse, and we look again. After the append, reading the new events back confirms they are
    * ours and not ESDB's silent dedup of other events with the same ids.
    */
-  async append(
+  append(
     streamId: string,
     events: readonly NewEvent[],
     options: { expectedRevision?: ExpectedRevision } = {},
+  ): Promise<AppendResult> {
+    if (this.#closing) return Promise.reject(new StoreClosedError(this.info.location));
+    const appending = this.#append(streamId, events, options);
+    this.#inFlight.add(appending);
+    const settled = () => this.#inFlight.delete(appending);
+    appending.then(settled, settled);
+    return appending;
+  }
+
+  async #append(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision?: ExpectedRevision },
   ): Promise<AppendResult> {
     const expected = options.expectedRevision ?? 'any';
     const encoded = encodeAppend(this.#codec, streamId, events, expected);
@@ -250,7 +271,14 @@ export class EventStoreDbEventStore implements EventStore {
     return subscription;
   }
 
-  async close(): Promise<void> {
+  /** Refuses new appends (StoreClosedError), lets those in flight finish, then disconnects. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
     this.#subscriptions.clear();
     await this.#client.dispose();

@@ -3,7 +3,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import type { EventCodec } from '../codec.ts';
 import { encodeAppend } from '../encodeEvent.ts';
 import type { AppendResult, ExpectedRevision, NewEvent, RecordedEvent } from '../envelope.ts';
-import { StoreUnavailableError } from '../errors.ts';
+import { StoreClosedError, StoreUnavailableError } from '../errors.ts';
 import type {
   EventFilter,
   EventStore,
@@ -78,6 +78,8 @@ export class SqliteEventStore implements EventStore {
   readonly #busyTimeoutMs: number;
   /** Started by the first append. */
   #writer: SqliteWriter | undefined;
+  /** Set when close() begins: later appends are refused before anything is sent to the writer. */
+  #closing: Promise<void> | undefined;
 
   constructor(options: SqliteEventStoreOptions) {
     const { path, codec } = options;
@@ -118,6 +120,7 @@ export class SqliteEventStore implements EventStore {
     events: readonly NewEvent[],
     options: { expectedRevision?: ExpectedRevision } = {},
   ): Promise<AppendResult> {
+    if (this.#closing) throw new StoreClosedError(this.#path);
     if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
     const expected = options.expectedRevision ?? 'any';
     const encoded = encodeAppend(this.#codec, streamId, events, expected).map(appendRow);
@@ -253,8 +256,18 @@ export class SqliteEventStore implements EventStore {
     return { promise, cancel };
   }
 
-  async close(): Promise<void> {
-    // Appends already asked for are committed, not dropped.
+  /**
+   * Appends accepted before close() began are committed and acknowledged; appends asked for after
+   * it are refused with StoreClosedError and never written. So an append is acknowledged if and
+   * only if it is on the log, during close() too.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // Synchronously, before any await: the writer refuses from this very moment.
     await this.#writer?.close();
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
     this.#statements.clear();

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { AppendResult } from '../envelope.ts';
-import { StoreUnavailableError } from '../errors.ts';
+import { StoreClosedError, StoreUnavailableError } from '../errors.ts';
 import type { EncodedAppend } from './sqliteAppender.ts';
 import { deserializeStoreError, type WriterReply, type WriterRequest } from './writerMessages.ts';
 
@@ -22,6 +22,7 @@ export class SqliteWriter {
   readonly #inFlight = new Set<Promise<unknown>>();
   #nextId = 0;
   #failure: Error | undefined;
+  #closing: Promise<void> | undefined;
   #exited: Promise<void>;
 
   constructor(path: string, busyTimeoutMs: number) {
@@ -41,6 +42,7 @@ export class SqliteWriter {
   }
 
   append(append: EncodedAppend): Promise<{ ok: AppendResult; inserted: number }> {
+    if (this.#closing) return Promise.reject(new StoreClosedError(this.#path));
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     const request: WriterRequest = { id, append };
@@ -55,10 +57,20 @@ export class SqliteWriter {
     return answered;
   }
 
-  /** Waits for the appends in flight, then stops the thread. */
-  async close(): Promise<void> {
-    await Promise.allSettled(this.#inFlight);
-    this.#failure ??= new StoreUnavailableError(this.#path, 'is closed');
+  /**
+   * Refuses new appends from now on (StoreClosedError, nothing sent to the thread), waits until every
+   * append already sent is answered, then stops the thread. The thread is only stopped once it holds
+   * no unanswered append: stopping it earlier could commit an append whose answer never arrives, and
+   * the caller, told it failed, would record the same fact again under a new id.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#drainAndStop();
+    return this.#closing;
+  }
+
+  async #drainAndStop(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
+    this.#failure ??= new StoreClosedError(this.#path);
     await this.#worker.terminate();
     await this.#exited;
   }

@@ -7,6 +7,7 @@ import {
   type EventStore,
   type NewEvent,
   type RecordedEvent,
+  StoreClosedError,
   type Subscription,
   WrongExpectedRevisionError,
 } from '../../src/index.ts';
@@ -535,6 +536,47 @@ export function describeEventStoreContract(
         expect(Math.abs(Date.parse(recordedAt) - before)).toBeLessThan(10 * 60_000);
         const [fromAll] = await collect(store.readAll({ filter: { streamPrefixes: [id] } }));
         expect(fromAll).toEqual(event);
+      });
+    });
+
+    describe('close', () => {
+      // A caller told "failed" retries under a new event id: an append refused yet written would
+      // then be recorded twice, and one acknowledged yet not written would be lost.
+      test('an append is acknowledged if and only if it is on the log, while close() runs too', async () => {
+        const store = await open();
+        const total = 600;
+        const closeAt = 300;
+        const acknowledged: string[] = [];
+        const refused: { eventId: string; error: unknown }[] = [];
+        const appends: Promise<void>[] = [];
+        let closing: Promise<void> | undefined;
+        for (let i = 0; i < total; i++) {
+          const event = itemAdded(`n${i}`);
+          const { eventId } = event.metadata;
+          appends.push(
+            store.append(stream(`s${i % 7}`), [event]).then(
+              () => void acknowledged.push(eventId),
+              (error: unknown) => void refused.push({ eventId, error }),
+            ),
+          );
+          if (i === closeAt) closing = store.close();
+          // Let the writer commit some groups while later appends are still being asked for.
+          if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+        await Promise.all(appends);
+        await closing;
+        for (const { error } of refused) expect(error).toBeInstanceOf(StoreClosedError);
+
+        const reopened = await open();
+        const onLog = (await collect(reopened.readAll({ filter: { streamPrefixes: [prefix] } }))).map(
+          (event) => event.metadata.eventId,
+        );
+        expect(onLog.length).toBe(new Set(onLog).size);
+        expect(new Set(onLog)).toEqual(new Set(acknowledged));
+        // close() drains: what was asked for before it is committed, what came after is not.
+        expect(acknowledged).toHaveLength(closeAt + 1);
+        expect(refused).toHaveLength(total - closeAt - 1);
+        await expect(store.append(stream('late'), [itemAdded('late')])).rejects.toThrow(StoreClosedError);
       });
     });
 
