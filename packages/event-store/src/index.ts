@@ -18,6 +18,7 @@ export {
   EventSchemaError,
   EventStoreError,
   StoreUnavailableError,
+  type StoreUnavailableReason,
   WrongExpectedRevisionError,
 } from './errors.ts';
 export { eventIdFor, newEventId } from './eventId.ts';
@@ -35,4 +36,9 @@ export type {
 export type { EventStoreDbEventStoreOptions } from './eventstoredb/eventStoreDbEventStore.ts';
 export { checkExpectedRevision, satisfiesExpected } from './expectedRevision.ts';
 export { type OpenEventStoreOptions, openEventStore } from './openEventStore.ts';
+export {
+  type FailureLogger,
+  RepeatedFailureLog,
+  type RepeatedFailureLogOptions,
+} from './retry/repeatedFailureLog.ts';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
