@@ -41,4 +41,6 @@ export {
   RepeatedFailureLog,
   type RepeatedFailureLogOptions,
 } from './retry/repeatedFailureLog.ts';
+// For other SQLite files beside the log (the projections database): the same errors, said the same way.
+export { asStoreError } from './sqlite/sqliteErrors.ts';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';

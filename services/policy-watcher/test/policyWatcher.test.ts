@@ -44,6 +44,7 @@ const logger = {
   info: (_: object, message: string) => logs.push({ level: 'info', message }),
   warn: (_: object, message: string) => logs.push({ level: 'warn', message }),
   error: (_: object, message: string) => logs.push({ level: 'error', message }),
+  debug: (_: object, message: string) => logs.push({ level: 'debug', message }),
 };
 
 function watcher(options: Partial<PolicyWatcherOptions> = {}): PolicyWatcher {
