@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import { EventStoreError, StoreUnavailableError } from '../errors.ts';
 
@@ -18,6 +19,19 @@ const SQLITE_NOTADB = 26;
 export function asStoreError(path: string, error: unknown): unknown {
   if (error instanceof EventStoreError || !isSqliteError(error)) return error;
   const primary = error.errcode & 0xff;
+  // SQLite says "unable to open" or "readonly" alike for a folder it may not write and a disk
+  // that turned read-only; only the second is cured by a remount, so say which it is.
+  if (
+    (primary === SQLITE_READONLY || primary === SQLITE_CANTOPEN || primary === SQLITE_IOERR) &&
+    onReadOnlyDisk(path)
+  ) {
+    return new StoreUnavailableError(
+      path,
+      `is on a read-only disk (${error.message}); nothing was written. Remount it read-write ` +
+        `(\`findmnt -T ${dirname(path)}\`, then \`mount -o remount,rw <its mount point>\`) and retry`,
+      { cause: error, reason: 'read_only' },
+    );
+  }
   switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -56,6 +70,16 @@ export function asStoreError(path: string, error: unknown): unknown {
       );
     default:
       return new StoreUnavailableError(path, error.message, { cause: error });
+  }
+}
+
+/** access(2) answers EROFS for a write to a read-only filesystem, whoever asks. */
+function onReadOnlyDisk(path: string): boolean {
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EROFS';
   }
 }
 
