@@ -66,6 +66,8 @@ export class StoreUnavailableError extends EventStoreError {
   override name = 'StoreUnavailableError';
   readonly location: string;
   readonly reason: StoreUnavailableReason;
+  /** What is wrong with it and what to do, without the location (for other SQLite files' errors). */
+  readonly problem: string;
   constructor(
     location: string,
     problem: string,
@@ -73,6 +75,7 @@ export class StoreUnavailableError extends EventStoreError {
   ) {
     super(`event store ${location}: ${problem}`, options);
     this.location = location;
+    this.problem = problem;
     this.reason = options?.reason ?? 'other';
   }
 }
