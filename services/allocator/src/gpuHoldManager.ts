@@ -48,8 +48,10 @@ export class GpuHoldManager {
   #stopping = false;
   #waiters: Array<{ position: number; resolve: () => void }> = [];
   #caughtUp: Promise<void> = Promise.resolve();
+  #markCaughtUp: () => void = () => {};
   #handling = false;
-  #onIdle: (() => void) | undefined;
+  /** The subscription caught up while the last event was still in hand. */
+  #caughtUpWhileHandling = false;
   readonly #handleFailures: RepeatedFailureLog;
   readonly #expiryFailures: RepeatedFailureLog;
 
@@ -85,17 +87,17 @@ export class GpuHoldManager {
    */
   async start(): Promise<void> {
     this.#stopping = false;
-    let caughtUp!: () => void;
+    this.#caughtUpWhileHandling = false;
     this.#caughtUp = new Promise((resolve) => {
-      caughtUp = resolve;
+      this.#markCaughtUp = resolve;
     });
     this.#subscription = this.#options.store.subscribeToAll({
       after: this.#checkpoint.position,
       filter: { eventTypes: CONTAINER_EVENTS },
       // Everything on the log at start is delivered; the last of it may still be in hand.
       onCaughtUp: () => {
-        if (!this.#handling) caughtUp();
-        else this.#onIdle = caughtUp;
+        if (this.#handling) this.#caughtUpWhileHandling = true;
+        else this.#markCaughtUp();
       },
     });
     this.#loop = this.#follow(this.#subscription);
@@ -139,7 +141,8 @@ export class GpuHoldManager {
     if (this.#timer) clearInterval(this.#timer);
     await this.#subscription?.close();
     await this.#loop;
-    this.#onIdle?.();
+    // An expiry still waiting for a catch-up that will not come now (stopped on a full disk) ends.
+    this.#markCaughtUp();
     await this.#expiring;
   }
 
@@ -161,8 +164,7 @@ export class GpuHoldManager {
       this.#handling = false;
       if (this.#stopping) return;
       this.#wake();
-      this.#onIdle?.();
-      this.#onIdle = undefined;
+      if (this.#caughtUpWhileHandling) this.#markCaughtUp();
     }
   }
 
