@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerStream, eventCatalog } from '@ds01/domain';
@@ -106,6 +106,25 @@ describeWithDocker('ds01d on a full or read-only disk', (td) => {
         .map((l) => l.msg);
       expect(new Set(ownErrors).size).toBe(ownErrors.length);
       expect(await daemon.stop()).toBe(0);
+    });
+
+    it('refuses to start on a full data dir saying what to do (systemd restarts it once space is back)', {
+      timeout: 120_000,
+    }, async () => {
+      disk.fill();
+      try {
+        daemon = start();
+        expect(await daemon.exit).toBe(1);
+        const fatal = daemon.lines.find((l) => l.level === 'fatal');
+        expect(fatal?.msg).toBe(
+          `ds01d could not run: the data dir ${dataDir} is on a full disk (ENOSPC writing the pid lock); ds01d changed nothing`,
+        );
+        expect(fatal?.['hint']).toBe(`free space on it (\`df -h ${dataDir}\`) and start ds01d again`);
+      } finally {
+        disk.free();
+      }
+      // No empty lock left behind that the next start would take for another daemon.
+      expect(existsSync(join(dataDir, 'ds01d.pid'))).toBe(false);
     });
 
     it('refuses to start on a read-only data dir saying what to do, and catches up once it is writable', {

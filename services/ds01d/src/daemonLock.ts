@@ -57,6 +57,8 @@ export function acquireDaemonLock(path: string): DaemonLock {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EROFS' || code === 'ENOSPC') {
+        // A full disk may create the file and refuse its pid: an empty lock would outlive us.
+        if (code === 'ENOSPC') rmSync(path, { force: true });
         throw new DataDirNotWritableError(dirname(path), error as NodeJS.ErrnoException);
       }
       if (code !== 'EEXIST') throw error;
@@ -66,7 +68,9 @@ export function acquireDaemonLock(path: string): DaemonLock {
     // Stale: move it aside (rename is atomic, so two starters cannot both remove a fresh lock).
     try {
       renameSync(path, `${path}.stale`);
-    } catch {
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EROFS') throw new DataDirNotWritableError(dirname(path), error as NodeJS.ErrnoException);
       // Another starter moved it first; try again.
     }
   }
