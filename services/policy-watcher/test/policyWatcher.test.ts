@@ -208,4 +208,29 @@ describe('the policy watcher', () => {
       ['group-overrides.txt', []],
     ]);
   });
+
+  it('a store that refuses the change is said once, then quietly retried, and recorded once it accepts', async () => {
+    await watcher({ watchFiles: false }).check(); // creates the store's file and records the first policy
+    const before = (await policyEvents()).length;
+    edit('resource-limits.yaml', (text) => text.replace('max_cpus: 8', 'max_cpus: 7'));
+    const readOnly = new SqliteEventStore({
+      path: join(root, 'events.db'),
+      codec: eventCatalog,
+      readOnly: true,
+    });
+    try {
+      const refusing = watcher({ store: readOnly, watchFiles: false });
+      logs.length = 0;
+      expect(await refusing.check()).toMatchObject({ result: 'unrecorded' });
+      expect(await refusing.check()).toMatchObject({ result: 'unrecorded' });
+      expect(logs.map((l) => l.level)).toEqual(['error', 'debug']);
+      expect(logs[0]!.message).toMatch(
+        /^could not record the resource limits in the event log; the last recorded ones stay in force: event store .* is open read-only/,
+      );
+    } finally {
+      await readOnly.close();
+    }
+    expect(await watcher({ watchFiles: false }).check()).toMatchObject({ result: 'applied' });
+    expect((await policyEvents()).length).toBe(before + 1);
+  });
 });
