@@ -1,15 +1,19 @@
 import type { DatabaseSync } from 'node:sqlite';
-import type { EventStore, RecordedEvent, Subscription } from '@ds01/event-store';
+import {
+  asStoreError,
+  type EventStore,
+  type FailureLogger,
+  type RecordedEvent,
+  RepeatedFailureLog,
+  StoreUnavailableError,
+  type Subscription,
+} from '@ds01/event-store';
 import { ProjectionFailedError, UnknownProjectionError } from './errors.ts';
 import type { Projection } from './projection.ts';
 import { type Checkpoint, readCheckpoints, writeCheckpoint } from './projectionsDb.ts';
 
 /** What the runner logs through; a pino logger fits. */
-export interface RunnerLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+export type RunnerLogger = FailureLogger;
 
 export type ProjectionState = 'idle' | 'catching-up' | 'rebuilding' | 'live' | 'failed';
 
@@ -40,9 +44,11 @@ export interface ProjectionRunnerOptions {
   logger?: RunnerLogger;
   /** Events applied per transaction during catch-up, and at most per transaction when live. */
   batchSize?: number;
+  /** How long a live projection waits before it writes again when its database refused (a full disk). */
+  storageRetryMs?: number;
 }
 
-const silent: RunnerLogger = { info() {}, warn() {}, error() {} };
+const silent: RunnerLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /**
  * Keeps read models up to date: each projection catches up from its checkpoint by reading the log
@@ -58,6 +64,7 @@ export class ProjectionRunner {
   readonly #db: DatabaseSync;
   readonly #logger: RunnerLogger;
   readonly #batchSize: number;
+  readonly #storageRetryMs: number;
   readonly #workers: Map<string, ProjectionWorker>;
   #live = false;
 
@@ -66,6 +73,7 @@ export class ProjectionRunner {
     this.#db = options.db;
     this.#logger = options.logger ?? silent;
     this.#batchSize = options.batchSize ?? 1000;
+    this.#storageRetryMs = options.storageRetryMs ?? 5000;
     this.#workers = new Map();
     for (const projection of options.projections) {
       if (this.#workers.has(projection.name)) {
@@ -154,7 +162,13 @@ export class ProjectionRunner {
   }
 
   #context(): WorkerContext {
-    return { store: this.#store, db: this.#db, logger: this.#logger, batchSize: this.#batchSize };
+    return {
+      store: this.#store,
+      db: this.#db,
+      logger: this.#logger,
+      batchSize: this.#batchSize,
+      storageRetryMs: this.#storageRetryMs,
+    };
   }
 }
 
@@ -163,6 +177,18 @@ interface WorkerContext {
   db: DatabaseSync;
   logger: RunnerLogger;
   batchSize: number;
+  storageRetryMs: number;
+}
+
+/**
+ * The projections database itself refused the write (a full or read-only disk, an I/O error): not
+ * the projection's fault, and healed once the admin acts. The transaction rolled back, so the read
+ * model and its checkpoint are as they were; the same events are applied again later.
+ */
+function storageFailureOf(db: DatabaseSync, error: unknown): StoreUnavailableError | undefined {
+  const translated = asStoreError(db.location() ?? 'projections.db', error);
+  if (!(translated instanceof StoreUnavailableError)) return undefined;
+  return ['disk_full', 'read_only', 'io', 'locked'].includes(translated.reason) ? translated : undefined;
 }
 
 /** One projection's progress through the log: catch-up, live following, batches, failure. */
@@ -177,12 +203,19 @@ class ProjectionWorker {
   #following: Promise<void> | undefined;
   #pending: RecordedEvent[] = [];
   #flushScheduled = false;
+  #storageRetry: NodeJS.Timeout | undefined;
+  readonly #storageFailures: RepeatedFailureLog;
   #waiters: { position: number; resolve: () => void }[] = [];
 
   constructor(projection: Projection, ctx: WorkerContext) {
     this.#projection = projection;
     this.#ctx = ctx;
     this.#filter = projection.eventTypes.length > 0 ? { eventTypes: projection.eventTypes } : {};
+    this.#storageFailures = new RepeatedFailureLog({
+      logger: ctx.logger,
+      what: `projection ${projection.name} could not write its read model`,
+      retryEveryMs: ctx.storageRetryMs,
+    });
   }
 
   get name(): string {
@@ -297,6 +330,11 @@ class ProjectionWorker {
     await subscription.close();
     await this.#following;
     this.#following = undefined;
+    // Events the database refused are not committed: the next goLive reads them again from the
+    // checkpoint, so keeping them would apply them twice.
+    clearTimeout(this.#storageRetry);
+    this.#storageRetry = undefined;
+    this.#pending = [];
     if (this.#state === 'live') this.#state = 'idle';
   }
 
@@ -337,7 +375,7 @@ class ProjectionWorker {
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
+    if (this.#flushScheduled || this.#storageRetry) return;
     this.#flushScheduled = true;
     // Runs after the subscription has handed over every event it had at hand: one transaction.
     setImmediate(() => this.#flush());
@@ -345,10 +383,30 @@ class ProjectionWorker {
 
   #flush(): void {
     this.#flushScheduled = false;
-    if (this.#pending.length === 0 || this.#state === 'failed') return;
+    // While a refused write waits for its retry, events only gather (one try per retry period).
+    if (this.#pending.length === 0 || this.#state === 'failed' || this.#storageRetry) return;
     const batch = this.#pending;
     this.#pending = [];
-    if (!this.#applyBatch(batch, 0)) {
+    let applied: boolean;
+    try {
+      applied = this.#applyBatch(batch, 0);
+      this.#storageFailures.recovered({ projection: this.name, position: this.#position });
+    } catch (error) {
+      const storage = storageFailureOf(this.#ctx.db, error);
+      if (!storage) throw error;
+      // Keep the events (nothing of them was committed) and write them again later, with what
+      // arrives meanwhile. Stopped before that: the checkpoint still says where to resume.
+      this.#pending = [...batch, ...this.#pending];
+      this.#storageFailures.failed(storage, { projection: this.name, position: this.#position });
+      if (this.#subscription) {
+        this.#storageRetry = setTimeout(() => {
+          this.#storageRetry = undefined;
+          this.#flush();
+        }, this.#ctx.storageRetryMs);
+      }
+      return;
+    }
+    if (!applied) {
       void this.#subscription?.close();
       this.#subscription = undefined;
     }
@@ -377,7 +435,11 @@ class ProjectionWorker {
       this.#position = target;
       return true;
     } catch (cause) {
-      if (failedAt < 0) throw cause; // the database itself failed: not the projection's fault
+      // The database itself failed (commit, checkpoint, or a full disk under apply()): not the
+      // projection's fault, and nothing of the batch is committed.
+      const storage = storageFailureOf(this.#ctx.db, cause);
+      if (storage) throw storage;
+      if (failedAt < 0) throw cause;
       this.#fail(events, failedAt, cause);
       return false;
     }

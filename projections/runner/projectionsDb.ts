@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { asStoreError, StoreUnavailableError } from '@ds01/event-store';
 import { ReadModelUnavailableError } from './errors.ts';
 
 /** "DS0P" in ASCII: marks an SQLite file as DS01's projections database. */
@@ -106,7 +107,7 @@ export function openProjectionsDb(path: string, options: OpenProjectionsDbOption
     return db;
   } catch (error) {
     db.close();
-    throw new ReadModelUnavailableError(path, (error as Error).message, { cause: error });
+    throw new ReadModelUnavailableError(path, problemOf(path, error), { cause: error });
   }
 }
 
@@ -114,8 +115,14 @@ function openConnection(path: string, readOnly: boolean): DatabaseSync {
   try {
     return new DatabaseSync(path, { readOnly, timeout: 5000 });
   } catch (error) {
-    throw new ReadModelUnavailableError(path, (error as Error).message, { cause: error });
+    throw new ReadModelUnavailableError(path, problemOf(path, error), { cause: error });
   }
+}
+
+/** SQLite's complaint said as the event store says it of its own file (full disk, read-only disk...). */
+function problemOf(path: string, error: unknown): string {
+  const translated = asStoreError(path, error);
+  return translated instanceof StoreUnavailableError ? translated.problem : (error as Error).message;
 }
 
 function createFile(path: string): void {

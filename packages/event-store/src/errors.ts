@@ -55,13 +55,28 @@ export class EventSchemaError extends EventStoreError {
   }
 }
 
+/**
+ * Why a store cannot be used, for callers that react differently: a full or read-only disk heals
+ * once the admin frees space or remounts it (retry and lose nothing); a corrupt file does not.
+ */
+export type StoreUnavailableReason = 'disk_full' | 'read_only' | 'locked' | 'corrupt' | 'io' | 'other';
+
 /** The store's file cannot be used: locked by another process, corrupt, or not a DS01 store. */
 export class StoreUnavailableError extends EventStoreError {
   override name = 'StoreUnavailableError';
   readonly location: string;
-  constructor(location: string, problem: string, options?: { cause?: unknown }) {
+  readonly reason: StoreUnavailableReason;
+  /** What is wrong with it and what to do, without the location (for other SQLite files' errors). */
+  readonly problem: string;
+  constructor(
+    location: string,
+    problem: string,
+    options?: { cause?: unknown; reason?: StoreUnavailableReason },
+  ) {
     super(`event store ${location}: ${problem}`, options);
     this.location = location;
+    this.problem = problem;
+    this.reason = options?.reason ?? 'other';
   }
 }
 

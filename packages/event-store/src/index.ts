@@ -19,6 +19,7 @@ export {
   EventStoreError,
   StoreClosedError,
   StoreUnavailableError,
+  type StoreUnavailableReason,
   WrongExpectedRevisionError,
 } from './errors.ts';
 export { eventIdFor, newEventId } from './eventId.ts';
@@ -36,6 +37,13 @@ export type {
 export type { EventStoreDbEventStoreOptions } from './eventstoredb/eventStoreDbEventStore.ts';
 export { checkExpectedRevision, satisfiesExpected } from './expectedRevision.ts';
 export { type OpenEventStoreOptions, openEventStore } from './openEventStore.ts';
+export {
+  type FailureLogger,
+  RepeatedFailureLog,
+  type RepeatedFailureLogOptions,
+} from './retry/repeatedFailureLog.ts';
+// For other SQLite files beside the log (the projections database): the same errors, said the same way.
+export { asStoreError } from './sqlite/sqliteErrors.ts';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
 export {
   copyStoreFile,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { RunningService, Service, ServiceContext } from '@ds01/ds01d';
+import { RepeatedFailureLog } from '@ds01/event-store';
 import { gpuSamplerService, storedInventory } from '@ds01/gpu-sampler';
 import { connectDocker, type DockerConnection } from '@ds01/host';
 import { GpuHoldManager } from './gpuHoldManager.ts';
@@ -38,7 +39,14 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
       const allocator = hostAllocator({ store, config, inventory });
       let stopped = false;
       let retry: NodeJS.Timeout | undefined;
-      let failedTries = 0;
+      const retryMs = options.switchOverRetryMs ?? 30_000;
+      // No Docker on this host, or a full disk: said in full once, then only every 10th try.
+      const switchOverFailures = new RepeatedFailureLog({
+        logger,
+        what: 'switch-over from ds01-infra failed: GPUs held by existing containers are not recorded yet',
+        retryEveryMs: retryMs,
+        remindEvery: 10,
+      });
       const switchOver = async (): Promise<void> => {
         try {
           const result = await switchOverFromDs01Infra({
@@ -47,6 +55,7 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
             limits: limitsFromConfigDir(paths.configDir),
             actor: { kind: 'service', name: 'allocator' },
           });
+          switchOverFailures.recovered();
           if (result.ran) {
             const problems = result.events.filter((e) => e.type === 'GpuReconciliationProblem').length;
             logger.info(
@@ -55,18 +64,9 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
             );
           }
         } catch (error) {
-          // Said in full once; while it keeps failing (no Docker on this host) only every 10th try.
-          failedTries += 1;
-          const message =
-            'switch-over from ds01-infra failed: GPUs held by existing containers are not recorded yet; trying again';
-          if (failedTries === 1) logger.error({ err: error }, message);
-          else
-            logger[failedTries % 10 === 0 ? 'warn' : 'debug'](
-              { reason: (error as Error).message, failedTries },
-              message,
-            );
+          switchOverFailures.failed(error);
           if (!stopped) {
-            retry = setTimeout(() => void switchOver(), options.switchOverRetryMs ?? 30_000);
+            retry = setTimeout(() => void switchOver(), retryMs);
             retry.unref();
           }
         }
@@ -74,15 +74,22 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
       await switchOver();
       // The pool shows its devices (all free) from the start, and its new ones soon after the GPUs
       // change, rather than only when someone next asks for a GPU.
+      const inventoryEveryMs = options.expiryIntervalMs ?? 30_000;
+      const inventoryFailures = new RepeatedFailureLog({
+        logger,
+        what: "could not record the GPU pool's devices",
+        retryEveryMs: inventoryEveryMs,
+      });
       const recordInventory = async (): Promise<void> => {
         try {
           await allocator.recordInventory({ kind: 'service', name: 'allocator' });
+          inventoryFailures.recovered();
         } catch (error) {
-          logger.warn({ err: error }, "could not record the GPU pool's devices; retrying later");
+          inventoryFailures.failed(error);
         }
       };
       await recordInventory();
-      const inventoryTimer = setInterval(() => void recordInventory(), options.expiryIntervalMs ?? 30_000);
+      const inventoryTimer = setInterval(() => void recordInventory(), inventoryEveryMs);
       inventoryTimer.unref();
       const holds = new GpuHoldManager({
         store,

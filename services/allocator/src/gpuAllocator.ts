@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   ContainerId,
+  type ContainerStart,
   containerSlots,
+  containerStream,
   type DenialReason,
   type ExistingGpuContainer,
   type GpuPoolCommand,
@@ -187,10 +189,15 @@ export class GpuAllocator {
       .events;
   }
 
-  /** Releases the GPUs of every hold that has run out by now. */
+  /**
+   * Releases the GPUs of every hold that has run out by now, except those whose container started
+   * again within the hold (as its stream says): they end, so a running container keeps its GPUs even
+   * when this runs before the start has reached the pool.
+   */
   async expireHolds(actor: Actor): Promise<GpuPoolEvent[]> {
     const now = this.#clock();
-    return (await this.#handle({ type: 'ExpireGpuHolds', now }, actor, now)).events;
+    const lastStarts = await this.#lastStartsOfRunOutHolds(now);
+    return (await this.#handle({ type: 'ExpireGpuHolds', now, lastStarts }, actor, now)).events;
   }
 
   /** Records the pool's devices when they differ from those last recorded (nothing otherwise). */
@@ -223,6 +230,24 @@ export class GpuAllocator {
     );
     this.#queue = turn.catch(() => undefined);
     return turn;
+  }
+
+  /** The last ContainerStarted of each container whose hold has run out by `now` (few: read each stream). */
+  async #lastStartsOfRunOutHolds(now: Date): Promise<ContainerStart[]> {
+    const runOut = [...(await this.state()).holds.values()].filter(
+      (hold) => hold.expiresAt !== null && Date.parse(hold.expiresAt) <= now.getTime(),
+    );
+    const starts: ContainerStart[] = [];
+    for (const { containerId } of runOut) {
+      for await (const event of this.#options.store.readStream(containerStream(containerId), {
+        direction: 'backwards',
+      })) {
+        if (event.type !== 'ContainerStarted') continue;
+        starts.push({ containerId, startedAt: new Date((event.data as { startedAt: string }).startedAt) });
+        break;
+      }
+    }
+    return starts;
   }
 
   /** A full id as given, or the one container holding GPUs whose id starts with the prefix. */

@@ -1,13 +1,13 @@
-import type { Actor, EventStore, RecordedEvent, Subscription } from '@ds01/event-store';
+import {
+  type Actor,
+  type EventStore,
+  type FailureLogger,
+  type RecordedEvent,
+  RepeatedFailureLog,
+  type Subscription,
+} from '@ds01/event-store';
 import type { GpuAllocator } from './gpuAllocator.ts';
 import { PositionCheckpoint } from './positionCheckpoint.ts';
-
-/** What the hold manager logs through; a pino logger fits. */
-export interface HoldManagerLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
 
 export interface GpuHoldManagerOptions {
   store: EventStore;
@@ -18,11 +18,11 @@ export interface GpuHoldManagerOptions {
   expiryIntervalMs: number;
   /** How long to wait before trying an event again whose command failed (limits unreadable...). */
   retryDelayMs?: number;
-  logger?: HoldManagerLogger;
+  logger?: FailureLogger;
 }
 
 const CONTAINER_EVENTS = ['ContainerStopped', 'ContainerStarted', 'ContainerRemoved'];
-const silent: HoldManagerLogger = { info() {}, warn() {}, error() {} };
+const silent: FailureLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /**
  * The process manager between containers and the GPU pool: a container's life (recorded by the
@@ -32,11 +32,14 @@ const silent: HoldManagerLogger = { info() {}, warn() {}, error() {} };
  *   ContainerRemoved → ReleaseGpu (nothing to release is fine),
  * and a timer issues ExpireGpuHolds. Times are Docker's own (finishedAt, startedAt), so a stop seen
  * late still runs its hold from when it happened. Each command names its event as causation.
+ * After a restart the timer first waits until the manager has caught up with the log as it was at
+ * start (what happened while ds01d was down, and what the docker watcher's reconciliation recorded
+ * before the allocator started): a container started again within its hold is never expired.
  */
 export class GpuHoldManager {
   readonly #options: GpuHoldManagerOptions;
   readonly #checkpoint: PositionCheckpoint;
-  readonly #logger: HoldManagerLogger;
+  readonly #logger: FailureLogger;
   readonly #actor: Actor = { kind: 'service', name: 'gpu-hold-manager' };
   #subscription: Subscription | undefined;
   #loop: Promise<void> | undefined;
@@ -44,11 +47,32 @@ export class GpuHoldManager {
   #expiring: Promise<unknown> | undefined;
   #stopping = false;
   #waiters: Array<{ position: number; resolve: () => void }> = [];
+  #caughtUp: Promise<void> = Promise.resolve();
+  #markCaughtUp: () => void = () => {};
+  #handling = false;
+  /** The subscription caught up while the last event was still in hand. */
+  #caughtUpWhileHandling = false;
+  readonly #handleFailures: RepeatedFailureLog;
+  readonly #expiryFailures: RepeatedFailureLog;
 
   constructor(options: GpuHoldManagerOptions) {
     this.#options = options;
     this.#checkpoint = new PositionCheckpoint(options.checkpointPath);
     this.#logger = options.logger ?? silent;
+    this.#handleFailures = new RepeatedFailureLog({
+      logger: this.#logger,
+      what: 'could not turn a container event into a GPU pool command',
+      retryEveryMs: this.#retryDelayMs,
+    });
+    this.#expiryFailures = new RepeatedFailureLog({
+      logger: this.#logger,
+      what: 'could not expire GPU holds',
+      retryEveryMs: options.expiryIntervalMs,
+    });
+  }
+
+  get #retryDelayMs(): number {
+    return this.#options.retryDelayMs ?? 5000;
   }
 
   /** Log position of the last container event handled. */
@@ -56,30 +80,50 @@ export class GpuHoldManager {
     return this.#checkpoint.position;
   }
 
-  /** Follows the log from the checkpoint; expires holds every expiryIntervalMs (and once now). */
+  /**
+   * Follows the log from the checkpoint; expires holds every expiryIntervalMs, the first time as
+   * soon as the events that were on the log at start are handled. Resolves at once: a catch-up
+   * that cannot append (a full disk) retries in the background rather than hold up ds01d.
+   */
   async start(): Promise<void> {
     this.#stopping = false;
+    this.#caughtUpWhileHandling = false;
+    this.#caughtUp = new Promise((resolve) => {
+      this.#markCaughtUp = resolve;
+    });
     this.#subscription = this.#options.store.subscribeToAll({
       after: this.#checkpoint.position,
       filter: { eventTypes: CONTAINER_EVENTS },
+      // Everything on the log at start is delivered; the last of it may still be in hand.
+      onCaughtUp: () => {
+        if (this.#handling) this.#caughtUpWhileHandling = true;
+        else this.#markCaughtUp();
+      },
     });
     this.#loop = this.#follow(this.#subscription);
-    await this.expireNow();
+    void this.expireNow();
     this.#timer = setInterval(() => void this.expireNow(), this.#options.expiryIntervalMs);
     this.#timer.unref();
   }
 
-  /** Releases the GPUs of every hold that has run out (what the timer does). Never throws. */
+  /** Resolves once the events on the log at start() are handled (what expiry waits for). */
+  caughtUp(): Promise<void> {
+    return this.#caughtUp;
+  }
+
+  /**
+   * Releases the GPUs of every hold that has run out (what the timer does), once caught up with
+   * the log. Never throws.
+   */
   expireNow(): Promise<unknown> {
-    this.#expiring ??= this.#options.allocator
-      .expireHolds(this.#actor)
+    this.#expiring ??= this.#caughtUp
+      .then(() => (this.#stopping ? [] : this.#options.allocator.expireHolds(this.#actor)))
       .then((events) => {
+        this.#expiryFailures.recovered();
         const released = events.filter((e) => e.type === 'GpuReleased').length;
         if (released > 0) this.#logger.info({ released }, 'GPU holds expired: slots released');
       })
-      .catch((error: unknown) =>
-        this.#logger.error({ err: error }, 'could not expire GPU holds; trying again later'),
-      )
+      .catch((error: unknown) => this.#expiryFailures.failed(error))
       .finally(() => {
         this.#expiring = undefined;
       });
@@ -97,26 +141,30 @@ export class GpuHoldManager {
     if (this.#timer) clearInterval(this.#timer);
     await this.#subscription?.close();
     await this.#loop;
+    // An expiry still waiting for a catch-up that will not come now (stopped on a full disk) ends.
+    this.#markCaughtUp();
     await this.#expiring;
   }
 
   async #follow(subscription: Subscription): Promise<void> {
     for await (const event of subscription) {
+      this.#handling = true;
       while (!this.#stopping) {
         try {
           await this.#handle(event);
+          // The checkpoint is a file on the same disk: a full disk fails it too, and it is retried.
+          this.#checkpoint.advance(event.position);
+          this.#handleFailures.recovered();
           break;
         } catch (error) {
-          this.#logger.error(
-            { err: error, eventType: event.type, position: event.position },
-            'could not turn a container event into a GPU pool command; trying again',
-          );
-          await new Promise((resolve) => setTimeout(resolve, this.#options.retryDelayMs ?? 5000));
+          this.#handleFailures.failed(error, { eventType: event.type, position: event.position });
+          await new Promise((resolve) => setTimeout(resolve, this.#retryDelayMs));
         }
       }
+      this.#handling = false;
       if (this.#stopping) return;
-      this.#checkpoint.advance(event.position);
       this.#wake();
+      if (this.#caughtUpWhileHandling) this.#markCaughtUp();
     }
   }
 

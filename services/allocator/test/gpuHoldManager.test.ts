@@ -43,19 +43,25 @@ async function poolEvents(store: SqliteEventStore): Promise<GpuPoolEvent[]> {
   return events;
 }
 
+/** A fresh store where alice's container A holds one GPU; the allocator's clock is `clock.now`. */
+async function aliceHoldsOneGpu() {
+  temp = tempStore();
+  const store = temp.open();
+  const clock = { now: new Date(at(0)) };
+  const allocator = allocatorOn(store, {
+    pool: mixedPool,
+    limits: limitsOf(studentLimits),
+    clock: () => clock.now,
+  });
+  await allocator.allocate({ user: 'alice', request: { count: 1, profile: null }, containerId: A }, actor);
+  return { store, allocator, clock };
+}
+
 describe('GPU hold manager: container life → pool commands', () => {
   it('holds on stop, keeps on restart, expires on its timer, releases on removal', {
     timeout: 30_000,
   }, async () => {
-    temp = tempStore();
-    const store = temp.open();
-    let now = new Date(at(0));
-    const allocator = allocatorOn(store, {
-      pool: mixedPool,
-      limits: limitsOf(studentLimits),
-      clock: () => now,
-    });
-    await allocator.allocate({ user: 'alice', request: { count: 1, profile: null }, containerId: A }, actor);
+    const { store, allocator, clock } = await aliceHoldsOneGpu();
     await allocator.allocate({ user: 'bob', request: { count: 1, profile: 'full' }, containerId: B }, actor);
     manager = new GpuHoldManager({
       store,
@@ -65,7 +71,7 @@ describe('GPU hold manager: container life → pool commands', () => {
     });
     await manager.start();
 
-    now = new Date(at(2));
+    clock.now = new Date(at(2));
     await manager.waitFor(
       await record(
         store,
@@ -81,10 +87,10 @@ describe('GPU hold manager: container life → pool commands', () => {
         ContainerStopped({ ...ref(A), exitCode: 137, oomKilled: false, finishedAt: at(6) }),
       ),
     );
-    now = new Date(at(20));
+    clock.now = new Date(at(20));
     await manager.expireNow();
     expect((await poolEvents(store)).at(-1)?.type).toBe('GpuHoldStarted');
-    now = new Date(at(21));
+    clock.now = new Date(at(21));
     await manager.expireNow();
     await manager.waitFor(await record(store, B, ContainerRemoved(ref(B))));
 
@@ -142,6 +148,54 @@ describe('GPU hold manager: container life → pool commands', () => {
     );
     await manager.waitFor(started);
     expect((await poolEvents(store)).length).toBe(before);
+  });
+
+  it('after a restart, a container started again within its hold keeps its GPUs, even past the hold', {
+    timeout: 30_000,
+  }, async () => {
+    const { store, allocator, clock } = await aliceHoldsOneGpu();
+    const options = {
+      store,
+      allocator,
+      checkpointPath: join(temp.folder, 'holds.checkpoint'),
+      expiryIntervalMs: 3_600_000,
+    };
+    manager = new GpuHoldManager(options);
+    await manager.start();
+    await manager.waitFor(
+      await record(
+        store,
+        A,
+        ContainerStopped({ ...ref(A), exitCode: 0, oomKilled: false, finishedAt: at(1) }),
+      ),
+    );
+    await manager.stop();
+    // While the manager is down: the container starts again within the hold (15 minutes) ...
+    await record(store, A, ContainerStarted({ ...ref(A), startedAt: at(5) }));
+    // ... and the manager comes back after the hold's end.
+    clock.now = new Date(at(60));
+    manager = new GpuHoldManager(options);
+    await manager.start();
+    await manager.caughtUp();
+    await manager.expireNow();
+
+    const types = (await poolEvents(store)).map((e) => e.type);
+    expect(types.slice(-2)).toEqual(['GpuHoldStarted', 'GpuHoldEnded']);
+    expect((await allocator.state()).holdings.get('0.2')).toMatchObject({ containerId: A });
+  });
+
+  it('the timer never expires a hold whose container started again, even before the start is handled', {
+    timeout: 30_000,
+  }, async () => {
+    const { store, allocator, clock } = await aliceHoldsOneGpu();
+    await allocator.startHold(A, new Date(at(1)), actor);
+    await record(store, A, ContainerStarted({ ...ref(A), startedAt: at(5) }));
+    clock.now = new Date(at(60));
+    // No hold manager has read the start: the pool still has the hold; the expiry reads the stream.
+    const events = await allocator.expireHolds(actor);
+    expect(events.map((e) => ({ type: e.type, data: e.data }))).toEqual([
+      { type: 'GpuHoldEnded', data: { containerId: A, at: at(5) } },
+    ]);
   });
 
   it('refuses a checkpoint file it cannot read, saying how to recover', () => {

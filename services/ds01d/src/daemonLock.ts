@@ -15,6 +15,25 @@ export class DaemonAlreadyRunningError extends Error {
   }
 }
 
+/** The data dir cannot take the lock file: its disk is read-only or full. ds01d writes nothing else either. */
+export class DataDirNotWritableError extends Error {
+  override name = 'DataDirNotWritableError';
+  readonly dataDir: string;
+  readonly hint: string;
+  constructor(dataDir: string, cause: NodeJS.ErrnoException) {
+    const readOnly = cause.code === 'EROFS';
+    super(
+      `the data dir ${dataDir} is on a ${readOnly ? 'read-only' : 'full'} disk (${cause.code} writing the pid lock); ` +
+        'ds01d changed nothing',
+      { cause },
+    );
+    this.dataDir = dataDir;
+    this.hint = readOnly
+      ? `remount it read-write (\`findmnt -T ${dataDir}\`, then \`mount -o remount,rw <its mount point>\`) and start ds01d again`
+      : `free space on it (\`df -h ${dataDir}\`) and start ds01d again`;
+  }
+}
+
 export interface DaemonLock {
   readonly path: string;
   release(): void;
@@ -36,14 +55,22 @@ export function acquireDaemonLock(path: string): DaemonLock {
         },
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EROFS' || code === 'ENOSPC') {
+        // A full disk may create the file and refuse its pid: an empty lock would outlive us.
+        if (code === 'ENOSPC') rmSync(path, { force: true });
+        throw new DataDirNotWritableError(dirname(path), error as NodeJS.ErrnoException);
+      }
+      if (code !== 'EEXIST') throw error;
     }
     const holder = readDaemonLock(path);
     if (holder) throw new DaemonAlreadyRunningError(path, holder.pid);
     // Stale: move it aside (rename is atomic, so two starters cannot both remove a fresh lock).
     try {
       renameSync(path, `${path}.stale`);
-    } catch {
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EROFS') throw new DataDirNotWritableError(dirname(path), error as NodeJS.ErrnoException);
       // Another starter moved it first; try again.
     }
   }

@@ -6,7 +6,7 @@ import {
   gpuInventoryDecider,
   gpuInventoryStream,
 } from '@ds01/domain';
-import { CommandHandler, type EventStore } from '@ds01/event-store';
+import { CommandHandler, type EventStore, RepeatedFailureLog } from '@ds01/event-store';
 import type { GpuProbeResult, GpuProcess, GpuSource } from '@ds01/host';
 import { probeFailureOf } from './probeFailure.ts';
 
@@ -68,6 +68,7 @@ export class GpuSampler {
   readonly #clock: () => Date;
   readonly #handler: CommandHandler<GpuInventoryCommand, GpuInventoryEvent, GpuInventoryState>;
   readonly #stream: string;
+  readonly #storeFailures: RepeatedFailureLog;
   #latest: GpuSample | null = null;
   #waiting: ((sample: GpuSample) => void)[] = [];
   #timer: NodeJS.Timeout | null = null;
@@ -80,6 +81,11 @@ export class GpuSampler {
     this.#clock = options.clock ?? (() => new Date());
     this.#handler = new CommandHandler(options.store, gpuInventoryDecider);
     this.#stream = gpuInventoryStream(options.host);
+    this.#storeFailures = new RepeatedFailureLog({
+      logger: options.logger,
+      what: 'could not record the GPU probe in the event store',
+      retryEveryMs: options.intervalMs,
+    });
     this.#status = {
       source: options.source.description,
       probes: 0,
@@ -239,12 +245,10 @@ export class GpuSampler {
           `GPU inventory recorded: ${describeChanges(changes)}`,
         );
       }
+      this.#storeFailures.recovered({ stream: this.#stream });
     } catch (error) {
       // The store is down or refused the events: the next probe decides again from the stream.
-      this.#options.logger.error(
-        { err: error, stream: this.#stream },
-        `could not record the GPU probe in the event store: ${(error as Error).message}`,
-      );
+      this.#storeFailures.failed(error, { stream: this.#stream });
     }
   }
 }

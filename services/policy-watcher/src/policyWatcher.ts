@@ -18,15 +18,18 @@ import {
   policyDecider,
   policyStream,
 } from '@ds01/domain';
-import { type Actor, CommandHandler, type EventStore } from '@ds01/event-store';
+import {
+  type Actor,
+  CommandHandler,
+  type EventStore,
+  EventStoreError,
+  type FailureLogger,
+  RepeatedFailureLog,
+} from '@ds01/event-store';
 import { userNameOf } from './fileOwner.ts';
 
 /** The logger calls the watcher makes (pino's Logger has them). */
-export interface PolicyWatcherLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-}
+export type PolicyWatcherLogger = FailureLogger;
 
 export interface PolicyWatcherOptions {
   store: EventStore;
@@ -50,7 +53,9 @@ export type CheckOutcome =
   | { result: 'unchanged' }
   | { result: 'applied'; events: PolicyEvent[] }
   | { result: 'invalid'; problems: LimitsProblem[] }
-  | { result: 'unreadable'; error: string };
+  | { result: 'unreadable'; error: string }
+  /** The log could not be read or written (a full or read-only disk): the next check tries again. */
+  | { result: 'unrecorded'; error: string };
 
 interface FileChange {
   file: string;
@@ -78,9 +83,16 @@ export class PolicyWatcher {
   #again = false;
   #lastReported = '';
 
+  readonly #storeFailures: RepeatedFailureLog;
+
   constructor(options: PolicyWatcherOptions) {
     this.#options = options;
     this.#handler = new CommandHandler(options.store, policyDecider);
+    this.#storeFailures = new RepeatedFailureLog({
+      logger: options.logger,
+      what: 'could not record the resource limits in the event log; the last recorded ones stay in force',
+      retryEveryMs: options.hashCheckIntervalMs ?? 30_000,
+    });
   }
 
   /** The configuration in force: the last valid one this watcher read (undefined before any). */
@@ -125,7 +137,7 @@ export class PolicyWatcher {
       this.#again = true;
       return this.#running;
     }
-    this.#running = this.#check().finally(() => {
+    this.#running = this.#checkAndRecord().finally(() => {
       this.#running = undefined;
       if (this.#again) {
         this.#again = false;
@@ -138,6 +150,19 @@ export class PolicyWatcher {
   #soon(): void {
     clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => void this.check(), this.#options.debounceMs ?? 300);
+  }
+
+  /** #check, with a store that refuses (a full disk) said at a slow cadence and tried again later. */
+  async #checkAndRecord(): Promise<CheckOutcome> {
+    try {
+      const outcome = await this.#check();
+      this.#storeFailures.recovered();
+      return outcome;
+    } catch (error) {
+      if (!(error instanceof EventStoreError)) throw error;
+      this.#storeFailures.failed(error, { configDir: this.#options.configDir });
+      return { result: 'unrecorded', error: error.message };
+    }
   }
 
   async #check(): Promise<CheckOutcome> {

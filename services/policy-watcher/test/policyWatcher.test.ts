@@ -44,6 +44,7 @@ const logger = {
   info: (_: object, message: string) => logs.push({ level: 'info', message }),
   warn: (_: object, message: string) => logs.push({ level: 'warn', message }),
   error: (_: object, message: string) => logs.push({ level: 'error', message }),
+  debug: (_: object, message: string) => logs.push({ level: 'debug', message }),
 };
 
 function watcher(options: Partial<PolicyWatcherOptions> = {}): PolicyWatcher {
@@ -206,5 +207,30 @@ describe('the policy watcher', () => {
       ['groups/admins.members', []],
       ['group-overrides.txt', []],
     ]);
+  });
+
+  it('a store that refuses the change is said once, then quietly retried, and recorded once it accepts', async () => {
+    await watcher({ watchFiles: false }).check(); // creates the store's file and records the first policy
+    const before = (await policyEvents()).length;
+    edit('resource-limits.yaml', (text) => text.replace('max_cpus: 8', 'max_cpus: 7'));
+    const readOnly = new SqliteEventStore({
+      path: join(root, 'events.db'),
+      codec: eventCatalog,
+      readOnly: true,
+    });
+    try {
+      const refusing = watcher({ store: readOnly, watchFiles: false });
+      logs.length = 0;
+      expect(await refusing.check()).toMatchObject({ result: 'unrecorded' });
+      expect(await refusing.check()).toMatchObject({ result: 'unrecorded' });
+      expect(logs.map((l) => l.level)).toEqual(['error', 'debug']);
+      expect(logs[0]!.message).toMatch(
+        /^could not record the resource limits in the event log; the last recorded ones stay in force: event store .* is open read-only/,
+      );
+    } finally {
+      await readOnly.close();
+    }
+    expect(await watcher({ watchFiles: false }).check()).toMatchObject({ result: 'applied' });
+    expect((await policyEvents()).length).toBe(before + 1);
   });
 });

@@ -80,10 +80,23 @@ export const EndGpuHoldSchema = z.strictObject({
 });
 export type EndGpuHold = z.infer<typeof EndGpuHoldSchema>;
 
-/** Issued by a timer: releases the GPUs of every hold that has run out by `now`. */
+/** When a container last started, as its own stream (the docker watcher) records it. */
+export const ContainerStartSchema = z.strictObject({
+  containerId: ContainerId,
+  startedAt: z.date(),
+});
+export type ContainerStart = z.infer<typeof ContainerStartSchema>;
+
+/**
+ * Issued by a timer: releases the GPUs of every hold that has run out by `now`, except a hold whose
+ * container started again before it ran out (`lastStarts`): that one ends, whichever of the start
+ * and the timer reached the pool first (after a restart the timer may run before the start is read).
+ */
 export const ExpireGpuHoldsSchema = z.strictObject({
   type: z.literal('ExpireGpuHolds'),
   now: z.date(),
+  /** The last start of containers on hold, from their streams; absent: none known. */
+  lastStarts: z.array(ContainerStartSchema).optional(),
 });
 export type ExpireGpuHolds = z.infer<typeof ExpireGpuHoldsSchema>;
 

@@ -38,17 +38,34 @@ export function decideEndHold(command: EndGpuHold, state: PoolState): GpuPoolEve
   return [GpuHoldEnded({ containerId: command.containerId, at: command.startedAt.toISOString() })];
 }
 
-/** ExpireGpuHolds → for each hold run out by `now`: GpuHoldExpired, then GpuReleased per held slot. */
+/**
+ * ExpireGpuHolds → for each hold run out by `now`: GpuHoldExpired, then GpuReleased per held slot;
+ * or GpuHoldEnded when its container started again within the hold (it is running: it keeps them).
+ */
 export function decideExpireHolds(command: ExpireGpuHolds, state: PoolState): GpuPoolEvent[] {
   const now = command.now.getTime();
   const at = command.now.toISOString();
+  const lastStart = new Map((command.lastStarts ?? []).map((s) => [s.containerId, s.startedAt]));
   return [...state.holds.values()]
     .filter((hold) => hold.expiresAt !== null && Date.parse(hold.expiresAt) <= now)
     .sort(
       (a, b) =>
         Date.parse(a.expiresAt!) - Date.parse(b.expiresAt!) || a.containerId.localeCompare(b.containerId),
     )
-    .flatMap((hold) => expireHold(state, hold, at));
+    .flatMap((hold) => {
+      const startedAt = lastStart.get(hold.containerId);
+      return startedAt && startedWithin(hold, startedAt)
+        ? [GpuHoldEnded({ containerId: hold.containerId, at: startedAt.toISOString() })]
+        : expireHold(state, hold, at);
+    });
+}
+
+/** Started at or after the stop and before the hold ran out. */
+function startedWithin(hold: Hold, startedAt: Date): boolean {
+  const started = startedAt.getTime();
+  return (
+    started >= Date.parse(hold.stoppedAt) && (hold.expiresAt === null || started < Date.parse(hold.expiresAt))
+  );
 }
 
 function expireHold(state: PoolState, hold: Hold, at: string): GpuPoolEvent[] {

@@ -97,6 +97,56 @@ describe('GPU hold after a container stops', () => {
       .thenNothingHappened();
   });
 
+  describe('a hold whose container started again before the timer heard of it (after a restart)', () => {
+    const startedAt = (minute: number) => [{ containerId: containerA, startedAt: minutes(minute) }];
+
+    it('ends instead of expiring when the start fell within the hold', () => {
+      spec
+        .given([...held, holdStarted])
+        .when({ ...expire(60), lastStarts: startedAt(20) })
+        .then([GpuHoldEnded({ containerId: containerA, at: iso(20) })]);
+    });
+
+    it('then keeps its GPUs: the late EndGpuHold and later timers change nothing', () => {
+      const ended = GpuHoldEnded({ containerId: containerA, at: iso(20) });
+      spec
+        .given([...held, holdStarted, ended])
+        .when(start(20))
+        .thenNothingHappened();
+      spec
+        .given([...held, holdStarted, ended])
+        .when({ ...expire(600), lastStarts: startedAt(20) })
+        .thenNothingHappened();
+    });
+
+    it('still expires when the start came after the hold ran out, or is the one before the stop', () => {
+      const expired = [
+        GpuHoldExpired({ containerId: containerA, expiresAt: iso(25), at: iso(60) }),
+        ...['0.2', '1.2'].map((slot) =>
+          GpuReleased({ slot, user: 'alice', containerId: containerA, reason: 'hold_expired', at: iso(60) }),
+        ),
+      ];
+      spec
+        .given([...held, holdStarted])
+        .when({ ...expire(60), lastStarts: startedAt(25) })
+        .then(expired);
+      spec
+        .given([...held, holdStarted])
+        .when({ ...expire(60), lastStarts: startedAt(5) })
+        .then(expired);
+    });
+
+    it("another container's start does not save this hold", () => {
+      spec
+        .given([...held, holdStarted])
+        .when({ ...expire(60), lastStarts: [{ containerId: containerB, startedAt: minutes(20) }] })
+        .thenEvents((events) => {
+          if (events[0]?.type !== 'GpuHoldExpired')
+            throw new Error(`expected an expiry, got ${events[0]?.type}`);
+        });
+    });
+  });
+
   it('ignores a replayed stop from before the restart', () => {
     const ended = GpuHoldEnded({ containerId: containerA, at: iso(20) });
     spec

@@ -1,5 +1,10 @@
 import type { AppendResult, ExpectedRevision } from '../envelope.ts';
-import { EventIdConflictError, StoreUnavailableError, WrongExpectedRevisionError } from '../errors.ts';
+import {
+  EventIdConflictError,
+  StoreUnavailableError,
+  type StoreUnavailableReason,
+  WrongExpectedRevisionError,
+} from '../errors.ts';
 import type { EncodedAppend } from './sqliteAppender.ts';
 
 /** What the store sends its writer thread. */
@@ -27,7 +32,7 @@ export type SerializedError =
       actual: number | 'no_stream';
     }
   | { kind: 'EventIdConflictError'; message: string; eventId: string; streamId: string }
-  | { kind: 'StoreUnavailableError'; message: string; location: string }
+  | { kind: 'StoreUnavailableError'; message: string; location: string; reason: StoreUnavailableReason }
   | { kind: 'Error'; message: string; name: string };
 
 export function serializeStoreError(error: unknown): SerializedError {
@@ -40,7 +45,8 @@ export function serializeStoreError(error: unknown): SerializedError {
     return { kind: 'EventIdConflictError', message, eventId, streamId };
   }
   if (error instanceof StoreUnavailableError) {
-    return { kind: 'StoreUnavailableError', message: error.message, location: error.location };
+    const { message, location, reason } = error;
+    return { kind: 'StoreUnavailableError', message, location, reason };
   }
   const e = error instanceof Error ? error : new Error(String(error));
   return { kind: 'Error', message: e.message, name: e.name };
@@ -57,7 +63,7 @@ export function deserializeStoreError(error: SerializedError): Error {
       revived = new EventIdConflictError(error.eventId, error.streamId, '');
       break;
     case 'StoreUnavailableError':
-      revived = new StoreUnavailableError(error.location, '');
+      revived = new StoreUnavailableError(error.location, '', { reason: error.reason });
       break;
     case 'Error':
       revived = new Error();
