@@ -52,7 +52,7 @@ export interface FaultOptions {
  * The crash harness: ds01d under load (users' CLI allocations and releases, containers starting and
  * exiting), SIGKILLed again and again, CLI commands killed too; after each kill and at the end the
  * log and the read models are checked against what every command answered. The report's findings
- * are what went wrong; none is the only pass.
+ * are what went wrong: a run passes only with none.
  */
 export async function runFaults(options: FaultOptions): Promise<FaultReport> {
   const started = Date.now();
@@ -75,8 +75,9 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
       loadFailures.push(error);
       stopping = true;
     });
+  let loops: Promise<void>[] = [];
   try {
-    const loops = [
+    loops = [
       ...site.users.map((user) =>
         guard(
           userLoop(user, {
@@ -123,11 +124,15 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
     throw error;
   } finally {
     stopping = true;
+    await Promise.all(loops); // guarded: they never reject
     await removeContainers(site).catch(() => {});
     rmSync(scratch, { recursive: true, force: true });
-    writeFileSync(join(site.folder, 'ds01d.log'), daemon.logs.join(''));
-    if (options.keepSite) log(`site kept at ${site.folder} (ds01d's output of every run in ds01d.log)`);
-    else removeSite(site);
+    if (options.keepSite) {
+      writeFileSync(join(site.folder, 'ds01d.log'), daemon.logs.join(''));
+      log(`site kept at ${site.folder} (ds01d's output of every run in ds01d.log)`);
+    } else {
+      removeSite(site);
+    }
   }
   return {
     seed: options.seed,

@@ -26,6 +26,8 @@ export interface UserLoadOptions {
 export async function userLoop(user: string, options: UserLoadOptions): Promise<void> {
   const { random, stopped } = options;
   while (!stopped()) {
+    // A person's pause between commands; it also leaves a 2-core machine some room for ds01d.
+    await new Promise((resolve) => setTimeout(resolve, random.between(100, 600)));
     const containerId = random.hex(64);
     const profile = random.pick(PROFILES);
     const allocation = await allocate(user, containerId, profile, options);
