@@ -11,57 +11,64 @@ interface ContainerDecisions {
 /**
  * Every acknowledged command is on the log exactly once; a killed or failed one at most once.
  * Each command has a container id of its own, so its decisions are found by it (GpuAllocated,
- * GpuAllocationDenied and GpuReleased all carry the container).
+ * GpuAllocationDenied and GpuReleased all carry the container); every harness request asks for
+ * one device, so one container has at most one decision and one release.
  */
 export function checkCommands(
   poolEvents: readonly RecordedEvent[],
   commands: readonly CommandRecord[],
 ): Finding[] {
   const byContainer = decisionsByContainer(poolEvents);
+  const decisionsOf = (containerId: string) =>
+    byContainer.get(containerId) ?? { allocated: [], denied: [], released: [] };
+  return [
+    ...[...byContainer].flatMap(([containerId, decisions]) => recordedTwice(containerId, decisions)),
+    ...commands.flatMap((command) =>
+      command.kind === 'allocate'
+        ? checkAllocation(command, decisionsOf(command.containerId))
+        : checkRelease(command, decisionsOf(command.containerId)),
+    ),
+    ...lastReleases(commands).flatMap((release) =>
+      unseenAllocation(release, decisionsOf(release.containerId)),
+    ),
+  ];
+}
+
+function recordedTwice(containerId: string, decisions: ContainerDecisions): Finding[] {
   const findings: Finding[] = [];
-  for (const [containerId, decisions] of byContainer) {
-    const count = decisions.allocated.length + decisions.denied.length;
-    if (count > 1) {
-      findings.push({
-        kind: 'duplicated',
-        detail: `container ${containerId.slice(0, 12)}: ${count} allocation decisions for one command (positions ${positions(
-          [...decisions.allocated, ...decisions.denied],
-        )})`,
-      });
-    }
-    if (decisions.released.length > 1) {
-      findings.push({
-        kind: 'duplicated',
-        detail: `container ${containerId.slice(0, 12)}: released ${decisions.released.length} times (positions ${positions(decisions.released)})`,
-      });
-    }
+  const decided = [...decisions.allocated, ...decisions.denied];
+  if (decided.length > 1) {
+    findings.push({
+      kind: 'duplicated',
+      detail: `container ${containerId.slice(0, 12)}: ${decided.length} allocation decisions for one command (positions ${positions(decided)})`,
+    });
   }
-  const empty: ContainerDecisions = { allocated: [], denied: [], released: [] };
-  const releases = new Map<string, ReleaseRecord[]>();
-  for (const command of commands) {
-    if (command.kind === 'release')
-      releases.set(command.containerId, [...(releases.get(command.containerId) ?? []), command]);
-  }
-  for (const command of commands) {
-    const decisions = byContainer.get(command.containerId) ?? empty;
-    if (command.kind === 'allocate') findings.push(...checkAllocation(command, decisions));
-    else findings.push(...checkRelease(command, decisions));
-  }
-  for (const [containerId, records] of releases) {
-    const last = records.at(-1)!;
-    const decisions = byContainer.get(containerId) ?? empty;
-    if (
-      last.outcome === 'acknowledged' &&
-      last.released?.length === 0 &&
-      decisions.allocated.length > decisions.released.length
-    ) {
-      findings.push({
-        kind: 'lost',
-        detail: `container ${containerId.slice(0, 12)}: its allocation is on the log (position ${positions(decisions.allocated)}) but \`ds01 gpu release\` answered that it held no GPU`,
-      });
-    }
+  if (decisions.released.length > 1) {
+    findings.push({
+      kind: 'duplicated',
+      detail: `container ${containerId.slice(0, 12)}: released ${decisions.released.length} times (positions ${positions(decisions.released)})`,
+    });
   }
   return findings;
+}
+
+/** Each container's last release command: the one whose answer stands. */
+function lastReleases(commands: readonly CommandRecord[]): ReleaseRecord[] {
+  const last = new Map<string, ReleaseRecord>();
+  for (const command of commands) if (command.kind === 'release') last.set(command.containerId, command);
+  return [...last.values()];
+}
+
+/** A release that answered "holds no GPU" while the log has the container's allocation unreleased. */
+function unseenAllocation(release: ReleaseRecord, decisions: ContainerDecisions): Finding[] {
+  const saidNothingHeld = release.outcome === 'acknowledged' && release.released?.length === 0;
+  if (!saidNothingHeld || decisions.allocated.length <= decisions.released.length) return [];
+  return [
+    {
+      kind: 'lost',
+      detail: `container ${release.containerId.slice(0, 12)}: its allocation is on the log (position ${positions(decisions.allocated)}) but \`ds01 gpu release\` answered that it held no GPU`,
+    },
+  ];
 }
 
 function checkAllocation(command: AllocateRecord, decisions: ContainerDecisions): Finding[] {
