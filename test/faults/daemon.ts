@@ -14,6 +14,10 @@ export class DaemonDidNotStartError extends Error {
   }
 }
 
+export class DaemonExitedError extends Error {
+  override readonly name = 'DaemonExitedError';
+}
+
 /**
  * ds01d as a real process on the harness's site. It runs on this Node (24: no launcher re-exec in
  * between), so a SIGKILL reaches ds01d itself and nothing else.
@@ -69,14 +73,24 @@ export class DaemonProcess {
     }
   }
 
-  /** SIGKILL: no clean shutdown, as a crash or the OOM killer would end it. */
+  /**
+   * SIGKILL: no clean shutdown, as a crash or the OOM killer would end it. Throws when ds01d had
+   * already exited by itself (a crash the harness did not cause is a finding, not a kill).
+   */
   async kill(): Promise<void> {
     const running = this.#running;
     this.#running = undefined;
     if (!running) return;
+    const { child } = running;
+    const exitedBefore = child.exitCode !== null || child.signalCode !== null;
     this.#killed.add(running);
     running.kill();
-    await running.done;
+    const result = await running.done;
+    if (exitedBefore) {
+      throw new DaemonExitedError(
+        `ds01d exited by itself (${result.code ?? result.signal}) before the harness killed it: ${tail(result.stdout + result.stderr)}`,
+      );
+    }
   }
 
   /** SIGTERM, and waits until it has exited; throws when it did not exit 0. */

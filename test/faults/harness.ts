@@ -120,7 +120,7 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
     await daemon.stop();
     findings.add(await finalPass(site, ledger, dockerStates, join(scratch, 'final')), 'at the end');
   } catch (error) {
-    await daemon.kill();
+    await daemon.kill().catch(() => {}); // the error that got here says more
     throw error;
   } finally {
     stopping = true;
