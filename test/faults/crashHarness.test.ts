@@ -7,7 +7,8 @@ import { failed, formatReport } from './report.ts';
 /**
  * The crash harness's short form (the long one: `npm run faults -- --kills 200`): 20 SIGKILLs of
  * ds01d under CLI and Docker load, CLI commands killed too, checked after every kill and at the end.
- * DS01_FAULTS_SEED replays a run's choices (the seed is in the report).
+ * DS01_FAULTS_SEED replays a run's choices (the seed is in the report). 60-140 s on a loaded 2-core
+ * machine, most of it ds01d's start-ups; the timeout leaves room for the whole suite beside it.
  */
 const seed = process.env['DS01_FAULTS_SEED']
   ? Number(process.env['DS01_FAULTS_SEED'])
