@@ -16,7 +16,7 @@ import {
   reconcile,
   timeNanoOfInstant,
 } from '@ds01/domain';
-import { EventIdConflictError, type EventStore, type NewEvent } from '@ds01/event-store';
+import { EventIdConflictError, type EventStore, type NewEvent, RepeatedFailureLog } from '@ds01/event-store';
 import {
   DockerAnswerError,
   type DockerConnection,
@@ -146,6 +146,12 @@ export class DockerWatcher {
     let delay = initialMs;
     let everConnected = false;
     let unreachableAttempts = 0;
+    // A full or read-only disk under the log fails every round alike: said once with what to do.
+    const failures = new RepeatedFailureLog({
+      logger: this.#options.logger,
+      what: 'docker watcher failed; restarting it',
+      retryEveryMs: maxMs,
+    });
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       try {
@@ -161,6 +167,7 @@ export class DockerWatcher {
           firstRound();
           delay = initialMs;
           unreachableAttempts = 0;
+          failures.recovered();
           this.#options.logger.info({ dockerHost: this.#options.connection.host }, 'watching Docker events');
         });
       } catch (error) {
@@ -183,10 +190,7 @@ export class DockerWatcher {
             'cannot reach the Docker daemon; retrying (what changed meanwhile is reconciled once it answers)',
           );
         } else {
-          this.#options.logger.error(
-            { err: error, retryInMs: delay, dockerHost: this.#options.connection.host },
-            'docker watcher failed; restarting it',
-          );
+          failures.failed(error, { retryInMs: delay, dockerHost: this.#options.connection.host });
         }
         await this.#sleep(delay);
         delay = Math.min(delay * 2, maxMs);
