@@ -203,6 +203,8 @@ function withoutRef(data: unknown): unknown {
     containerId: _id,
     observation: _o,
     dockerEvent: _d,
+    snapshot: _s,
+    dockerTimeNano: _t,
     labels: _l,
     limits: _lim,
     ...rest
