@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { type HostUser, type UserDirectory, userDirectoryOf } from '@ds01/domain';
+import { runProgram } from '../process/index.ts';
 
-const run = promisify(execFile);
+/** getent answers from files at once, from LDAP/SSSD within seconds; past this it is stuck. */
+const GETENT_TIMEOUT_MS = 10_000;
 
 /** `name:x:uid:gid:gecos:home:shell` lines → accounts (malformed lines are skipped, not guessed). */
 export function parsePasswd(text: string): HostUser[] {
@@ -16,16 +16,14 @@ export function parsePasswd(text: string): HostUser[] {
   return users;
 }
 
+/** `getent passwd KEY…` (no key: the enumeration). Exit 2 means some key is unknown; the known are printed. */
 async function getent(keys: readonly string[]): Promise<HostUser[]> {
-  try {
-    const { stdout } = await run('getent', ['passwd', ...keys], { timeout: 10_000 });
-    return parsePasswd(stdout);
-  } catch (error) {
-    // Exit 2: some key is unknown; the known ones are still printed.
-    const stdout = (error as { stdout?: string }).stdout;
-    if (typeof stdout === 'string') return parsePasswd(stdout);
-    throw error;
-  }
+  const result = await runProgram('getent', ['passwd', ...keys], { timeoutMs: GETENT_TIMEOUT_MS });
+  if (result.exitCode !== 0 && result.exitCode !== 2)
+    throw new Error(
+      `getent passwd failed (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim()}`,
+    );
+  return parsePasswd(result.stdout);
 }
 
 /**
@@ -81,8 +79,7 @@ export class HostUserDirectory {
         for (const user of await getent(this.#extraNames)) this.#users.set(user.name, user);
       }
       try {
-        const { stdout } = await run('getent', ['passwd'], { timeout: 10_000, maxBuffer: 64 * 1024 * 1024 });
-        for (const user of parsePasswd(stdout)) this.#users.set(user.name, user);
+        for (const user of await getent([])) this.#users.set(user.name, user);
       } catch {
         // No enumeration (getent missing or refusing): per-key lookups below still work.
       }
