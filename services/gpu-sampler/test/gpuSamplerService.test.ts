@@ -35,7 +35,7 @@ describe('the gpu-sampler service', () => {
     dir = mkdtempSync(join(tmpdir(), 'ds01-gpu-sampler-service-'));
     store = new SqliteEventStore({ path: join(dir, 'events.db'), codec: eventCatalog });
     fake = new FakeNvidiaSmi().serves({
-      list: 'text/a100-sxm4-80gb-mig-list-1.txt',
+      list: 'text/a100-sxm4-80gb-mig-list-gpu0-1.txt',
       xml: 'xml/a100-sxm4-80gb-mig-q-x-1.xml',
     });
     lines = [];
@@ -50,7 +50,7 @@ describe('the gpu-sampler service', () => {
     const service = createGpuSamplerService();
     const yaml = { gpus: { mode: 'nvidia-smi', nvidia_smi: fake.binary, probe_interval_seconds: 3600 } };
     const running = await service.start(contextFor(dir, store, yaml, lines));
-    expect(service.sampler()?.latest()?.inventory.gpus).toHaveLength(4);
+    expect(service.sampler()?.latest()?.inventory.gpus).toHaveLength(1);
     expect((await storedInventory(store, 'gpu01'))?.inventory.source).toBe('nvidia-smi');
     expect(lines).toContain('info: gpu-sampler started');
     await running.stop();

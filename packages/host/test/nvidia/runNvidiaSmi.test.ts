@@ -14,7 +14,7 @@ describe('runNvidiaSmi (a real child process)', () => {
   afterEach(() => fake.remove());
 
   it('returns what nvidia-smi prints, byte for byte', async () => {
-    fake.serves({ list: 'text/a100-sxm4-80gb-mig-list-1.txt', xml: 'xml/a100-sxm4-80gb-mig-q-x-1.xml' });
+    fake.serves({ list: 'text/a100-sxm4-80gb-mig-list-gpu0-1.txt', xml: 'xml/a100-sxm4-80gb-mig-q-x-1.xml' });
     const output = await runNvidiaSmi(['-q', '-x'], { binary: fake.binary, timeoutMs: 10_000 });
     expect(output).toBe(fixture('xml/a100-sxm4-80gb-mig-q-x-1.xml'));
   });
