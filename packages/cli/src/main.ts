@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { commandGroups } from './commands/index.ts';
 import { CliContext, type GlobalOptions } from './context.ts';
 import { CliError, describeError } from './errors.ts';
+import { CommandStoppedError, STOP_EXIT_CODES } from './interruption.ts';
 import type { Output } from './output/output.ts';
 
 const ABOUT =
@@ -56,10 +57,14 @@ export async function main(
   const globalOptions = (): GlobalOptions => (program?.opts() as GlobalOptions | undefined) ?? {};
   const context = new CliContext(globalOptions, options);
   program = buildProgram(context);
+  const stopListening = context.interruption.listen(context.output.stream);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    const stopped = context.interruption.reason;
+    return stopped ? STOP_EXIT_CODES[stopped] : 0;
   } catch (error) {
+    // Stopped on request (Ctrl-C, SIGTERM, `| head`): the command said what it had to; no error.
+    if (error instanceof CommandStoppedError) return error.exitCode;
     if (error instanceof CommanderError) {
       // Commander has printed the help or the error already ('did you mean ...' included).
       return error.exitCode;
@@ -67,6 +72,7 @@ export async function main(
     process.stderr.write(`${describeError(error, context.debug || argv.includes('--debug'))}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   } finally {
+    stopListening();
     await context.close();
   }
 }
