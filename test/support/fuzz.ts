@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import { expect } from 'vitest';
+
+/**
+ * Shared pieces of the parsers' property tests (`*.property.test.ts`): inputs from outside DS01
+ * (nvidia-smi, Docker, the lab's files, the command line) give a result or the parser's typed error,
+ * never another exception and never a hang.
+ */
+
+/** Longest one parse may take on the slowest machine the suite runs on before it counts as a hang. */
+export const PARSE_DEADLINE_MS = 500;
+
+/**
+ * Runs one parse: returns what it returned, or the error it threw when `isExpected` accepts it.
+ * Fails on any other error (a TypeError is a bug, not a refusal) and on a parse that takes longer
+ * than the deadline (a regex that backtracks without end, a loop that does not terminate).
+ */
+export function resultOrTypedError<T>(
+  parse: () => T,
+  isExpected: (error: unknown) => boolean,
+  input: unknown,
+): { value: T } | { error: Error } {
+  const started = performance.now();
+  let outcome: { value: T } | { error: Error };
+  try {
+    outcome = { value: parse() };
+  } catch (error) {
+    if (!isExpected(error)) {
+      throw new Error(
+        `unexpected ${(error as Error)?.name ?? typeof error} for input ${JSON.stringify(input)?.slice(0, 300)}: ${
+          (error as Error)?.stack ?? String(error)
+        }`,
+      );
+    }
+    outcome = { error: error as Error };
+  }
+  const ms = performance.now() - started;
+  expect(ms, `one parse took ${ms.toFixed(0)} ms (deadline ${PARSE_DEADLINE_MS} ms)`).toBeLessThan(
+    PARSE_DEADLINE_MS,
+  );
+  return outcome;
+}
+
+/** Arbitrary text: any unicode, control characters and invalid UTF-8 decoded as the parser would. */
+export function anyText(maxLength = 400): fc.Arbitrary<string> {
+  return fc.oneof(
+    fc.string({ unit: 'binary', maxLength }),
+    fc.uint8Array({ maxLength }).map((bytes) => Buffer.from(bytes).toString('utf8')),
+    fc.string({ unit: fc.constantFrom(...'\n\r\t ,:<>/="[]{}#-_.0123456789aAzZ'), maxLength }),
+  );
+}
+
+type Edit = (text: string) => string;
+
+/** One change of the kind a damaged or unexpected output has: cut, dropped, doubled, garbled. */
+function editOf(): fc.Arbitrary<Edit> {
+  const at = (text: string, n: number) => (text.length === 0 ? 0 : n % (text.length + 1));
+  const lineEdit = (change: (lines: string[], i: number) => string[]) =>
+    fc.nat().map((n): Edit => (text) => {
+      const lines = text.split('\n');
+      return change(lines, n % lines.length).join('\n');
+    });
+  return fc.oneof(
+    // Output cut short.
+    fc.nat().map((n): Edit => (text) => text.slice(0, at(text, n))),
+    // A run of characters gone.
+    fc.tuple(fc.nat(), fc.integer({ min: 1, max: 40 })).map(
+      ([n, length]): Edit =>
+        (text) =>
+          text.slice(0, at(text, n)) + text.slice(at(text, n) + length),
+    ),
+    // Something inserted: junk, a delimiter, a placeholder nvidia-smi prints.
+    fc
+      .tuple(
+        fc.nat(),
+        fc.oneof(
+          anyText(12),
+          fc.constantFrom(',', '\n', '<', '>', '</gpu>', '[N/A]', 'N/A', ': ', '"', '{', '}', '\u0000'),
+        ),
+      )
+      .map(([n, insert]): Edit => (text) => text.slice(0, at(text, n)) + insert + text.slice(at(text, n))),
+    // One character replaced.
+    fc
+      .tuple(fc.nat(), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }))
+      .map(([n, char]): Edit => (text) => text.slice(0, at(text, n)) + char + text.slice(at(text, n) + 1)),
+    // A line dropped, doubled, or moved to the end.
+    lineEdit((lines, i) => lines.filter((_, j) => j !== i)),
+    lineEdit((lines, i) => [...lines.slice(0, i + 1), ...lines.slice(i)]),
+    lineEdit((lines, i) => [...lines.filter((_, j) => j !== i), lines[i]!]),
+  );
+}
+
+/** A real capture with one to four edits applied. */
+export function mutationOf(text: string): fc.Arbitrary<string> {
+  return fc
+    .array(editOf(), { minLength: 1, maxLength: 4 })
+    .map((edits) => edits.reduce((current, edit) => edit(current), text));
+}
+
+/** Runs a property with the suite's settings: a fixed run count sized for a 2-core machine. */
+export function check<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => void, numRuns: number): void {
+  fc.assert(fc.property(arbitrary, predicate), { numRuns });
+}
