@@ -43,6 +43,13 @@ export function resultOrTypedError<T>(
   return outcome;
 }
 
+/** For parsers that report problems instead of throwing: the result, failing on any exception or a hang. */
+export function withoutException<T>(parse: () => T, input: unknown): T {
+  const outcome = resultOrTypedError(parse, () => false, input);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
 /** Arbitrary text: any unicode, control characters and invalid UTF-8 decoded as the parser would. */
 export function anyText(maxLength = 400): fc.Arbitrary<string> {
   // Code points drawn as numbers: fast-check's 'binary' string unit spends seconds building a
@@ -123,4 +130,47 @@ export function mutationOf(text: string): fc.Arbitrary<string> {
 /** Runs a property with the suite's settings: a fixed run count sized for a 2-core machine. */
 export function check<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => void, numRuns: number): void {
   fc.assert(fc.property(arbitrary, predicate), { numRuns });
+}
+
+/**
+ * YAML-shaped text: keys, scalars of every kind PyYAML and `yaml` read differently, flow and block
+ * collections, anchors and aliases (including the exponential "billion laughs"), tags, merge keys.
+ */
+export function yamlish(keys: readonly string[]): fc.Arbitrary<string> {
+  const scalar = fc.oneof(
+    fc.constantFrom('1', '-1', '1.5', '1e3', '0x1f', '0o17', '.inf', '.nan', 'null', '~', 'yes', 'no', 'on'),
+    fc.constantFrom(
+      '2026-03-02',
+      '12:30',
+      '"quoted"',
+      "'single'",
+      '!!str 3',
+      '!!int x',
+      '!!binary AAAA',
+      '[]',
+      '{}',
+    ),
+    anyText(12),
+  );
+  const key = fc.oneof(fc.constantFrom(...keys), fc.constantFrom('<<', '? complex', '1', 'null'), anyText(8));
+  const entry = fc.tuple(fc.nat(3), key, scalar).map(([depth, k, v]) => `${'  '.repeat(depth)}${k}: ${v}`);
+  const laughs = fc.integer({ min: 2, max: 12 }).map((levels) => {
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < levels; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    return lines.join('\n');
+  });
+  const anchored = fc
+    .tuple(key, scalar, key)
+    .map(([k1, v, k2]) => `${k1}: &anchor\n  x: ${v}\n${k2}:\n  <<: *anchor\n  y: *anchor`);
+  return fc.oneof(
+    fc.array(entry, { maxLength: 12 }).map((lines) => lines.join('\n')),
+    laughs,
+    anchored,
+    fc.array(fc.oneof(entry, laughs, anchored), { maxLength: 4 }).map((parts) => parts.join('\n')),
+  );
 }

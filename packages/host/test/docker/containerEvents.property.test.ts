@@ -26,6 +26,13 @@ function eventOrRefusal(text: string): void {
 }
 
 describe('Docker event lines on any input (property)', () => {
+  it.each(['null', '[1]', '"text"', '{"Type":"container","Action":{},"Actor":{"ID":"x"},"timeNano":1}'])(
+    'a line that is JSON but not an event (%s) is a DockerAnswerError, not a TypeError',
+    (text) => {
+      expect(() => parseContainerEventLine(where, text)).toThrow(DockerAnswerError);
+    },
+  );
+
   it('arbitrary text and bytes', () => check(anyText(), eventOrRefusal, 200));
 
   it('any JSON value', () =>
