@@ -154,16 +154,7 @@ export function yamlish(keys: readonly string[]): fc.Arbitrary<string> {
   );
   const key = fc.oneof(fc.constantFrom(...keys), fc.constantFrom('<<', '? complex', '1', 'null'), anyText(8));
   const entry = fc.tuple(fc.nat(3), key, scalar).map(([depth, k, v]) => `${'  '.repeat(depth)}${k}: ${v}`);
-  const laughs = fc.integer({ min: 2, max: 12 }).map((levels) => {
-    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < levels; i++)
-      lines.push(
-        `a${i}: &a${i} [${Array(10)
-          .fill(`*a${i - 1}`)
-          .join(', ')}]`,
-      );
-    return lines.join('\n');
-  });
+  const laughs = fc.integer({ min: 2, max: 12 }).map(billionLaughs);
   const anchored = fc
     .tuple(key, scalar, key)
     .map(([k1, v, k2]) => `${k1}: &anchor\n  x: ${v}\n${k2}:\n  <<: *anchor\n  y: *anchor`);
@@ -173,4 +164,16 @@ export function yamlish(keys: readonly string[]): fc.Arbitrary<string> {
     anchored,
     fc.array(fc.oneof(entry, laughs, anchored), { maxLength: 4 }).map((parts) => parts.join('\n')),
   );
+}
+
+/** YAML whose aliases nest `levels` deep, each level ten of the one below: 10^levels values. */
+export function billionLaughs(levels: number): string {
+  const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < levels; i++)
+    lines.push(
+      `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]`,
+    );
+  return lines.join('\n');
 }

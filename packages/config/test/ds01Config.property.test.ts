@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { anyText, check, mutationOf, resultOrTypedError, yamlish } from '../../../test/support/fuzz.ts';
+import {
+  anyText,
+  billionLaughs,
+  check,
+  mutationOf,
+  resultOrTypedError,
+  yamlish,
+} from '../../../test/support/fuzz.ts';
 import { Ds01Yaml } from '../src/ds01Config.ts';
 import { ConfigError, parseYaml } from '../src/yamlFile.ts';
 
@@ -23,19 +30,9 @@ function readsOrRefuses(text: string): void {
   if ('value' in outcome) expect(Ds01Yaml.safeParse(outcome.value).success).toBe(true);
 }
 
-const LAUGHS = [
-  'a0: &a0 [x, x, x, x, x, x, x, x, x, x]',
-  ...[1, 2, 3].map(
-    (i) =>
-      `a${i}: &a${i} [${Array(10)
-        .fill(`*a${i - 1}`)
-        .join(', ')}]`,
-  ),
-].join('\n');
-
 describe('ds01.yaml on any input (property)', () => {
   it('nested aliases (a "billion laughs") are refused naming the file, not thrown as a ReferenceError', () => {
-    expect(() => parseYaml(LAUGHS, FILE, Ds01Yaml)).toThrow(
+    expect(() => parseYaml(billionLaughs(4), FILE, Ds01Yaml)).toThrow(
       `${FILE}: expands aliases (*name) into too many values; write the values out instead of nesting aliases`,
     );
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { anyText, check, withoutException, yamlish } from '../../../../test/support/fuzz.ts';
+import { anyText, billionLaughs, check, withoutException, yamlish } from '../../../../test/support/fuzz.ts';
 import { PythonYaml } from '../../src/resourceLimits/pythonYaml.ts';
 
 const FILE = 'resource-limits.yaml';
@@ -23,19 +23,9 @@ const path = fc.array(fc.oneof(fc.constantFrom('defaults', 'groups', 'a0', 'x', 
   maxLength: 4,
 });
 
-const LAUGHS = [
-  'a0: &a0 [x, x, x, x, x, x, x, x, x, x]',
-  ...[1, 2, 3].map(
-    (i) =>
-      `a${i}: &a${i} [${Array(10)
-        .fill(`*a${i - 1}`)
-        .join(', ')}]`,
-  ),
-].join('\n');
-
 describe('PythonYaml (yaml.safe_load as PyYAML reads it) on any input (property)', () => {
   it('nested aliases (a "billion laughs") are one problem of the file, not a ReferenceError', () => {
-    expect(PythonYaml.parse(LAUGHS, FILE)).toEqual({
+    expect(PythonYaml.parse(billionLaughs(4), FILE)).toEqual({
       problems: [
         expect.objectContaining({
           file: FILE,
