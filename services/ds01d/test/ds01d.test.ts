@@ -7,6 +7,7 @@ import { eventCatalog, UserRegistered } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
 import { ReadModel, UserRow } from '@ds01/projections';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { processExists, waitUntil } from '../../../test/support/waitUntil.ts';
 
 const DS01D = join(import.meta.dirname, '..', 'bin', 'ds01d.js');
 
@@ -152,9 +153,10 @@ describe('ds01d', () => {
     mkdirSync(bin);
     mkdirSync(configDir);
     const stuck = join(dataDir, 'stuck.pid');
+    const fakes = join(dataDir, 'nvidia-smi.pid');
     writeFileSync(
       join(bin, 'nvidia-smi'),
-      `#!/bin/sh\ntrap '' TERM\nsetsid sleep 120 &\necho $! >> '${stuck}'\nwhile :; do sleep 0.1; done\n`,
+      `#!/bin/sh\ntrap '' TERM\necho $$ >> '${fakes}'\nsetsid sleep 120 &\necho $! >> '${stuck}'\nwhile :; do sleep 0.1; done\n`,
       { mode: 0o755 },
     );
     writeFileSync(
@@ -176,6 +178,9 @@ describe('ds01d', () => {
       // Stopping waits on no program: well under the configured 1 s probe timeout plus start-up of nothing.
       expect(performance.now() - stopAsked).toBeLessThan(3000);
       expect(daemon.lines.at(-1)).toMatchObject({ msg: 'ds01d stopped' });
+      // The SIGTERM-proof nvidia-smi itself was SIGKILLed when ds01d exited, not left running.
+      for (const pid of readFileSync(fakes, 'utf8').split('\n').filter(Boolean).map(Number))
+        await waitUntil(() => !processExists(pid), `the hung fake nvidia-smi (pid ${pid}) to be killed`);
     } finally {
       for (const pid of existsSync(stuck) ? readFileSync(stuck, 'utf8').split('\n').filter(Boolean) : [])
         try {

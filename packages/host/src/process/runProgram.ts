@@ -118,10 +118,27 @@ export function runProgram(
   });
 }
 
+/** Children given up on whose SIGKILL is still due: sent at once if this process exits first. */
+const awaitingKill = new Set<ChildProcess>();
+let killOnExitInstalled = false;
+
 /** SIGTERM now, SIGKILL later, pipes and process let go of: nothing here waits on the child again. */
 function abandon(child: ChildProcess, killAfterMs = DEFAULT_KILL_AFTER_MS): void {
   signalGroup(child, 'SIGTERM');
-  setTimeout(() => signalGroup(child, 'SIGKILL'), killAfterMs).unref();
+  awaitingKill.add(child);
+  if (!killOnExitInstalled) {
+    killOnExitInstalled = true;
+    // A daemon that stops within the grace period must not leave a SIGTERM-proof child behind.
+    process.on('exit', () => {
+      for (const pending of awaitingKill) signalGroup(pending, 'SIGKILL');
+    });
+  }
+  const kill = () => {
+    awaitingKill.delete(child);
+    signalGroup(child, 'SIGKILL');
+  };
+  setTimeout(kill, killAfterMs).unref();
+  child.once('exit', () => awaitingKill.delete(child));
   child.stdout?.destroy();
   child.stderr?.destroy();
   child.unref();
