@@ -30,6 +30,9 @@ Where DS01 keeps things:
   config dir  --config-dir > $DS01_CONFIG_DIR > ./config in a checkout, else /etc/ds01
   event store $DS01_EVENTSTORE_URL > event_store in ds01.yaml > <data dir>/events.db
 
+Exit codes: 0 done (also when the reader of the output stops early, as \`| head\` does), 1 an error
+or a wrong option (the message says what to do), 3 gpu allocate denied, 130 Ctrl-C, 143 SIGTERM.
+
 Every read command takes --json. Add --debug to see the stack of an error.
 Help on one command: ds01 help <command>, e.g. ds01 help events tail`;
 

@@ -152,6 +152,13 @@ describe('a reader that closes the pipe', () => {
     expect(JSON.parse(stdout)).toMatchObject({ type: 'UserRegistered' });
   });
 
+  it('--help says which exit code means what', async () => {
+    const run = ds01(['--help']);
+    expect((await run.exit).code).toBe(0);
+    expect(run.stdout()).toMatch(/Exit codes: 0 done \(also when the reader of the output stops early/);
+    expect(run.stdout()).toMatch(/130 Ctrl-C, 143 SIGTERM/);
+  });
+
   it('a table closed after its first line: no stack, exit 0', async () => {
     const run = ds01(['events', 'tail', '-n', '20000']);
     await run.waitFor('stdout', /\n/);
