@@ -177,3 +177,24 @@ export function billionLaughs(levels: number): string {
     );
   return lines.join('\n');
 }
+
+/** The JSON with the value at one path (picked by `pick`) replaced: a field missing, null, mistyped. */
+export function replaceOne(document: unknown, pick: number, replacement: unknown): unknown {
+  const paths: (string | number)[][] = [];
+  const walk = (value: unknown, path: (string | number)[]) => {
+    paths.push(path);
+    if (value && typeof value === 'object')
+      for (const [key, child] of Object.entries(value))
+        walk(child, [...path, Array.isArray(value) ? Number(key) : key]);
+  };
+  walk(document, []);
+  const path = paths[pick % paths.length]!;
+  if (path.length === 0) return replacement;
+  const copy = structuredClone(document) as Record<string | number, unknown>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  const last = path.at(-1)!;
+  if (replacement === undefined) delete parent[last];
+  else parent[last] = replacement;
+  return copy;
+}

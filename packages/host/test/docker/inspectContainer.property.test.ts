@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isoInstant } from '@ds01/domain';
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { anyText, check, mutationOf, resultOrTypedError } from '../../../../test/support/fuzz.ts';
+import { anyText, check, mutationOf, replaceOne, resultOrTypedError } from '../../../../test/support/fuzz.ts';
 import { DockerAnswerError, parseInspect } from '../../src/docker/index.ts';
 
 const where = { host: 'unix:///run/test.sock' };
@@ -25,27 +25,6 @@ function inspectOrRefusal(raw: unknown): void {
   if (!('value' in outcome)) return;
   const { Created, State } = outcome.value;
   for (const time of [Created, State.StartedAt, State.FinishedAt]) isoInstant(time);
-}
-
-/** The JSON with the value at one path (picked by `pick`) replaced: a field missing, null, mistyped. */
-function replaceOne(document: unknown, pick: number, replacement: unknown): unknown {
-  const paths: (string | number)[][] = [];
-  const walk = (value: unknown, path: (string | number)[]) => {
-    paths.push(path);
-    if (value && typeof value === 'object')
-      for (const [key, child] of Object.entries(value))
-        walk(child, [...path, Array.isArray(value) ? Number(key) : key]);
-  };
-  walk(document, []);
-  const path = paths[pick % paths.length]!;
-  if (path.length === 0) return replacement;
-  const copy = structuredClone(document) as Record<string | number, unknown>;
-  let parent = copy;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
-  const last = path.at(-1)!;
-  if (replacement === undefined) delete parent[last];
-  else parent[last] = replacement;
-  return copy;
 }
 
 describe('docker inspect answers on any input (property)', () => {
