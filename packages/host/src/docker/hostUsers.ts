@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type HostUser, type UserDirectory, userDirectoryOf } from '@ds01/domain';
-import { runProgram } from '../process/index.ts';
+import { ProgramError, ProgramTimeoutError, runProgram } from '../process/index.ts';
 
 /** getent answers from files at once, from LDAP/SSSD within seconds; past this it is stuck. */
 const GETENT_TIMEOUT_MS = 10_000;
@@ -16,14 +16,20 @@ export function parsePasswd(text: string): HostUser[] {
   return users;
 }
 
-/** `getent passwd KEY…` (no key: the enumeration). Exit 2 means some key is unknown; the known are printed. */
+/**
+ * `getent passwd KEY…` (no key: the enumeration): the accounts it printed. Exit 2 means some key is
+ * unknown (the known ones are printed); whatever the exit, or when it is missing or stuck past its
+ * deadline, what it printed is what it knows, so attribution goes on with the accounts it has.
+ */
 async function getent(keys: readonly string[]): Promise<HostUser[]> {
-  const result = await runProgram('getent', ['passwd', ...keys], { timeoutMs: GETENT_TIMEOUT_MS });
-  if (result.exitCode !== 0 && result.exitCode !== 2)
-    throw new Error(
-      `getent passwd failed (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim()}`,
-    );
-  return parsePasswd(result.stdout);
+  try {
+    const result = await runProgram('getent', ['passwd', ...keys], { timeoutMs: GETENT_TIMEOUT_MS });
+    return parsePasswd(result.stdout);
+  } catch (error) {
+    if (error instanceof ProgramTimeoutError) return parsePasswd(error.stdout);
+    if (error instanceof ProgramError) return [];
+    throw error;
+  }
 }
 
 /**
@@ -78,11 +84,8 @@ export class HostUserDirectory {
       if (this.#extraNames.length > 0) {
         for (const user of await getent(this.#extraNames)) this.#users.set(user.name, user);
       }
-      try {
-        for (const user of await getent([])) this.#users.set(user.name, user);
-      } catch {
-        // No enumeration (getent missing or refusing): per-key lookups below still work.
-      }
+      // No enumeration (getent missing, refusing or stuck) gives none: per-key lookups below still work.
+      for (const user of await getent([])) this.#users.set(user.name, user);
       this.#enumeratedAt = now;
       this.#rebuild();
     }
