@@ -122,17 +122,41 @@ export class ProjectionRunner {
    * Rebuilds projections from position 0: resets their tables and checkpoint in one transaction,
    * then replays the log in batches. Readers see the tables fill up; a crash midway resumes as an
    * ordinary catch-up. While live, the projection pauses during its rebuild.
+   *
+   * `atomic` (the runner not live: `ds01 projections rebuild`): the whole rebuild is one
+   * transaction, so readers keep the old read models until it commits the complete new ones, and
+   * an interruption (`signal`, a crash, kill -9) leaves the old ones. `signal` is checked between
+   * batches; an aborted rebuild rejects with the signal's reason after rolling back (atomic) or
+   * keeping the batches committed so far (not atomic: the next catch-up resumes).
    */
   async rebuild(
     names: readonly string[] | 'all',
-    options: { onProgress?: (report: ProgressReport) => void } = {},
+    options: { onProgress?: (report: ProgressReport) => void; atomic?: boolean; signal?: AbortSignal } = {},
   ): Promise<ProjectionStatus[]> {
     const workers = this.#select(names === 'all' ? undefined : names);
-    for (const worker of workers) {
-      await worker.pause();
-      worker.reset();
-      await worker.catchUp(options.onProgress, 'rebuilding');
-      if (this.#live) worker.goLive();
+    if (!options.atomic) {
+      for (const worker of workers) {
+        await worker.pause();
+        worker.reset();
+        await worker.catchUp(options.onProgress, 'rebuilding', options.signal);
+        if (this.#live) worker.goLive();
+      }
+      return workers.map((worker) => worker.status());
+    }
+    if (this.#live) throw new Error('an atomic rebuild needs a runner that is not live: stop() it first');
+    const positions = workers.map((worker) => worker.status().position);
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const worker of workers) {
+        worker.reset();
+        await worker.catchUp(options.onProgress, 'rebuilding', options.signal);
+      }
+      options.signal?.throwIfAborted();
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      for (const [i, worker] of workers.entries()) worker.restore(positions[i]!);
+      throw error;
     }
     return workers.map((worker) => worker.status());
   }
@@ -245,6 +269,12 @@ class ProjectionWorker {
     this.#position = checkpoint?.position ?? 0;
   }
 
+  /** After a rolled-back rebuild: the database holds the old tables again, at this checkpoint. */
+  restore(position: number): void {
+    this.#position = position;
+    this.#state = 'idle';
+  }
+
   /** Drops the tables, recreates them and sets the checkpoint to 0, in one transaction. */
   reset(): void {
     this.#transaction(() => {
@@ -260,6 +290,7 @@ class ProjectionWorker {
   async catchUp(
     onProgress?: (report: ProgressReport) => void,
     state: 'catching-up' | 'rebuilding' = 'catching-up',
+    signal?: AbortSignal,
   ): Promise<void> {
     this.#state = state;
     this.#error = undefined;
@@ -268,6 +299,11 @@ class ProjectionWorker {
     let applied = 0;
     const startedAt = Date.now();
     for (;;) {
+      if (signal) {
+        // The store may answer reads without leaving the microtask queue: let a signal's handler run.
+        await new Promise((resolve) => setImmediate(resolve));
+        signal.throwIfAborted();
+      }
       // Read the head first: a page shorter than the batch then proves that every event up to
       // that head has been seen, so the checkpoint may move there even if no event matched.
       const head = await store.headPosition();
@@ -478,14 +514,17 @@ class ProjectionWorker {
     writeCheckpoint(this.#ctx.db, { projection: this.name, position, version: this.version, error });
   }
 
+  /** One transaction; inside an atomic rebuild's, a savepoint of it (undone alone when work fails). */
   #transaction(work: () => void): void {
     const { db } = this.#ctx;
-    db.exec('BEGIN IMMEDIATE');
+    const nested = db.isTransaction;
+    db.exec(nested ? 'SAVEPOINT batch' : 'BEGIN IMMEDIATE');
     try {
       work();
-      db.exec('COMMIT');
+      db.exec(nested ? 'RELEASE batch' : 'COMMIT');
     } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
+      if (nested) db.exec('ROLLBACK TO batch; RELEASE batch');
+      else if (db.isTransaction) db.exec('ROLLBACK');
       throw error;
     }
   }

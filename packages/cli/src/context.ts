@@ -3,6 +3,7 @@ import { type Ds01Config, loadDs01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
 import { type EventStore, openEventStore } from '@ds01/event-store';
 import { openProjectionsDb, ReadModel } from '@ds01/projections';
+import { Interruption } from './interruption.ts';
 import { Output } from './output/output.ts';
 
 /** Options every command accepts (declared on the program in main.ts). */
@@ -19,6 +20,8 @@ export interface GlobalOptions {
  */
 export class CliContext {
   readonly output: Output;
+  /** Ctrl-C, SIGTERM, a closed stdout: commands that can stop cleanly claim its signal. */
+  readonly interruption = new Interruption();
   readonly #globalOptions: () => GlobalOptions;
   readonly #env: Record<string, string | undefined>;
   #config: Ds01Config | undefined;

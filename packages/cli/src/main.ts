@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { commandGroups } from './commands/index.ts';
 import { CliContext, type GlobalOptions } from './context.ts';
 import { CliError, describeError } from './errors.ts';
+import { CommandStoppedError, STOP_EXIT_CODES } from './interruption.ts';
 import type { Output } from './output/output.ts';
 
 const ABOUT =
@@ -28,6 +29,9 @@ Where DS01 keeps things:
   data dir    --data-dir > $DS01_DATA_DIR > data_dir in ds01.yaml > ./var in a checkout, else /var/lib/ds01
   config dir  --config-dir > $DS01_CONFIG_DIR > ./config in a checkout, else /etc/ds01
   event store $DS01_EVENTSTORE_URL > event_store in ds01.yaml > <data dir>/events.db
+
+Exit codes: 0 done (also when the reader of the output stops early, as \`| head\` does), 1 an error
+or a wrong option (the message says what to do), 3 gpu allocate denied, 130 Ctrl-C, 143 SIGTERM.
 
 Every read command takes --json. Add --debug to see the stack of an error.
 Help on one command: ds01 help <command>, e.g. ds01 help events tail`;
@@ -56,10 +60,14 @@ export async function main(
   const globalOptions = (): GlobalOptions => (program?.opts() as GlobalOptions | undefined) ?? {};
   const context = new CliContext(globalOptions, options);
   program = buildProgram(context);
+  const stopListening = context.interruption.listen(context.output.stream);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    const stopped = context.interruption.reason;
+    return stopped ? STOP_EXIT_CODES[stopped] : 0;
   } catch (error) {
+    // Stopped on request (Ctrl-C, SIGTERM, `| head`): the command said what it had to; no error.
+    if (error instanceof CommandStoppedError) return error.exitCode;
     if (error instanceof CommanderError) {
       // Commander has printed the help or the error already ('did you mean ...' included).
       return error.exitCode;
@@ -67,6 +75,7 @@ export async function main(
     process.stderr.write(`${describeError(error, context.debug || argv.includes('--debug'))}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   } finally {
+    stopListening();
     await context.close();
   }
 }

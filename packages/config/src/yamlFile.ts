@@ -68,7 +68,13 @@ export function parseYaml<Schema extends z.ZodType>(
       }),
     );
   }
-  const result = schema.safeParse(doc.toJS() ?? {});
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    throw new ConfigError([{ file, line: 0, column: 0, key: '', message: unusableYaml(error) }]);
+  }
+  const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const problems: ConfigProblem[] = [];
   for (const issue of result.error.issues) {
@@ -108,6 +114,17 @@ function nodeAt(doc: ReturnType<typeof parseDocument>, path: string[]): Node | u
     if (node && typeof node === 'object' && 'range' in node) return node;
   }
   return undefined;
+}
+
+/**
+ * Why a well-formed YAML document cannot become data: `yaml` refuses to expand aliases past a limit
+ * (the "billion laughs" of nested aliases), which no configuration of DS01 needs.
+ */
+export function unusableYaml(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /alias count/i.test(message)
+    ? 'expands aliases (*name) into too many values; write the values out instead of nesting aliases'
+    : `cannot be read as data: ${firstLine(message)}`;
 }
 
 function firstLine(message: string): string {

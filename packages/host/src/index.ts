@@ -1,2 +1,3 @@
 export * from './docker/index.ts';
 export * from './nvidia/index.ts';
+export * from './process/index.ts';

@@ -189,6 +189,40 @@ describe('projection runner: live', () => {
   });
 });
 
+describe('projection runner: an atomic rebuild (ds01 projections rebuild)', () => {
+  it('aborted midway: the old tables and checkpoints, whole; run to its end: the new ones', async () => {
+    await appendUserChurn(store, 100);
+    const built = runner([usersProjection, eventCountsProjection], 50);
+    built.prepare();
+    await built.catchUp();
+    const old = dumpTables(db);
+    await appendUserChurn(store, 300, 100);
+
+    const stop = new AbortController();
+    const rebuilding = runner([usersProjection, eventCountsProjection], 50);
+    const aborted = rebuilding.rebuild('all', {
+      atomic: true,
+      signal: stop.signal,
+      // Abort after the first batch has been applied (inside the one transaction).
+      onProgress: () => stop.abort(new Error('interrupted')),
+    });
+    await expect(aborted).rejects.toThrow('interrupted');
+    expect(db.isTransaction).toBe(false);
+    expect(dumpTables(db)).toEqual(old);
+
+    await rebuilding.rebuild('all', { atomic: true });
+    const head = await store.headPosition();
+    expect(readCheckpoint(db, 'users')).toMatchObject({ position: head });
+    expect((dumpTables(db)['event_counts'] as { n: number }[]).reduce((sum, r) => sum + r.n, 0)).toBe(400);
+  });
+
+  it('is refused on a live runner (its batches would join the transaction)', async () => {
+    const live = runner([usersProjection]);
+    await live.start();
+    await expect(live.rebuild('all', { atomic: true })).rejects.toThrow(/not live/);
+  });
+});
+
 describe('projection runner: a failing projection', () => {
   const POISON = 'user13';
   const fragile: Projection = {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -8,6 +8,7 @@ import { eventCatalog, UserRegistered } from '@ds01/domain';
 import { type NewEvent, SqliteEventStore } from '@ds01/event-store';
 import { ReadModel, UserRow } from '@ds01/projections';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { processExists, waitUntil } from '../../../test/support/waitUntil.ts';
 
 const DS01D = join(import.meta.dirname, '..', 'bin', 'ds01d.js');
 
@@ -31,11 +32,16 @@ interface Daemon {
   exit: Promise<number | null>;
 }
 
-function startDaemon(args: string[] = ['--data-dir', dataDir]): Daemon {
+function startDaemon(args: string[] = ['--data-dir', dataDir], env: NodeJS.ProcessEnv = {}): Daemon {
   const child = spawn(process.execPath, [DS01D, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // The docker watcher must never reach a real daemon from these tests.
-    env: { ...process.env, DS01_LOG_LEVEL: 'info', DOCKER_HOST: `unix://${join(dataDir, 'no-docker.sock')}` },
+    env: {
+      ...process.env,
+      DS01_LOG_LEVEL: 'info',
+      DOCKER_HOST: `unix://${join(dataDir, 'no-docker.sock')}`,
+      ...env,
+    },
   });
   children.push(child);
   const lines: Record<string, unknown>[] = [];
@@ -170,6 +176,52 @@ describe('ds01d', () => {
     expect(existsSync(join(dataDir, 'ds01d.pid'))).toBe(true);
     first.child.kill('SIGTERM');
     expect(await first.exit).toBe(0);
+  });
+
+  it('starts, says the nvidia-smi probe timed out, and stops on SIGTERM when nvidia-smi hangs unkillably', async () => {
+    // The hung nvidia-smi: it ignores SIGTERM, and leaves a process in a session of its own (out of
+    // reach of the kill, as a process in uninterruptible sleep is) holding its stdout open.
+    const bin = join(dataDir, 'bin');
+    const configDir = join(dataDir, 'config');
+    mkdirSync(bin);
+    mkdirSync(configDir);
+    const stuck = join(dataDir, 'stuck.pid');
+    const fakes = join(dataDir, 'nvidia-smi.pid');
+    writeFileSync(
+      join(bin, 'nvidia-smi'),
+      `#!/bin/sh\ntrap '' TERM\necho $$ >> '${fakes}'\nsetsid sleep 120 &\necho $! >> '${stuck}'\nwhile :; do sleep 0.1; done\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      join(configDir, 'ds01.yaml'),
+      'gpus:\n  mode: nvidia-smi\n  probe_timeout_seconds: 1\n  probe_interval_seconds: 600\n',
+    );
+    const daemon = startDaemon(['--data-dir', dataDir, '--config-dir', configDir], {
+      PATH: `${bin}:${process.env['PATH']}`,
+    });
+    try {
+      const failed = await daemon.waitFor(
+        'GPU probe failed: nvidia-smi -L: did not finish within 1000 ms and was killed (a GPU that stopped responding?); serving the last inventory until it works again',
+      );
+      expect(failed).toMatchObject({ level: 'error', reason: 'timeout' });
+      await daemon.waitFor('ds01d ready');
+      const stopAsked = performance.now();
+      daemon.child.kill('SIGTERM');
+      expect(await daemon.exit).toBe(0);
+      // Stopping waits on no program: well under the configured 1 s probe timeout plus start-up of nothing.
+      expect(performance.now() - stopAsked).toBeLessThan(3000);
+      expect(daemon.lines.at(-1)).toMatchObject({ msg: 'ds01d stopped' });
+      // The SIGTERM-proof nvidia-smi itself was SIGKILLed when ds01d exited, not left running.
+      for (const pid of readFileSync(fakes, 'utf8').split('\n').filter(Boolean).map(Number))
+        await waitUntil(() => !processExists(pid), `the hung fake nvidia-smi (pid ${pid}) to be killed`);
+    } finally {
+      for (const pid of existsSync(stuck) ? readFileSync(stuck, 'utf8').split('\n').filter(Boolean) : [])
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+    }
   });
 
   it('takes over a lock left by a daemon that died', async () => {

@@ -277,5 +277,5 @@ function describeChanges(events: readonly GpuInventoryEvent[]): string {
   if (!observed) return events.map((event) => event.type).join(', ');
   const { gpus, source } = observed.data.inventory;
   const migSlots = gpus.reduce((n, gpu) => n + gpu.migSlots.length, 0);
-  return `${gpus.length} GPUs (${source}), ${gpus.filter((gpu) => gpu.migEnabled).length} with MIG, ${migSlots} MIG slots`;
+  return `${gpus.length} GPU${gpus.length === 1 ? '' : 's'} (${source}), ${gpus.filter((gpu) => gpu.migEnabled).length} with MIG, ${migSlots} MIG slots`;
 }

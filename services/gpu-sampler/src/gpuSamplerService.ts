@@ -9,11 +9,19 @@ export interface GpuSamplerService extends Service {
 }
 
 /**
- * The gpu-sampler as a ds01d service: reads the `gpus:` section of ds01.yaml, picks the source
- * (nvidia-smi or simulated), probes once before start() resolves (so the host's inventory is
- * recorded when ds01d says ready, or its failure is), then every probe_interval_seconds.
+ * How long start() waits for the first probe. A probe that works takes well under this, so its
+ * inventory (or failure) is recorded when ds01d says ready; a hung nvidia-smi does not hold start-up
+ * for its whole timeout: the probe goes on and records its outcome when its deadline comes.
  */
-export function createGpuSamplerService(): GpuSamplerService {
+export const FIRST_PROBE_WAIT_MS = 3000;
+
+/**
+ * The gpu-sampler as a ds01d service: reads the `gpus:` section of ds01.yaml, picks the source
+ * (nvidia-smi or simulated), starts a first probe and waits for it at most `firstProbeWaitMs`, then
+ * probes every probe_interval_seconds.
+ */
+export function createGpuSamplerService(options: { firstProbeWaitMs?: number } = {}): GpuSamplerService {
+  const firstProbeWaitMs = options.firstProbeWaitMs ?? FIRST_PROBE_WAIT_MS;
   let running: GpuSampler | null = null;
   return {
     name: 'gpu-sampler',
@@ -35,7 +43,26 @@ export function createGpuSamplerService(): GpuSamplerService {
         intervalMs: config.probe_interval_seconds * 1000,
         logger: context.logger,
       });
-      await sampler.probeOnce();
+      const first = sampler.probeOnce();
+      let waited: NodeJS.Timeout | undefined;
+      const slow = await Promise.race([
+        first.then(() => false),
+        new Promise<boolean>((resolve) => {
+          waited = setTimeout(() => resolve(true), firstProbeWaitMs);
+        }),
+      ]);
+      clearTimeout(waited);
+      if (slow) {
+        context.logger.warn(
+          {
+            source: source.description,
+            waitedMs: firstProbeWaitMs,
+            timeoutSeconds: config.probe_timeout_seconds,
+          },
+          `the first GPU probe takes longer than ${firstProbeWaitMs} ms: starting without waiting for it ` +
+            `(it is given up after ${config.probe_timeout_seconds} s)`,
+        );
+      }
       sampler.start(config.probe_interval_seconds * 1000);
       running = sampler;
       context.logger.info(

@@ -28,7 +28,7 @@ class RecordingLogger implements SamplerLogger {
  * running sampler's GPUs between probes: serve the A100 capture, its MIG-off variant, hang, or print junk.
  */
 function switchableNvidiaSmi(fake: FakeNvidiaSmi): (mode: 'mig' | 'mig-off' | 'hang' | 'junk') => void {
-  const list = readFileSync(join(FIXTURES, 'text/a100-sxm4-80gb-mig-list-1.txt'), 'utf8');
+  const list = readFileSync(join(FIXTURES, 'text/a100-sxm4-80gb-mig-list-gpu0-1.txt'), 'utf8');
   const xml = readFileSync(join(FIXTURES, 'xml/a100-sxm4-80gb-mig-q-x-1.xml'), 'utf8');
   // GPU 0 with MIG switched off: no MIG lines in -L, "Disabled" and "None" in the XML.
   writeFileSync(join(fake.dir, 'list-mig-off'), list.replace(/\n\s+MIG.*/g, ''));
@@ -42,7 +42,7 @@ function switchableNvidiaSmi(fake: FakeNvidiaSmi): (mode: 'mig' | 'mig-off' | 'h
 case "$mode:$*" in
   hang:*) exec sleep 30 ;;
   junk:*) printf 'garbage \\001\\002 <<<' ;;
-  mig:-L) cat "$FIXTURES/text/a100-sxm4-80gb-mig-list-1.txt" ;;
+  mig:-L) cat "$FIXTURES/text/a100-sxm4-80gb-mig-list-gpu0-1.txt" ;;
   "mig:-q -x") cat "$FIXTURES/xml/a100-sxm4-80gb-mig-q-x-1.xml" ;;
   mig-off:-L) cat "$dir/list-mig-off" ;;
   "mig-off:-q -x") cat "$dir/xml-mig-off" ;;
@@ -120,7 +120,7 @@ describe('GpuSampler (real SQLite store, nvidia-smi as a real child process)', (
     expect(gpus.latest()?.probedAt.toISOString()).toBe('2026-03-02T10:02:00.000Z');
     expect(gpus.status()).toMatchObject({ probes: 3, consecutiveFailures: 0, eventsAppended: 1 });
     expect(logger.at('info')).toEqual([
-      'GPU inventory recorded: 4 GPUs (nvidia-smi), 1 with MIG, 4 MIG slots',
+      'GPU inventory recorded: 1 GPU (nvidia-smi), 1 with MIG, 4 MIG slots',
     ]);
     expect(await storedInventory(store, HOST)).toEqual({
       inventory: gpus.latest()!.inventory,
@@ -223,7 +223,7 @@ describe('GpuSampler (real SQLite store, nvidia-smi as a real child process)', (
     });
     await failing.probeOnce();
     await readOnly.close();
-    expect(failing.latest()?.inventory.gpus).toHaveLength(4);
+    expect(failing.latest()?.inventory.gpus).toHaveLength(1);
     expect(logger.at('error')[0]).toMatch(/^could not record the GPU probe in the event store: /);
     expect(await stream()).toEqual([]);
     await gpus.probeOnce();
@@ -288,6 +288,6 @@ describe('GpuSampler (real SQLite store, nvidia-smi as a real child process)', (
     const gpus = sampler();
     const first = gpus.nextSample();
     await gpus.probeOnce();
-    expect((await first).inventory.gpus).toHaveLength(4);
+    expect((await first).inventory.gpus).toHaveLength(1);
   });
 });

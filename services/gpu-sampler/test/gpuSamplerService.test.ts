@@ -7,6 +7,7 @@ import type { ServiceContext } from '@ds01/ds01d';
 import { SqliteEventStore } from '@ds01/event-store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeNvidiaSmi } from '../../../packages/host/test/nvidia/fakeNvidiaSmi.ts';
+import { waitUntil } from '../../../test/support/waitUntil.ts';
 import { createGpuSamplerService, gpusConfigOf, storedInventory } from '../src/index.ts';
 
 /** What ds01d hands a service, on a real config dir and a real store (no daemon around it). */
@@ -35,7 +36,7 @@ describe('the gpu-sampler service', () => {
     dir = mkdtempSync(join(tmpdir(), 'ds01-gpu-sampler-service-'));
     store = new SqliteEventStore({ path: join(dir, 'events.db'), codec: eventCatalog });
     fake = new FakeNvidiaSmi().serves({
-      list: 'text/a100-sxm4-80gb-mig-list-1.txt',
+      list: 'text/a100-sxm4-80gb-mig-list-gpu0-1.txt',
       xml: 'xml/a100-sxm4-80gb-mig-q-x-1.xml',
     });
     lines = [];
@@ -50,7 +51,7 @@ describe('the gpu-sampler service', () => {
     const service = createGpuSamplerService();
     const yaml = { gpus: { mode: 'nvidia-smi', nvidia_smi: fake.binary, probe_interval_seconds: 3600 } };
     const running = await service.start(contextFor(dir, store, yaml, lines));
-    expect(service.sampler()?.latest()?.inventory.gpus).toHaveLength(4);
+    expect(service.sampler()?.latest()?.inventory.gpus).toHaveLength(1);
     expect((await storedInventory(store, 'gpu01'))?.inventory.source).toBe('nvidia-smi');
     expect(lines).toContain('info: gpu-sampler started');
     await running.stop();
@@ -91,6 +92,25 @@ describe('the gpu-sampler service', () => {
     expect(events.map((event) => [event.type, (event.data as { reason?: string }).reason])).toEqual([
       ['GpuProbeFailed', 'exit-code'],
     ]);
+    await running.stop();
+  });
+
+  it('does not hold start-up for a hung nvidia-smi: starts, then records the probe timeout', async () => {
+    fake.script('exec sleep 30');
+    const service = createGpuSamplerService({ firstProbeWaitMs: 200 });
+    const yaml = { gpus: { mode: 'nvidia-smi', nvidia_smi: fake.binary, probe_timeout_seconds: 2 } };
+    const running = await service.start(contextFor(dir, store, yaml, lines));
+    // Started before the probe's deadline: its failure is not logged yet.
+    expect(lines.some((line) => line.startsWith('error: GPU probe failed'))).toBe(false);
+    expect(lines).toContain('info: gpu-sampler started');
+    expect(lines.some((line) => /^warn: the first GPU probe takes longer than 200 ms/.test(line))).toBe(true);
+    await waitUntil(
+      () =>
+        lines.some((line) =>
+          /^error: GPU probe failed: nvidia-smi -L: did not finish within 2000 ms/.test(line),
+        ),
+      'the probe timeout to be logged',
+    );
     await running.stop();
   });
 

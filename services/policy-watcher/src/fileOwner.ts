@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { runProgram } from '@ds01/host';
 
 /**
  * The name of the account with this uid, through NSS (`getent passwd`, so that SSSD/LDAP domain
@@ -8,11 +7,11 @@ import { promisify } from 'node:util';
  */
 export async function userNameOf(uid: number): Promise<string | null> {
   try {
-    const { stdout } = await promisify(execFile)('getent', ['passwd', String(uid)], { timeout: 5000 });
-    const name = stdout.split(':')[0]?.trim();
+    const { stdout, exitCode } = await runProgram('getent', ['passwd', String(uid)], { timeoutMs: 5000 });
+    const name = exitCode === 0 ? stdout.split(':')[0]?.trim() : undefined;
     if (name) return name;
   } catch {
-    // getent missing, or no such uid: /etc/passwd may still know it.
+    // getent missing or stuck past its deadline: /etc/passwd may still know it.
   }
   try {
     const passwd = await readFile('/etc/passwd', 'utf8');

@@ -74,7 +74,7 @@ Examples:
       for (const event of initial) print(event);
       if (!options.follow) return;
       const after = Math.max(initial.at(-1)?.position ?? 0, options.since ?? head);
-      await follow(store, filter, after, print);
+      await follow(store, filter, after, print, context.interruption.claim());
     });
 }
 
@@ -127,22 +127,29 @@ async function keepLast<T>(iterable: AsyncIterable<T>, count: number): Promise<{
   return { last: seen <= count ? ring : [...ring.slice(start), ...ring.slice(0, start)], seen };
 }
 
+/**
+ * Prints events as they are appended until `stop` aborts (Ctrl-C, SIGTERM, the reader of stdout
+ * gone); then rejects with its reason, after the event being printed is printed whole.
+ */
 async function follow(
   store: EventStore,
   filter: EventFilter,
   after: number,
   onEvent: (event: RecordedEvent) => void,
+  stop: AbortSignal,
 ): Promise<void> {
   const subscription = store.subscribeToAll({ after, filter });
-  const stop = () => void subscription.close();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const close = () => void subscription.close();
+  stop.addEventListener('abort', close, { once: true });
   try {
-    for await (const event of subscription) onEvent(event);
+    for await (const event of subscription) {
+      if (stop.aborted) break;
+      onEvent(event);
+    }
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    stop.removeEventListener('abort', close);
   }
+  stop.throwIfAborted();
 }
 
 const columns: readonly Column<RecordedEvent>[] = [

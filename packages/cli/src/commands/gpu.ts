@@ -24,7 +24,7 @@ import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import type { Column } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
-import { positiveInteger } from './parse.ts';
+import { parseMoment, positiveInteger } from './parse.ts';
 
 /** Exit code of `ds01 gpu allocate` when the request was decided and denied (1 is any other error). */
 const DENIED_EXIT_CODE = 3;
@@ -290,21 +290,3 @@ const historyColumns: Column<HoldingHistoryRow>[] = [
   { header: 'since', value: (r) => r.since },
   { header: 'until', value: (r) => (r.until ? `${r.until} (${r.release_reason})` : 'still held') },
 ];
-
-const RELATIVE = /^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s+ago$/i;
-const UNIT_MS: Record<string, number> = { s: 1e3, m: 6e4, min: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 };
-
-/** "2026-03-02T14:30Z", "2026-03-02 14:30" (local time), "now", "90m ago", "3d ago". */
-export function parseMoment(text: string, now: Date): Date {
-  const trimmed = text.trim();
-  if (trimmed === 'now') return now;
-  const relative = RELATIVE.exec(trimmed);
-  if (relative) {
-    return new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!.toLowerCase()]!);
-  }
-  const parsed = new Date(trimmed.replace(/^(\d{4}-\d{2}-\d{2}) (\d)/, '$1T$2'));
-  if (/^\d{4}-\d{2}-\d{2}/.test(trimmed) && !Number.isNaN(parsed.getTime())) return parsed;
-  throw new CliError(`--at '${text}' is not a moment DS01 can read`, {
-    hint: 'give an ISO time (2026-03-02T14:30:00Z), a local "2026-03-02 14:30", or "2h ago"',
-  });
-}

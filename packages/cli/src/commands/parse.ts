@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { CliError } from '../errors.ts';
 
 /** Commander argument parsers: a wrong value is reported by commander with the option's name. */
 
@@ -14,4 +15,24 @@ export function nonNegativeInteger(value: string): number {
   if (!Number.isSafeInteger(n) || n < 0)
     throw new InvalidArgumentError(`'${value}' is not a whole number ≥ 0.`);
   return n;
+}
+
+const RELATIVE = /^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s+ago$/i;
+const UNIT_MS: Record<string, number> = { s: 1e3, m: 6e4, min: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 };
+
+/**
+ * `--at`: "2026-03-02T14:30Z", "2026-03-02 14:30" (local time), "now", "90m ago", "3d ago". A moment
+ * no Date can hold ("99999999d ago") is refused like any other text, never an Invalid Date.
+ */
+export function parseMoment(text: string, now: Date): Date {
+  const trimmed = text.trim();
+  if (trimmed === 'now') return now;
+  const relative = RELATIVE.exec(trimmed);
+  const parsed = relative
+    ? new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!.toLowerCase()]!)
+    : new Date(trimmed.replace(/^(\d{4}-\d{2}-\d{2}) (\d)/, '$1T$2'));
+  if ((relative || /^\d{4}-\d{2}-\d{2}/.test(trimmed)) && !Number.isNaN(parsed.getTime())) return parsed;
+  throw new CliError(`--at '${text}' is not a moment DS01 can read`, {
+    hint: 'give an ISO time (2026-03-02T14:30:00Z), a local "2026-03-02 14:30", or "2h ago"',
+  });
 }

@@ -3,6 +3,7 @@ import { allProjections, ProjectionRunner, type ProjectionStatus } from '@ds01/p
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
+import { CommandStoppedError } from '../interruption.ts';
 import { ProgressDisplay } from '../output/progress.ts';
 import { projectionColumns, projectionRows } from '../projections/projectionRows.ts';
 
@@ -30,10 +31,11 @@ export function register(program: Command, context: CliContext): void {
     .addHelpText(
       'after',
       `
-A rebuild takes the projections database's write lock for each batch, so it refuses to run while
+A rebuild is one transaction on the projections database: readers see the old read models until
+it commits the complete new ones, and a rebuild interrupted (Ctrl-C: exit 130) or killed leaves the
+old ones as they were. It holds the database's write lock throughout, so it refuses to run while
 ds01d keeps the same data dir's projections: stop ds01d first, or let ds01d do it (bump the
-projection's version: ds01d rebuilds changed projections when it starts). While a rebuild runs,
-readers see the projection fill up; if it is interrupted, the next run (or ds01d) resumes it.
+projection's version: ds01d rebuilds changed projections when it starts).
 
 Examples:
   ds01 projections rebuild users
@@ -62,9 +64,20 @@ Examples:
         projections: allProjections,
       });
       const progress = new ProgressDisplay();
-      const results = await runner.rebuild(name ? [name] : 'all', {
-        onProgress: (report) => progress.update({ label: report.projection, ...report }),
-      });
+      let results: ProjectionStatus[];
+      try {
+        results = await runner.rebuild(name ? [name] : 'all', {
+          atomic: true,
+          signal: context.interruption.claim(),
+          onProgress: (report) => progress.update({ label: report.projection, ...report }),
+        });
+      } catch (error) {
+        progress.abandon();
+        if (error instanceof CommandStoppedError) {
+          process.stderr.write('ds01: rebuild interrupted: the read models are as they were before it\n');
+        }
+        throw error;
+      }
       progress.finish();
       report(context, results, options.json === true);
     });

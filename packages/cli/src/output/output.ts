@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { readerGone } from './closedPipe.ts';
 import { type Column, renderTable } from './table.ts';
 
 /**
@@ -8,10 +9,17 @@ import { type Column, renderTable } from './table.ts';
 export class Output {
   readonly #out: Writable & { isTTY?: boolean; columns?: number };
   readonly #env: Record<string, string | undefined>;
+  readonly #readerGone: AbortSignal;
 
   constructor(out: Writable & { isTTY?: boolean; columns?: number } = process.stdout, env = process.env) {
     this.#out = out;
     this.#env = env;
+    this.#readerGone = readerGone(out);
+  }
+
+  /** The stream this output writes to (main listens on it for a reader that went away). */
+  get stream(): Writable {
+    return this.#out;
   }
 
   get isTTY(): boolean {
@@ -43,7 +51,9 @@ export class Output {
     this.line(JSON.stringify(record));
   }
 
+  /** One whole line in one write, so a reader never sees half of one; nothing once the reader is gone. */
   line(text = ''): void {
+    if (this.#readerGone.aborted) return;
     this.#out.write(`${text}\n`);
   }
 }

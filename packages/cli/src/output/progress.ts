@@ -45,6 +45,14 @@ export class ProgressDisplay {
     }
   }
 
+  /** Ends the bar of work that did not finish, without a "done" line. */
+  abandon(): void {
+    this.#bar?.stop();
+    this.#bar = undefined;
+    this.#label = undefined;
+    this.#last = undefined;
+  }
+
   /** Ends the current item's bar (or prints its last line). */
   finish(): void {
     if (this.#bar) this.#bar.stop();

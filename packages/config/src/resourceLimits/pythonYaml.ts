@@ -12,6 +12,7 @@ import {
   type ScalarTag,
   type Tags,
 } from 'yaml';
+import { unusableYaml } from '../yamlFile.ts';
 import { type LimitsProblem, type Location, problem } from './problems.ts';
 
 /**
@@ -166,7 +167,18 @@ export class PythonYaml {
         }),
       };
     }
-    return new PythonYaml(file, doc, lines);
+    try {
+      return new PythonYaml(file, doc, lines);
+    } catch (error) {
+      // Well-formed but not data (aliases expanded past the limit): one problem, never an exception.
+      return {
+        problems: [
+          problem('error', { file, line: 0, column: 0 }, '', unusableYaml(error), {
+            expected: 'YAML as PyYAML reads it (yaml.safe_load)',
+          }),
+        ],
+      };
+    }
   }
 
   /** Where the value at `path` was written, or its key with `part: 'key'`; the nearest parent if absent. */

@@ -17,6 +17,14 @@ const map = z
   .nullish()
   .transform((v) => v ?? {});
 
+/** A time as Docker writes it (RFC 3339, nanoseconds): one that `new Date` reads, or it is garbled. */
+const dockerTime = z
+  .string()
+  .refine(
+    (value) => !Number.isNaN(new Date(value).getTime()),
+    'is not a time (RFC 3339, as Docker writes it)',
+  );
+
 export const DeviceRequest = z.looseObject({
   Driver: z.string().nullish(),
   Count: z.number().int().nullish(),
@@ -33,7 +41,7 @@ export const ContainerInspect = z.looseObject({
   Id: ContainerId,
   /** With Docker's leading slash: "/my-container". */
   Name: z.string(),
-  Created: z.string(),
+  Created: dockerTime,
   /** The image id (sha256:...). */
   Image: z.string(),
   State: z.looseObject({
@@ -44,8 +52,8 @@ export const ContainerInspect = z.looseObject({
     OOMKilled: z.boolean(),
     ExitCode: z.number().int(),
     /** "0001-01-01T00:00:00Z" when never started / never finished. */
-    StartedAt: z.string(),
-    FinishedAt: z.string(),
+    StartedAt: dockerTime,
+    FinishedAt: dockerTime,
     Health: z.looseObject({ Status: z.string() }).nullish(),
   }),
   Config: z.looseObject({

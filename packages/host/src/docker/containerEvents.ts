@@ -26,28 +26,38 @@ export function parseContainerEventLine(
   connection: Pick<DockerConnection, 'host'>,
   line: string,
 ): DockerContainerEvent | undefined {
-  let raw: { Type?: string; Action?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+  const refuse = (field: string, problem: string) =>
+    new DockerAnswerError(connection.host, 'GET /events', field, problem);
+  let raw: unknown;
   try {
     raw = JSON.parse(line);
   } catch {
-    throw new DockerAnswerError(
-      connection.host,
-      'GET /events',
-      '(line)',
-      `is not JSON: ${line.slice(0, 120)}`,
-    );
+    throw refuse('(line)', `is not JSON: ${line.slice(0, 120)}`);
   }
-  if (raw.Type !== 'container') return undefined;
+  if (!isObject(raw)) throw refuse('(line)', `is not a JSON object: ${line.slice(0, 120)}`);
+  if (raw['Type'] !== 'container') return undefined;
   const timeNano = /"timeNano"\s*:\s*(\d+)/.exec(line)?.[1];
-  if (!raw.Action || !raw.Actor?.ID || !timeNano) {
-    throw new DockerAnswerError(
-      connection.host,
-      'GET /events',
-      'Action/Actor.ID/timeNano',
-      `missing in ${line.slice(0, 160)}`,
-    );
+  const { Action: action, Actor: actor } = raw;
+  if (typeof action !== 'string' || action === '' || !isObject(actor) || !timeNano) {
+    throw refuse('Action/Actor.ID/timeNano', `missing in ${line.slice(0, 160)}`);
   }
-  return { id: raw.Actor.ID, action: raw.Action, timeNano, attributes: raw.Actor.Attributes ?? {} };
+  const id = actor['ID'];
+  if (typeof id !== 'string' || id === '')
+    throw refuse('Actor.ID', `is not a container id: ${line.slice(0, 160)}`);
+  // Past year 275760 a time is not one: nanoseconds with more digits are garbled.
+  if (BigInt(timeNano) / 1_000_000n > MAX_DATE_MS) throw refuse('timeNano', `is out of range: ${timeNano}`);
+  const attributes = actor['Attributes'] ?? {};
+  if (!isObject(attributes) || Object.values(attributes).some((value) => typeof value !== 'string')) {
+    throw refuse('Actor.Attributes', `is not a map of strings: ${line.slice(0, 160)}`);
+  }
+  return { id, action, timeNano, attributes: attributes as Record<string, string> };
+}
+
+/** The largest time a JavaScript Date holds, in milliseconds since the epoch. */
+const MAX_DATE_MS = 8_640_000_000_000_000n;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

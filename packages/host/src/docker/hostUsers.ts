@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { type HostUser, type UserDirectory, userDirectoryOf } from '@ds01/domain';
+import { ProgramError, ProgramTimeoutError, runProgram } from '../process/index.ts';
 
-const run = promisify(execFile);
+/** getent answers from files at once, from LDAP/SSSD within seconds; past this it is stuck. */
+const GETENT_TIMEOUT_MS = 10_000;
 
 /** `name:x:uid:gid:gecos:home:shell` lines → accounts (malformed lines are skipped, not guessed). */
 export function parsePasswd(text: string): HostUser[] {
@@ -16,14 +16,18 @@ export function parsePasswd(text: string): HostUser[] {
   return users;
 }
 
+/**
+ * `getent passwd KEY…` (no key: the enumeration): the accounts it printed. Exit 2 means some key is
+ * unknown (the known ones are printed); whatever the exit, or when it is missing or stuck past its
+ * deadline, what it printed is what it knows, so attribution goes on with the accounts it has.
+ */
 async function getent(keys: readonly string[]): Promise<HostUser[]> {
   try {
-    const { stdout } = await run('getent', ['passwd', ...keys], { timeout: 10_000 });
-    return parsePasswd(stdout);
+    const result = await runProgram('getent', ['passwd', ...keys], { timeoutMs: GETENT_TIMEOUT_MS });
+    return parsePasswd(result.stdout);
   } catch (error) {
-    // Exit 2: some key is unknown; the known ones are still printed.
-    const stdout = (error as { stdout?: string }).stdout;
-    if (typeof stdout === 'string') return parsePasswd(stdout);
+    if (error instanceof ProgramTimeoutError) return parsePasswd(error.stdout);
+    if (error instanceof ProgramError) return [];
     throw error;
   }
 }
@@ -80,12 +84,8 @@ export class HostUserDirectory {
       if (this.#extraNames.length > 0) {
         for (const user of await getent(this.#extraNames)) this.#users.set(user.name, user);
       }
-      try {
-        const { stdout } = await run('getent', ['passwd'], { timeout: 10_000, maxBuffer: 64 * 1024 * 1024 });
-        for (const user of parsePasswd(stdout)) this.#users.set(user.name, user);
-      } catch {
-        // No enumeration (getent missing or refusing): per-key lookups below still work.
-      }
+      // No enumeration (getent missing, refusing or stuck) gives none: per-key lookups below still work.
+      for (const user of await getent([])) this.#users.set(user.name, user);
       this.#enumeratedAt = now;
       this.#rebuild();
     }

@@ -14,7 +14,7 @@ export function parseInspect(
   throw new DockerAnswerError(
     connection.host,
     `GET /containers/${id}/json`,
-    issue.path.join('.'),
+    issue.path.join('.') || '(answer)',
     issue.message,
   );
 }

@@ -19,8 +19,9 @@ export interface SmiOutputs {
  * Joins what nvidia-smi says into one inventory. `-L` decides what exists and names the slots
  * (ds01-infra's "<gpu index>" and "<gpu index>.<MIG device>"); the XML and the CSV add what `-L`
  * lacks, matched by GPU UUID, and MIG devices by device number (or by GPU/compute instance ids where
- * a legacy MIG UUID carries them). A GPU the XML does not describe keeps null values; outputs that
- * contradict each other (a MIG reconfiguration between the calls) are an NvidiaInconsistentOutputError.
+ * a legacy MIG UUID carries them). Given an XML, it must describe exactly the GPUs -L lists; outputs
+ * that contradict each other (a MIG reconfiguration or a GPU lost between the calls) are an
+ * NvidiaInconsistentOutputError.
  */
 export function buildInventory({ list, xml, queryGpu }: SmiOutputs): GpuInventory {
   const listed = new Set(list.gpus.map((gpu) => gpu.uuid));
@@ -29,6 +30,16 @@ export function buildInventory({ list, xml, queryGpu }: SmiOutputs): GpuInventor
     throw new NvidiaInconsistentOutputError(
       COMMANDS,
       `-q -x describes GPU ${unlisted.uuid} (${unlisted.name}), which -L does not list`,
+    );
+  }
+  // Both read the same driver: an XML without one of -L's GPUs (or with none) saw other GPUs.
+  const described = new Set(xml?.gpus.map((gpu) => gpu.uuid));
+  const undescribed = xml ? list.gpus.find((gpu) => !described.has(gpu.uuid)) : undefined;
+  if (undescribed) {
+    throw new NvidiaInconsistentOutputError(
+      COMMANDS,
+      `-L lists GPU ${undescribed.index} (${undescribed.uuid}), which -q -x does not describe ` +
+        `(it describes ${xml!.gpus.length} of the ${list.gpus.length} GPUs -L lists)`,
     );
   }
   const gpus = [...list.gpus]

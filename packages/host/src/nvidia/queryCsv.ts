@@ -96,8 +96,8 @@ class RowReader {
   text(field: string): string | null {
     return readingText(this.#row.raw[field]);
   }
-  number(field: string): number | null {
-    return readingNumber(this.#row.raw[field], this.#unit(field), this.#source(field));
+  number(field: string, options?: { signed?: boolean }): number | null {
+    return readingNumber(this.#row.raw[field], this.#unit(field), this.#source(field), options);
   }
   integer(field: string): number | null {
     return readingInteger(this.#row.raw[field], this.#source(field));
@@ -168,7 +168,7 @@ export function parseQueryGpuCsv(output: string): QueryGpuRow[] {
       memoryUsedMiB: read.number('memory.used'),
       utilizationPercent: read.number('utilization.gpu'),
       powerDrawW: read.number('power.draw'),
-      temperatureC: read.number('temperature.gpu'),
+      temperatureC: read.number('temperature.gpu', { signed: true }),
       migEnabled: read.switch('mig.mode.current'),
       fields: Object.fromEntries(Object.keys(row.raw).map((field) => [field, read.text(field)])),
     };

@@ -35,31 +35,34 @@ export interface ReadingSource {
 
 /**
  * A number with an optional unit ("19968 MiB", "67.03 W", "0 %", "27 C"), or null for a placeholder.
- * A unit other than the expected one, or text that is not a number, is garbled output.
+ * A unit other than the expected one, or text that is not a number, is garbled output; so is a
+ * negative amount (memory, power, utilisation) unless the reading is `signed` (a temperature).
  */
 export function readingNumber(
   raw: string | undefined,
   unit: string | null,
   source: ReadingSource,
+  options: { signed?: boolean } = {},
 ): number | null {
   const text = readingText(raw);
   if (text === null) return null;
   const match = /^(-?\d+(?:\.\d+)?)(?:\s*(\S+))?$/.exec(text);
-  if (!match || (match[2] !== undefined && match[2] !== unit)) {
+  const value = match ? Number(match[1]) : Number.NaN;
+  if (!match || (match[2] !== undefined && match[2] !== unit) || (value < 0 && !options.signed)) {
     throw new NvidiaOutputError(
       source.command,
       source.location,
-      `expected a number${unit ? ` in ${unit}` : ''}`,
+      `expected a ${match && value < 0 ? 'non-negative ' : ''}number${unit ? ` in ${unit}` : ''}`,
       text,
     );
   }
-  return Number(match[1]);
+  return value;
 }
 
 /** A non-negative integer reading (an index, a pid, an instance id), or null for a placeholder. */
 export function readingInteger(raw: string | undefined, source: ReadingSource): number | null {
-  const value = readingNumber(raw, null, source);
-  if (value !== null && !(Number.isInteger(value) && value >= 0)) {
+  const value = readingNumber(raw, null, source, { signed: true });
+  if (value !== null && !(Number.isSafeInteger(value) && value >= 0)) {
     throw new NvidiaOutputError(source.command, source.location, 'expected a whole number', String(raw));
   }
   return value;

@@ -1,10 +1,19 @@
-import { execa } from 'execa';
+import {
+  ProgramError,
+  ProgramNotFoundError,
+  type ProgramResult,
+  ProgramTimeoutError,
+  runProgram,
+} from '../process/index.ts';
 import { NvidiaSmiFailedError } from './errors.ts';
 
 export interface RunNvidiaSmiOptions {
   /** The nvidia-smi binary; tests point it at a script. Default: "nvidia-smi" from PATH. */
   binary?: string;
-  /** Kill it after this long. nvidia-smi takes seconds without persistence mode, hangs on a lost GPU. */
+  /**
+   * Stop waiting (and kill it) after this long: nvidia-smi takes seconds without persistence mode and
+   * hangs on a lost GPU, often where not even SIGKILL ends it.
+   */
   timeoutMs: number;
 }
 
@@ -23,48 +32,46 @@ export function describeCommand(args: readonly string[]): string {
 export async function runNvidiaSmi(args: readonly string[], options: RunNvidiaSmiOptions): Promise<string> {
   const command = describeCommand(args);
   const binary = options.binary ?? DEFAULT_NVIDIA_SMI;
-  const result = await execa(binary, args, {
-    reject: false,
-    timeout: options.timeoutMs,
-    forceKillAfterDelay: 1000,
-    stripFinalNewline: false,
-    // Readable, untranslated output whatever the service's locale.
-    env: { LC_ALL: 'C' },
-    stdin: 'ignore',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (!result.failed) return result.stdout;
+  let result: ProgramResult;
+  try {
+    result = await runProgram(binary, args, {
+      timeoutMs: options.timeoutMs,
+      display: command,
+      // Readable, untranslated output whatever the service's locale.
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+  } catch (error) {
+    throw failureOf(command, binary, options.timeoutMs, error);
+  }
   const output = [result.stderr.trim(), result.stdout.trim()].filter(Boolean).join('\n');
-  if (result.timedOut) {
-    throw new NvidiaSmiFailedError(command, 'timeout', {
-      output,
-      message: `did not finish within ${options.timeoutMs} ms and was killed (a GPU that stopped responding?)`,
-    });
-  }
-  if (result.code === 'ENOENT') {
-    throw new NvidiaSmiFailedError(command, 'not-found', {
-      message: `${binary} was not found: install the NVIDIA driver, or set gpus.mode to "simulated" in ds01.yaml`,
-    });
-  }
-  if (result.exitCode !== undefined) {
+  if (result.exitCode === 0) return result.stdout;
+  if (result.exitCode !== null) {
     throw new NvidiaSmiFailedError(command, 'exit-code', {
       exitCode: result.exitCode,
       output,
       message: `exited with code ${result.exitCode}${output ? `: ${lastLine(output)}` : ''}`,
     });
   }
-  if (result.signal) {
-    throw new NvidiaSmiFailedError(command, 'signal', {
+  throw new NvidiaSmiFailedError(command, 'signal', { output, message: `was killed by ${result.signal}` });
+}
+
+function failureOf(command: string, binary: string, timeoutMs: number, error: unknown): NvidiaSmiFailedError {
+  if (error instanceof ProgramTimeoutError) {
+    const output = [error.stderr.trim(), error.stdout.trim()].filter(Boolean).join('\n');
+    return new NvidiaSmiFailedError(command, 'timeout', {
       output,
-      message: `was killed by ${result.signal}`,
+      message: error.exited
+        ? `exited, but a process it started kept its output open past ${timeoutMs} ms; stopped waiting`
+        : `did not finish within ${timeoutMs} ms and was killed (a GPU that stopped responding?)`,
     });
   }
-  throw new NvidiaSmiFailedError(
-    command,
-    'spawn',
-    { output, message: `could not be run: ${result.shortMessage ?? 'unknown error'}` },
-    { cause: result.cause },
-  );
+  if (error instanceof ProgramNotFoundError) {
+    return new NvidiaSmiFailedError(command, 'not-found', {
+      message: `${binary} was not found: install the NVIDIA driver, or set gpus.mode to "simulated" in ds01.yaml`,
+    });
+  }
+  const problem = error instanceof ProgramError ? error.problem : `could not be run: ${String(error)}`;
+  return new NvidiaSmiFailedError(command, 'spawn', { message: problem }, { cause: error });
 }
 
 function lastLine(text: string): string {

@@ -61,7 +61,7 @@ export function parseSmiList(output: string): SmiList {
 }
 
 function addGpu(gpus: SmiListGpu[], match: RegExpExecArray, where: string, line: string): void {
-  const index = Number(match[1]);
+  const index = wholeNumber(match[1]!, 'GPU index', where, line);
   if (gpus.some((known) => known.index === index))
     throw new NvidiaOutputError(COMMAND, where, `GPU ${index} is listed twice`, line);
   gpus.push({ index, name: match[2]!.trim(), uuid: match[3]!, migDevices: [] });
@@ -75,7 +75,7 @@ function addMigDevice(
 ): void {
   if (!owner) throw new NvidiaOutputError(COMMAND, where, 'a MIG device comes before any GPU line', line);
   const profile = match[1]!;
-  const device = Number(match[2]);
+  const device = wholeNumber(match[2]!, 'MIG device number', where, line);
   const uuid = match[3]!;
   if (!MIG_PROFILE.test(profile))
     throw new NvidiaOutputError(COMMAND, where, `'${profile}' is not a MIG profile like 3g.40gb`, line);
@@ -86,7 +86,15 @@ function addMigDevice(
     device,
     profile,
     uuid,
-    gpuInstanceId: legacy ? Number(legacy[1]) : null,
-    computeInstanceId: legacy ? Number(legacy[2]) : null,
+    gpuInstanceId: legacy ? wholeNumber(legacy[1]!, 'GPU instance id', where, line) : null,
+    computeInstanceId: legacy ? wholeNumber(legacy[2]!, 'compute instance id', where, line) : null,
   });
+}
+
+/** Digits as a number; more than a double holds exactly is garbled output, not a GPU. */
+function wholeNumber(digits: string, what: string, where: string, line: string): number {
+  const value = Number(digits);
+  if (!Number.isSafeInteger(value))
+    throw new NvidiaOutputError(COMMAND, where, `the ${what} ${digits} is out of range`, line);
+  return value;
 }

@@ -108,7 +108,7 @@ function readGpu(gpu: XmlElement, position: number): SmiXmlGpu {
       power?.number('average_power_draw', 'W') ??
       power?.number('instant_power_draw', 'W') ??
       null,
-    temperatureC: gpu.child('temperature')?.number('gpu_temp', 'C') ?? null,
+    temperatureC: gpu.child('temperature')?.number('gpu_temp', 'C', { signed: true }) ?? null,
     processes: (gpu.child('processes')?.children('process_info') ?? []).map(readProcess),
   };
 }
@@ -238,8 +238,8 @@ class XmlElement {
     return text as string;
   }
 
-  number(name: string, unit: string | null): number | null {
-    return readingNumber(this.#rawText(name), unit, this.#source(name));
+  number(name: string, unit: string | null, options?: { signed?: boolean }): number | null {
+    return readingNumber(this.#rawText(name), unit, this.#source(name), options);
   }
 
   integer(name: string): number | null {

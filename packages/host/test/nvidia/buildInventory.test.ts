@@ -10,11 +10,13 @@ import {
 import { fixture, thrownBy } from './captures.ts';
 
 const a100List = fixture('text/a100-sxm4-80gb-mig-list-1.txt');
+/** -L cut to GPU 0, the one GPU the contributor left in the A100 XML: the pair that agrees. */
+const a100Gpu0List = fixture('text/a100-sxm4-80gb-mig-list-gpu0-1.txt');
 const a100Xml = fixture('xml/a100-sxm4-80gb-mig-q-x-1.xml');
 
 describe('buildInventory', () => {
   it('joins -L (slots, profiles, MIG UUIDs) with -q -x (memory, instance ids) by UUID and device (A100)', () => {
-    const inventory = buildInventory({ list: parseSmiList(a100List), xml: parseSmiXml(a100Xml) });
+    const inventory = buildInventory({ list: parseSmiList(a100Gpu0List), xml: parseSmiXml(a100Xml) });
     expect(inventory.source).toBe('nvidia-smi');
     const gpu0 = inventory.gpus[0]!;
     expect(gpu0).toMatchObject({ index: 0, memoryMiB: 81920, migEnabled: true });
@@ -28,20 +30,11 @@ describe('buildInventory', () => {
       computeInstanceId: 0,
       memoryMiB: 19968,
     });
-    // The capture's XML was trimmed to GPU 0: the other GPUs exist (-L says so), their memory is unknown.
-    expect(inventory.gpus.slice(1).map((gpu) => [gpu.index, gpu.memoryMiB, gpu.migEnabled])).toEqual([
-      [1, null, false],
-      [2, null, false],
-      [3, null, false],
-    ]);
     expect(allocatableSlots(inventory).map((slot) => [slot.slot, slot.profile, slot.deviceId])).toEqual([
       ['0.0', '1g.20gb', 'MIG-ce861fb0-a248-58ce-a9a8-f9adbc22a66a'],
       ['0.1', '1g.20gb', 'MIG-a45882f0-9215-5733-a0c1-49286ab31cb5'],
       ['0.2', '1g.20gb', 'MIG-f00d722c-f4e1-52c9-aa31-750441ae1bfe'],
       ['0.3', '1g.20gb', 'MIG-930574a9-d43a-5d2b-95da-3e68384c8d6b'],
-      ['1', 'full', 'GPU-d8594bd4-0fc3-8595-e355-7c98138f3b95'],
-      ['2', 'full', 'GPU-5e375e7e-b41f-155b-dcdc-534524c356fc'],
-      ['3', 'full', 'GPU-69ec2344-ebac-b028-f88f-452abb3d7f11'],
     ]);
   });
 
@@ -101,20 +94,41 @@ describe('buildInventory', () => {
         /-q -x describes GPU GPU-513536b6-7d19-9063-b049-1e69664bb298 \(NVIDIA A100-SXM4-80GB\), which -L does not list/,
       ],
       [
-        'MIG devices in -L on a GPU whose MIG mode is off',
+        'an XML that describes fewer of the GPUs -L lists (the real A100 -L, its XML cut to GPU 0)',
         a100List,
+        a100Xml,
+        /-L lists GPU 1 \(GPU-d8594bd4-0fc3-8595-e355-7c98138f3b95\), which -q -x does not describe \(it describes 1 of the 4 GPUs -L lists\)/,
+      ],
+      [
+        'an XML that describes none of the GPUs -L lists',
+        a100Gpu0List,
+        a100Xml.replace(/<gpu id=[\s\S]*<\/gpu>/, ''),
+        /-L lists GPU 0 \(GPU-513536b6-7d19-9063-b049-1e69664bb298\), which -q -x does not describe \(it describes 0 of the 1 GPUs -L lists\)/,
+      ],
+      [
+        'an XML that describes another GPU in place of the one -L lists',
+        a100Gpu0List,
+        a100Xml.replace(
+          '<uuid>GPU-513536b6-7d19-9063-b049-1e69664bb298</uuid>',
+          '<uuid>GPU-00000000-7d19-9063-b049-1e69664bb298</uuid>',
+        ),
+        /-q -x describes GPU GPU-00000000-7d19-9063-b049-1e69664bb298 \(NVIDIA A100-SXM4-80GB\), which -L does not list/,
+      ],
+      [
+        'MIG devices in -L on a GPU whose MIG mode is off',
+        a100Gpu0List,
         a100Xml.replace('<current_mig>Enabled</current_mig>', '<current_mig>Disabled</current_mig>'),
         /-L lists MIG devices on GPU 0, but its MIG mode is reported as off/,
       ],
       [
         'fewer MIG devices in the XML',
-        a100List,
+        a100Gpu0List,
         a100Xml.replace(/<mig_device>\s*<index>3<\/index>[\s\S]*?<\/mig_device>/, ''),
         /GPU 0 has 4 MIG devices in -L but 3 in -q -x/,
       ],
       [
         'a MIG device number the XML does not have',
-        a100List,
+        a100Gpu0List,
         a100Xml.replace('<index>3</index>', '<index>7</index>'),
         /-L lists MIG device 3 on GPU 0, which -q -x does not describe/,
       ],

@@ -80,9 +80,15 @@ const machines = Object.entries(Object.groupBy(captures(), (capture) => capture.
 describe('every machine with an nvidia-smi -L capture', () => {
   it.each(machines)('builds an inventory for %s', (_group, group) => {
     const text = (kind: string) => group!.find((capture) => capture.kind === kind)?.text;
-    const list = parseSmiList(text('list')!);
     const xmlText = text('q-x');
     const xml = xmlText ? parseSmiXml(xmlText) : null;
+    // A machine may have -L both whole and cut to the GPUs its (trimmed) XML kept: join the pair that agrees.
+    const lists = group!
+      .filter((capture) => capture.kind === 'list')
+      .map((capture) => parseSmiList(capture.text));
+    const described = xml?.gpus.map((gpu) => gpu.uuid).join() ?? null;
+    const list =
+      lists.find((candidate) => candidate.gpus.map((gpu) => gpu.uuid).join() === described) ?? lists[0]!;
     const csvText = text('query-gpu');
     const queryGpu = csvText ? parseQueryGpuCsv(csvText) : null;
 

@@ -66,7 +66,7 @@ describe('GPU processes', () => {
     );
     const xml = parseSmiXml(xmlText);
     const inventory = buildInventory({
-      list: parseSmiList(fixture('text/a100-sxm4-80gb-mig-list-1.txt')),
+      list: parseSmiList(fixture('text/a100-sxm4-80gb-mig-list-gpu0-1.txt')),
       xml,
     });
     expect(gpuProcessesFromXml(inventory, xml)).toEqual([

@@ -103,7 +103,7 @@ describe('selectGpuSource', () => {
   let fake: FakeNvidiaSmi;
   beforeEach(() => {
     fake = new FakeNvidiaSmi().serves({
-      list: 'text/a100-sxm4-80gb-mig-list-1.txt',
+      list: 'text/a100-sxm4-80gb-mig-list-gpu0-1.txt',
       xml: 'xml/a100-sxm4-80gb-mig-q-x-1.xml',
     });
   });
@@ -116,7 +116,7 @@ describe('selectGpuSource', () => {
     });
     expect(source.kind).toBe('nvidia-smi');
     expect(source.description).toBe(`nvidia-smi (${fake.binary})`);
-    expect((await source.probe()).inventory.gpus).toHaveLength(4);
+    expect((await source.probe()).inventory.gpus).toHaveLength(1);
   });
 
   it('auto: falls back to the simulated GPUs when nvidia-smi is nowhere', async () => {
