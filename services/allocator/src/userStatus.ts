@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import type { UserStatus } from '@ds01/domain';
 import { userStream } from '@ds01/domain';
 import type { EventStore } from '@ds01/event-store';
+import { runProgram } from '@ds01/host';
 import type { UserStatusSource } from './ports.ts';
 
 /** Looks an account up on the host: true when `getent passwd NAME` finds it (local, LDAP, SSSD). */
@@ -27,12 +27,15 @@ export function hostUserStatus(store: EventStore, lookup: AccountLookup = getent
   };
 }
 
-/** `getent passwd NAME`: exit 0 found, 2 not found; anything else is a failure worth reporting. */
-export const getentPasswd: AccountLookup = (user) =>
-  new Promise((resolve, reject) => {
-    execFile('getent', ['passwd', user], { timeout: 5000 }, (error) => {
-      if (!error) return resolve(true);
-      if ((error as { code?: unknown }).code === 2) return resolve(false);
-      reject(new Error(`getent passwd ${user} failed: ${error.message}`));
-    });
-  });
+/**
+ * `getent passwd -- NAME` (the name never read as an option): exit 0 found, 2 not found; anything else,
+ * or no answer within 5 s (a stuck LDAP lookup), is a failure worth reporting.
+ */
+export const getentPasswd: AccountLookup = async (user) => {
+  const result = await runProgram('getent', ['passwd', '--', user], { timeoutMs: 5000 });
+  if (result.exitCode === 0) return true;
+  if (result.exitCode === 2) return false;
+  throw new Error(
+    `getent passwd ${user} failed (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim()}`,
+  );
+};
