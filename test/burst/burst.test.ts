@@ -229,12 +229,12 @@ describeWithDocker('a burst of containers: none lost, none twice', (td) => {
         throw new Error('the burst did not reach a quarter of its containers in 120 s');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    const reconciled = (line: { msg?: string }) => line.msg === 'reconciled Docker containers with the log';
+    const before = daemon!.lines.filter(reconciled).length;
     await dockerd.kill();
     await dockerd.start();
     await started;
     await allExited('at-restart');
-    const reconciled = (line: { msg?: string }) => line.msg === 'reconciled Docker containers with the log';
-    const before = daemon!.lines.filter(reconciled).length;
     await daemon!.waitFor(
       (line) => reconciled(line) && daemon!.lines.filter(reconciled).length > before,
       'a reconciliation after dockerd came back',

@@ -143,15 +143,17 @@ function reconcileOne(
     );
   }
   const created = BigInt(timeNanoOfDockerTime(inspect.Created));
+  const createdEvent = ContainerCreated({
+    ...ref,
+    image: inspect.Config.Image,
+    labels: inspect.Config.Labels,
+  });
   if (!known || known.status === 'removed') {
-    const createdEvent = ContainerCreated({
-      ...ref,
-      image: inspect.Config.Image,
-      labels: inspect.Config.Labels,
-    });
     events.push(plan(createdEvent, created, 'created'));
     state = { status: 'created', at: created };
   } else {
+    // Known from its events but not from its creation (created just before the watcher subscribed).
+    if (known.createdAt === null) events.push(plan(createdEvent, created, 'created'));
     state = {
       status: known.status,
       at: BigInt(known.lastTransitionNano ?? timeNanoOfInstant(known.lastEventAt)),

@@ -216,3 +216,13 @@ describe('reconciliation: docker ps -a against the log', () => {
     expect(given(history).when([docker(running(T1))]).types).toEqual([]);
   });
 });
+
+describe('reconciliation of a container known only from events after its creation', () => {
+  it('records its creation (from inspect), and nothing already known', () => {
+    const started = given([])
+      .when([docker(running(T1))])
+      .events.filter((p) => p.event.type === 'ContainerStarted');
+    const { types } = given(started).when([docker(running(T1))]);
+    expect(types).toEqual(['ContainerCreated', 'ContainerDescribed', 'UnmanagedContainerDetected']);
+  });
+});

@@ -96,6 +96,7 @@ describe('the watcher records every Docker transition exactly once', () => {
             const logState = watcher.log.known().get(history.containerId);
             if (docker) {
               expect(logState?.status, `${context}: final status`).toBe(docker.status);
+              expect(count(logged, 'create'), `${context}: its creation`).toBe(1);
             } else if (logState) {
               expect(logState.status, `${context}: final status`).toBe('removed');
             }
