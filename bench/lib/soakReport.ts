@@ -1,0 +1,76 @@
+// The soak's verdict and table (bench/soak.ts): pure, from the samples taken of ds01d.
+
+/** One look at ds01d: from /proc/<pid> (RSS, descriptors) and its last `ds01d health` line (lag). */
+export interface SoakSample {
+  label: string;
+  /** Seconds since ds01d said "ready". */
+  atSeconds: number;
+  rssBytes: number;
+  openFds: number;
+  /** The event-loop lag of ds01d's last health interval, ms; undefined before its first line. */
+  lagMs?: { p50: number; p99: number; max: number };
+  /** Events on the log at that moment. */
+  events?: number;
+}
+
+export interface SoakCounts {
+  allocations: number;
+  denials: number;
+  releases: number;
+  containers: number;
+  /** CLI or docker commands that failed (not a denial): each is a finding. */
+  errors: number;
+}
+
+export interface SoakVerdict {
+  ok: boolean;
+  /** End over after-warm-up RSS, minus 1 (0.05 is 5% growth). */
+  rssGrowth: number;
+  fdGrowth: number;
+  findings: string[];
+}
+
+/** RSS may grow by less than this after warm-up; descriptors may not grow at all. */
+export const RSS_GROWTH_LIMIT = 0.1;
+
+export function soakVerdict(warm: SoakSample, end: SoakSample, counts: SoakCounts): SoakVerdict {
+  const rssGrowth = end.rssBytes / warm.rssBytes - 1;
+  const fdGrowth = end.openFds - warm.openFds;
+  const findings: string[] = [];
+  if (rssGrowth >= RSS_GROWTH_LIMIT) {
+    findings.push(
+      `RSS grew ${(rssGrowth * 100).toFixed(1)}% after warm-up (${mib(warm.rssBytes)} → ${mib(end.rssBytes)}; limit < ${RSS_GROWTH_LIMIT * 100}%)`,
+    );
+  }
+  if (fdGrowth > 0) {
+    findings.push(`open descriptors grew after warm-up: ${warm.openFds} → ${end.openFds}`);
+  }
+  if (counts.errors > 0) findings.push(`${counts.errors} command(s) of the churn failed (see above)`);
+  if (counts.allocations === 0 || counts.containers === 0) {
+    findings.push('the churn did nothing (no allocation or no container): the soak proves nothing');
+  }
+  return { ok: findings.length === 0, rssGrowth, fdGrowth, findings };
+}
+
+/** A Markdown table, as BENCHMARKS.md has them (readable on a terminal too). */
+export function soakTable(samples: readonly SoakSample[]): string {
+  const rows = samples.map((s) =>
+    [
+      s.label,
+      `${Math.round(s.atSeconds)} s`,
+      mib(s.rssBytes),
+      String(s.openFds),
+      s.lagMs ? `${s.lagMs.p50} / ${s.lagMs.p99} / ${s.lagMs.max} ms` : '—',
+      s.events === undefined ? '—' : s.events.toLocaleString('en-US'),
+    ].join(' | '),
+  );
+  return [
+    '| Moment | After ready | RSS | Open fds | Event-loop lag p50 / p99 / max | Events on the log |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((row) => `| ${row} |`),
+  ].join('\n');
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
