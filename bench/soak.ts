@@ -35,6 +35,7 @@ const IMAGE = process.env['DS01_TEST_IMAGE'] || 'ds01-test/busybox:latest';
 const SOAK_LABEL = 'ds01.soak.run';
 const HEALTH_INTERVAL_S = 5;
 const DENIED_EXIT_CODE = 3;
+const SETTLE_MS = 3000;
 
 class SoakError extends Error {
   override readonly name = 'SoakError';
@@ -119,9 +120,11 @@ async function soak(): Promise<number> {
   }, 60_000);
   await waitFor(readyAt + durationMs, stop.signal);
   clearInterval(progress);
-  samples.push(await sample('end', pid, readyAt));
   stop.abort();
   await churn;
+  // What the last commands and containers had open in flight is not a leak: let ds01d settle.
+  await waitFor(Date.now() + SETTLE_MS, new AbortController().signal);
+  samples.push(await sample('end (churn stopped)', pid, readyAt));
 
   const exit = await stopDaemon();
   const verdict = soakVerdict(samples[1]!, samples[2]!, counts);
