@@ -140,7 +140,7 @@ async function soak(): Promise<number> {
   console.log(
     `\nchurn: ${counts.allocations} allocations, ${counts.denials} denials, ${counts.releases} releases, ` +
       `${counts.containers} containers run, ${counts.errors} errors; ` +
-      `RSS after warm-up ${(verdict.rssGrowth * 100).toFixed(1)}% (limit < 10%), descriptors ${verdict.fdGrowth >= 0 ? '+' : ''}${verdict.fdGrowth}`,
+      `RSS after warm-up ${(verdict.rssGrowth * 100).toFixed(1)}% (limit < 10%), descriptors at the end ${verdict.fdGrowth > 0 ? `${verdict.fdGrowth} above` : 'within'} the range after warm-up`,
   );
   if (verdict.findings.length > 0) {
     console.log(`\nsoak FAILED:\n${verdict.findings.map((f) => `  - ${f}`).join('\n')}`);
@@ -260,14 +260,14 @@ function stopDaemon(): Promise<number | string> {
 }
 
 /**
- * RSS is the median and descriptors the minimum of 5 readings over 2 s: a reading can fall on a
- * docker request or a GC in flight, a leak shows in all of them.
+ * RSS is the median of 10 readings over 3 s (one can fall on a GC); descriptors their range (one can
+ * be a request in flight; a leak shows in all of them).
  */
 async function sample(label: string, pid: number, readyAt: number): Promise<SoakSample> {
   const rss: number[] = [];
   const fds: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, 500));
+  for (let i = 0; i < 10; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 300));
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
     rss.push(kib * 1024);
@@ -281,8 +281,8 @@ async function sample(label: string, pid: number, readyAt: number): Promise<Soak
   return {
     label,
     atSeconds: (Date.now() - readyAt) / 1000,
-    rssBytes: rss[2]!,
-    openFds: Math.min(...fds),
+    rssBytes: rss[Math.floor(rss.length / 2)]!,
+    openFds: { min: Math.min(...fds), max: Math.max(...fds) },
     ...(lastHealth ? { lagMs: lastHealth } : {}),
     ...(events === undefined ? {} : { events }),
   };

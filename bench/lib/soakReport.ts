@@ -6,7 +6,8 @@ export interface SoakSample {
   /** Seconds since ds01d said "ready". */
   atSeconds: number;
   rssBytes: number;
-  openFds: number;
+  /** The fewest and most open descriptors over the sample's readings (one may be in flight). */
+  openFds: { min: number; max: number };
   /** The event-loop lag of ds01d's last health interval, ms; undefined before its first line. */
   lagMs?: { p50: number; p99: number; max: number };
   /** Events on the log at that moment. */
@@ -35,7 +36,9 @@ export const RSS_GROWTH_LIMIT = 0.1;
 
 export function soakVerdict(warm: SoakSample, end: SoakSample, counts: SoakCounts): SoakVerdict {
   const rssGrowth = end.rssBytes / warm.rssBytes - 1;
-  const fdGrowth = end.openFds - warm.openFds;
+  // A descriptor open for a request in flight comes and goes; one that leaks stays: the end's fewest
+  // must not exceed the most seen after warm-up.
+  const fdGrowth = end.openFds.min - warm.openFds.max;
   const findings: string[] = [];
   if (rssGrowth >= RSS_GROWTH_LIMIT) {
     findings.push(
@@ -43,7 +46,7 @@ export function soakVerdict(warm: SoakSample, end: SoakSample, counts: SoakCount
     );
   }
   if (fdGrowth > 0) {
-    findings.push(`open descriptors grew after warm-up: ${warm.openFds} → ${end.openFds}`);
+    findings.push(`open descriptors grew after warm-up: ${fds(warm.openFds)} → ${fds(end.openFds)}`);
   }
   if (counts.errors > 0) findings.push(`${counts.errors} command(s) of the churn failed (see above)`);
   if (counts.allocations === 0 || counts.containers === 0) {
@@ -59,7 +62,7 @@ export function soakTable(samples: readonly SoakSample[]): string {
       s.label,
       `${Math.round(s.atSeconds)} s`,
       mib(s.rssBytes),
-      String(s.openFds),
+      fds(s.openFds),
       s.lagMs ? `${s.lagMs.p50} / ${s.lagMs.p99} / ${s.lagMs.max} ms` : '—',
       s.events === undefined ? '—' : s.events.toLocaleString('en-US'),
     ].join(' | '),
@@ -69,6 +72,10 @@ export function soakTable(samples: readonly SoakSample[]): string {
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((row) => `| ${row} |`),
   ].join('\n');
+}
+
+function fds({ min, max }: SoakSample['openFds']): string {
+  return min === max ? String(min) : `${min}–${max}`;
 }
 
 function mib(bytes: number): string {
