@@ -2,7 +2,7 @@
 // under churn (several users' `ds01 gpu allocate` / `release` loops through the real CLI, busybox
 // containers starting and exiting), sampled at start, after warm-up and at the end: RSS and open
 // descriptors from /proc/<pid>, event-loop lag from ds01d's own `ds01d health` debug line. Fails when RSS
-// grew >= 10% after warm-up, descriptors grew, a churn command failed, or ds01d did not stop cleanly.
+// (median over a window) grew >= 10% after warm-up, descriptors grew, a churn command failed, or ds01d did not stop cleanly.
 // The rates are bounded (one container every 2 s, each user's loop paced): CI has 2 cores.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -110,24 +110,28 @@ async function soak(): Promise<number> {
     containerLoop(stop.signal),
   ]);
 
+  // RSS swings by tens of MiB with V8's collections: the leak check compares medians over windows,
+  // the first third after warm-up with the last third of the churn, not two moments.
+  const windowMs = Math.max(3000, (durationMs - warmUpMs) / 3);
   await waitFor(readyAt + warmUpMs, stop.signal);
-  samples.push(await sample('after warm-up', pid, readyAt));
+  samples.push(await sample('after warm-up', pid, readyAt, windowMs));
   const progress = setInterval(() => {
     const left = Math.max(0, Math.round((readyAt + durationMs - Date.now()) / 1000));
     console.log(
       `  ${left} s left: ${counts.allocations} allocations, ${counts.releases} releases, ${counts.containers} containers, ${counts.errors} errors`,
     );
   }, 60_000);
-  await waitFor(readyAt + durationMs, stop.signal);
+  await waitFor(readyAt + durationMs - windowMs, stop.signal);
+  samples.push(await sample('end of the churn', pid, readyAt, windowMs));
   clearInterval(progress);
   stop.abort();
   await churn;
   // What the last commands and containers had open in flight is not a leak: let ds01d settle.
   await waitFor(Date.now() + SETTLE_MS, new AbortController().signal);
-  samples.push(await sample('end (churn stopped)', pid, readyAt));
+  samples.push(await sample('churn stopped', pid, readyAt));
 
   const exit = await stopDaemon();
-  const verdict = soakVerdict(samples[1]!, samples[2]!, counts);
+  const verdict = soakVerdict({ warm: samples[1]!, end: samples[2]!, stopped: samples[3]! }, counts);
   if (exit !== 0) verdict.findings.push(`ds01d did not stop cleanly on SIGTERM: ${exit}`);
 
   const machine = describeMachine(dataDir);
@@ -260,14 +264,15 @@ function stopDaemon(): Promise<number | string> {
 }
 
 /**
- * RSS is the median of 10 readings over 3 s (one can fall on a GC); descriptors their range (one can
- * be a request in flight; a leak shows in all of them).
+ * Readings of /proc/<pid> over `windowMs` (at least 10): RSS is their median (one can fall on a
+ * collection), descriptors their range (one can be a request in flight; a leak shows in all).
  */
-async function sample(label: string, pid: number, readyAt: number): Promise<SoakSample> {
+async function sample(label: string, pid: number, readyAt: number, windowMs = 3000): Promise<SoakSample> {
   const rss: number[] = [];
   const fds: number[] = [];
-  for (let i = 0; i < 10; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, 300));
+  const readings = Math.max(10, Math.round(windowMs / 1000));
+  for (let i = 0; i < readings; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, windowMs / (readings - 1)));
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
     rss.push(kib * 1024);
@@ -281,6 +286,7 @@ async function sample(label: string, pid: number, readyAt: number): Promise<Soak
   return {
     label,
     atSeconds: (Date.now() - readyAt) / 1000,
+    windowSeconds: windowMs / 1000,
     rssBytes: rss[Math.floor(rss.length / 2)]!,
     openFds: { min: Math.min(...fds), max: Math.max(...fds) },
     ...(lastHealth ? { lagMs: lastHealth } : {}),

@@ -3,8 +3,10 @@
 /** One look at ds01d: from /proc/<pid> (RSS, descriptors) and its last `ds01d health` line (lag). */
 export interface SoakSample {
   label: string;
-  /** Seconds since ds01d said "ready". */
+  /** Seconds since ds01d said "ready", at the end of the sample's window. */
   atSeconds: number;
+  /** How long its readings were taken over. */
+  windowSeconds: number;
   rssBytes: number;
   /** The fewest and most open descriptors over the sample's readings (one may be in flight). */
   openFds: { min: number; max: number };
@@ -25,7 +27,7 @@ export interface SoakCounts {
 
 export interface SoakVerdict {
   ok: boolean;
-  /** End over after-warm-up RSS, minus 1 (0.05 is 5% growth). */
+  /** End-of-churn over after-warm-up RSS (medians of their windows), minus 1 (0.05 is 5% growth). */
   rssGrowth: number;
   fdGrowth: number;
   findings: string[];
@@ -34,11 +36,18 @@ export interface SoakVerdict {
 /** RSS may grow by less than this after warm-up; descriptors may not grow at all. */
 export const RSS_GROWTH_LIMIT = 0.1;
 
-export function soakVerdict(warm: SoakSample, end: SoakSample, counts: SoakCounts): SoakVerdict {
+/**
+ * `warm`: the window after warm-up; `end`: the last window of the churn (RSS is compared between
+ * them); `stopped`: ds01d idle after the churn (its descriptors against those after warm-up).
+ */
+export function soakVerdict(
+  { warm, end, stopped }: { warm: SoakSample; end: SoakSample; stopped: SoakSample },
+  counts: SoakCounts,
+): SoakVerdict {
   const rssGrowth = end.rssBytes / warm.rssBytes - 1;
   // A descriptor open for a request in flight comes and goes; one that leaks stays: the end's fewest
   // must not exceed the most seen after warm-up.
-  const fdGrowth = end.openFds.min - warm.openFds.max;
+  const fdGrowth = stopped.openFds.min - warm.openFds.max;
   const findings: string[] = [];
   if (rssGrowth >= RSS_GROWTH_LIMIT) {
     findings.push(
@@ -46,7 +55,7 @@ export function soakVerdict(warm: SoakSample, end: SoakSample, counts: SoakCount
     );
   }
   if (fdGrowth > 0) {
-    findings.push(`open descriptors grew after warm-up: ${fds(warm.openFds)} → ${fds(end.openFds)}`);
+    findings.push(`open descriptors grew after warm-up: ${fds(warm.openFds)} → ${fds(stopped.openFds)}`);
   }
   if (counts.errors > 0) findings.push(`${counts.errors} command(s) of the churn failed (see above)`);
   if (counts.allocations === 0 || counts.containers === 0) {
@@ -60,7 +69,7 @@ export function soakTable(samples: readonly SoakSample[]): string {
   const rows = samples.map((s) =>
     [
       s.label,
-      `${Math.round(s.atSeconds)} s`,
+      `${Math.round(s.atSeconds - s.windowSeconds)}–${Math.round(s.atSeconds)} s`,
       mib(s.rssBytes),
       fds(s.openFds),
       s.lagMs ? `${s.lagMs.p50} / ${s.lagMs.p99} / ${s.lagMs.max} ms` : '—',
@@ -68,7 +77,7 @@ export function soakTable(samples: readonly SoakSample[]): string {
     ].join(' | '),
   );
   return [
-    '| Moment | After ready | RSS | Open fds | Event-loop lag p50 / p99 / max | Events on the log |',
+    '| Moment | After ready | RSS (median) | Open fds | Event-loop lag p50 / p99 / max | Events on the log |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((row) => `| ${row} |`),
   ].join('\n');
