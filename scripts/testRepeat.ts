@@ -17,6 +17,9 @@ Runs \`vitest run <files> [-t name]\` N times in a row and says how many runs pa
   -t NAME         only the tests whose name matches (vitest's --testNamePattern)
   -h, --help      this help
 
+Suites that drive the test dockerd need it running (scripts/test.sh starts it, as root); without it
+they fail, saying so, rather than skip.
+
 Example: npm run test:repeat -- --times 50 services/docker-watcher/test/watcherResilience.test.ts -t 'kill'`;
 
 const LINES_PER_FAILURE = 8;
@@ -122,8 +125,11 @@ process.exit(failures.length > 0 || runs < times ? 1 : 0);
 /** Runs vitest in the checkout's root; its output is kept to show when the report says nothing. */
 function runVitest(args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((done) => {
+    // A docker suite that skips for want of the test dockerd would "pass" every run: make it fail, saying why.
+    const env = { ...process.env, DS01_TEST_REQUIRE_DOCKER: process.env['DS01_TEST_REQUIRE_DOCKER'] ?? '1' };
     const child = spawn(process.execPath, [vitest, ...args], {
       cwd: root,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
