@@ -4,6 +4,7 @@ import { openEventStore } from '@ds01/event-store';
 import { allProjections, openProjectionsDb, ProjectionRunner } from '@ds01/projections';
 import type { Logger } from 'pino';
 import { acquireDaemonLock } from './daemonLock.ts';
+import { startHealthLog } from './healthLog.ts';
 import type { RunningService, Service, ServiceContext } from './service.ts';
 
 export interface DaemonOptions {
@@ -14,6 +15,8 @@ export interface DaemonOptions {
   signal: AbortSignal;
   /** How long each service may take to stop before ds01d gives up on it. */
   stopTimeoutMs?: number;
+  /** How often the `ds01d health` debug line is logged (default 10 s). */
+  healthIntervalMs?: number;
 }
 
 /**
@@ -27,6 +30,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const lock = acquireDaemonLock(config.paths.daemonLock);
   const undo: { name: string; stop(): Promise<void> | void }[] = [
     { name: 'lock', stop: () => lock.release() },
+    { name: 'health log', stop: startHealthLog(logger, options.healthIntervalMs ?? 10_000) },
   ];
   try {
     const store = await openEventStore({ ...config.eventStore, codec: eventCatalog });

@@ -17,7 +17,8 @@ Stop it with SIGTERM or Ctrl-C.
   -h, --help         this help
 
 Logs: JSON lines when stdout is not a terminal, readable lines when it is. DS01_LOG_LEVEL or
-log_level in ds01.yaml sets the level (default info).`;
+log_level in ds01.yaml sets the level (default info). At debug, a "ds01d health" line every
+10 s (DS01_HEALTH_INTERVAL_S) gives its memory, open descriptors and event-loop lag.`;
 
 /** Runs ds01d with these arguments until SIGTERM/SIGINT; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -69,7 +70,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   try {
-    await runDaemon({ config, logger, services, signal: stop.signal });
+    await runDaemon({
+      config,
+      logger,
+      services,
+      signal: stop.signal,
+      healthIntervalMs: healthIntervalMs(process.env['DS01_HEALTH_INTERVAL_S']),
+    });
     logger.info('ds01d stopped');
     return crashed ? 1 : 0;
   } catch (error) {
@@ -85,4 +92,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
   }
+}
+
+/** DS01_HEALTH_INTERVAL_S in ms; unset or not a positive number: the default. */
+function healthIntervalMs(seconds: string | undefined): number | undefined {
+  const value = Number(seconds);
+  return seconds && Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
 }
