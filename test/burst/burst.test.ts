@@ -62,10 +62,10 @@ describeWithDocker('a burst of containers: none lost, none twice', (td) => {
           try {
             const container = await docker.createContainer({
               Image: td.image,
-              name: `burst-${round}-${i}`,
+              name: `burst-${td.runId}-${round}-${i}`,
               // 0, 1 or 2 seconds: some exit at once (before Docker publishes their start), some run on.
               Cmd: ['sleep', String(i % 3)],
-              Labels: { [LABEL]: round },
+              Labels: { [LABEL]: `${td.runId}-${round}` },
             });
             ids.push(container.id);
             await container.start();
@@ -75,7 +75,7 @@ describeWithDocker('a burst of containers: none lost, none twice', (td) => {
             if (!options.tolerateDaemonDown || attempt > 200) throw error;
             await new Promise((resolve) => setTimeout(resolve, 250));
             const existing = await docker
-              .listContainers({ all: true, filters: { name: [`burst-${round}-${i}$`] } })
+              .listContainers({ all: true, filters: { name: [`burst-${td.runId}-${round}-${i}$`] } })
               .catch(() => []);
             if (existing.length > 0) break;
           }
@@ -91,7 +91,7 @@ describeWithDocker('a burst of containers: none lost, none twice', (td) => {
     const deadline = Date.now() + 180_000;
     for (;;) {
       const running = await dockerd
-        .docker('ps', '-q', '--filter', `label=${LABEL}=${round}`)
+        .docker('ps', '-q', '--filter', `label=${LABEL}=${td.runId}-${round}`)
         .catch(() => 'daemon down');
       if (running === '') return;
       if (Date.now() > deadline)
@@ -102,7 +102,9 @@ describeWithDocker('a burst of containers: none lost, none twice', (td) => {
 
   /** Docker's view of every container of a round: id → status and exit code. */
   async function dockerView(round: string): Promise<Map<string, { status: string; exitCode: number }>> {
-    const ids = (await dockerd.docker('ps', '-aq', '--no-trunc', '--filter', `label=${LABEL}=${round}`))
+    const ids = (
+      await dockerd.docker('ps', '-aq', '--no-trunc', '--filter', `label=${LABEL}=${td.runId}-${round}`)
+    )
       .split('\n')
       .filter(Boolean);
     const view = new Map<string, { status: string; exitCode: number }>();
@@ -222,7 +224,8 @@ describeWithDocker('a burst of containers: none lost, none twice', (td) => {
     // Once a quarter of them exist, dockerd dies and comes back: what runs then is stopped by it.
     const deadline = Date.now() + 120_000;
     while (
-      (await dockerd.docker('ps', '-aq', '--filter', `label=${LABEL}=at-restart`)).split('\n').length <
+      (await dockerd.docker('ps', '-aq', '--filter', `label=${LABEL}=${td.runId}-at-restart`)).split('\n')
+        .length <
       BURST / 4
     ) {
       if (Date.now() > deadline)

@@ -26,6 +26,7 @@ export class PrivateDockerd {
 
   /** Starts it and waits until it answers (at most 60 s). */
   async start(): Promise<void> {
+    await this.#stopLeftover();
     mkdirSync(`${this.dir}/exec`, { recursive: true });
     mkdirSync(`/var/lib/ds01-test/private-${this.name}`, { recursive: true });
     const log = openSync(`/var/lib/ds01-test/private-${this.name}/dockerd.log`, 'a');
@@ -57,6 +58,19 @@ export class PrivateDockerd {
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+  }
+
+  /**
+   * A dockerd of this name left running by a test run that was killed (it is started detached) holds
+   * the pid file and socket: stop it, as SIGTERM would have, before starting afresh.
+   */
+  async #stopLeftover(): Promise<void> {
+    if (this.#process) return;
+    const pid = Number(readFileSafe(`${this.dir}/dockerd.pid`));
+    if (!(pid > 0) || !alive(pid)) return;
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; alive(pid) && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+    rmSync(`${this.dir}/dockerd.pid`, { force: true });
   }
 
   /** Copies the shared test image in (docker save | docker load). */
