@@ -23,7 +23,8 @@ const captures = [
   {
     name: 'A100 80GB with 4 MIG slots: -q -x + -L joined',
     xml: read('xml/a100-sxm4-80gb-mig-q-x-1.xml'),
-    list: read('text/a100-sxm4-80gb-mig-list-1.txt'),
+    // The -L lines of the GPU the XML capture kept (its publisher trimmed it to GPU 0).
+    list: read('text/a100-sxm4-80gb-mig-list-gpu0-1.txt'),
   },
   (() => {
     const xml = read('xml/tesla-k80-x4-q-x-processes-1.xml');

@@ -70,7 +70,7 @@ export function openProjectionsDb(path: string, options: OpenProjectionsDbOption
       );
     }
     const db = openConnection(path, true);
-    const problem = unusableReason(db);
+    const problem = unusableReason(db, path);
     if (problem) {
       db.close();
       throw new ReadModelUnavailableError(
@@ -82,7 +82,7 @@ export function openProjectionsDb(path: string, options: OpenProjectionsDbOption
   }
   createFile(path);
   let db = openConnection(path, false);
-  const problem = unusableReason(db);
+  const problem = unusableReason(db, path);
   if (problem) {
     db.close();
     const keptAs = moveAside(path);
@@ -139,7 +139,7 @@ function createFile(path: string): void {
  * Why this file cannot be read as this DS01's projections, or undefined: an empty file (new) and
  * DS01's own of the same format are fine.
  */
-function unusableReason(db: DatabaseSync): string | undefined {
+function unusableReason(db: DatabaseSync, path: string): string | undefined {
   let appId: number;
   let format: number;
   let tables: number;
@@ -150,6 +150,11 @@ function unusableReason(db: DatabaseSync): string | undefined {
       db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }
     ).n;
   } catch (error) {
+    // A disk that is full or read-only is no foreign file: say what to do, and move nothing aside.
+    const translated = asStoreError(path, error);
+    if (translated instanceof StoreUnavailableError && translated.reason !== 'corrupt') {
+      throw new ReadModelUnavailableError(path, translated.problem, { cause: error });
+    }
     return `is not an SQLite database (${(error as Error).message})`;
   }
   if (appId !== APPLICATION_ID) {

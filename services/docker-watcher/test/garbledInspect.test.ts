@@ -32,6 +32,8 @@ function garblingProxy(dockerSocket: string, socketPath: string): Promise<Server
       { socketPath: dockerSocket, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        // As dockerd does: the headers go out at once, before the first event (the watcher waits on them).
+        res.flushHeaders();
         if (!req.url?.includes('/events')) {
           answer.pipe(res);
           return;

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { copyStoreFile } from '@ds01/event-store';
 import type { Command } from 'commander';
@@ -83,8 +83,12 @@ Examples:
     });
 }
 
-/** DEST itself, or a time-named file in it when DEST is a folder. */
+/**
+ * DEST itself, or a time-named file in it when DEST is a folder: one that exists, or one written with
+ * a trailing slash (created, 0750: the nightly timer's first run finds no folder yet).
+ */
 function backupPath(dest: string, now: Date): string {
+  if (dest.endsWith('/')) mkdirSync(dest, { recursive: true, mode: 0o750 });
   if (!statSync(dest, { throwIfNoEntry: false })?.isDirectory()) return dest;
   return join(dest, `events-${now.toISOString().slice(0, 19).replace(/:/g, '-')}Z.db`);
 }

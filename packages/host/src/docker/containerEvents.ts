@@ -12,6 +12,9 @@ export interface ContainerEventStreamOptions {
   signal?: AbortSignal;
 }
 
+/** How long dockerd may take to answer GET /events (it answers before it has any event to send). */
+const OPEN_TIMEOUT_MS = 15_000;
+
 /** timeNano → Docker's `since` argument, "seconds.nanoseconds". */
 export function sinceArgument(timeNano: string): string {
   const padded = timeNano.padStart(10, '0');
@@ -72,17 +75,31 @@ export async function openContainerEventStream(
   options: ContainerEventStreamOptions = {},
 ): Promise<AsyncGenerator<DockerContainerEvent>> {
   let stream: Readable;
+  // dockerd answers at once (it sends the headers before any event): a daemon, or a socket proxy, that
+  // does not is treated as unreachable rather than waited on forever.
+  const request = new AbortController();
+  const abort = () => request.abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  const deadline = setTimeout(abort, OPEN_TIMEOUT_MS);
   try {
     stream = (await connection.docker.getEvents({
       ...(options.sinceNano ? { since: sinceArgument(options.sinceNano) as unknown as number } : {}),
       ...(options.untilNano ? { until: sinceArgument(options.untilNano) as unknown as number } : {}),
       filters: { type: ['container'] },
-      abortSignal: options.signal,
+      abortSignal: request.signal,
     } as Parameters<typeof connection.docker.getEvents>[0])) as unknown as Readable;
   } catch (error) {
     if (options.signal?.aborted) return (async function* () {})();
+    if (request.signal.aborted) {
+      throw new DockerUnreachableError(
+        connection.host,
+        new Error(`GET /events: no answer within ${OPEN_TIMEOUT_MS / 1000} s`),
+      );
+    }
     if (isConnectionError(error)) throw new DockerUnreachableError(connection.host, error);
     throw error;
+  } finally {
+    clearTimeout(deadline);
   }
   return readContainerEvents(connection, stream, options);
 }
