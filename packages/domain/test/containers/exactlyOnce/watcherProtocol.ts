@@ -6,6 +6,7 @@ import {
   decideDockerEvent,
   describeContainer,
   evolveContainerState,
+  needsDescribing,
   type PlannedContainerEvent,
   reconcile,
   userDirectoryOf,
@@ -201,8 +202,14 @@ export class ModelWatcher {
           plan.inspectTimes[readCount++ % plan.inspectTimes.length]!,
         );
         lateFor(history.containerId, readFrom, x);
-        const known = new Map([[event.id, state!]]);
-        const actual = inspect ? [{ inspect, window }] : [];
+        const known = new Map(state ? [[event.id, state]] : []);
+        const actual = inspect
+          ? [
+              needsDescribing(state)
+                ? { inspect, window, description: describeContainer(inspect, facts) }
+                : { inspect, window },
+            ]
+          : [];
         appendAndMaybeCrash(reconcile({ known, actual, listed: window }));
       }
       recorded.add(item.seq);
