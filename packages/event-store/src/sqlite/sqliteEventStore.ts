@@ -94,7 +94,12 @@ export class SqliteEventStore implements EventStore {
     let isNew = prepareStoreFile(path, readOnly) === 'new';
     // A file that exists is checked through a read-only connection first: a foreign or damaged
     // database must come out of this with every byte unchanged (switching to WAL would write).
-    if (!isNew) isNew = withDatabase(path, { readOnly: true }, (db) => checkSchema(db, path)) === 'empty';
+    if (!isNew) {
+      // With the busy timeout of every other connection: after a crash the first opener recovers the WAL
+      // under an exclusive lock, and a CLI command or ds01d starting meanwhile must wait, not fail.
+      const options = { readOnly: true, timeout: this.#busyTimeoutMs };
+      isNew = withDatabase(path, options, (db) => checkSchema(db, path)) === 'empty';
+    }
     if (isNew && readOnly)
       throw new StoreUnavailableError(path, 'is not initialised yet: start ds01d once, or check --data-dir');
     this.#db = openDatabase(path, readOnly, this.#busyTimeoutMs);
@@ -312,7 +317,11 @@ function filterSql(filter: EventFilter | undefined): { sql: string; params: SQLI
   return { sql: clauses.map((c) => ` AND ${c}`).join(''), params };
 }
 
-function withDatabase<T>(path: string, options: { readOnly: boolean }, work: (db: DatabaseSync) => T): T {
+function withDatabase<T>(
+  path: string,
+  options: { readOnly: boolean; timeout?: number },
+  work: (db: DatabaseSync) => T,
+): T {
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path, options);
