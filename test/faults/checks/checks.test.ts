@@ -144,6 +144,15 @@ describe('the container checks', () => {
     expect(checkContainerStreams(new Map([[A, stopped]])).map((f) => f.kind)).toEqual(['docker duplicate']);
   });
 
+  it('allows a creation found late by reconciliation after observed events, once; not an observed one', () => {
+    const late = [c('ContainerStarted'), c('ContainerStopped'), c('ContainerCreated', 'reconciled')];
+    expect(checkContainerStreams(new Map([[A, late]]))).toEqual([]);
+    const observedLate = [c('ContainerStarted'), c('ContainerCreated')];
+    expect(checkContainerStreams(new Map([[A, observedLate]])).map((f) => f.kind)).toEqual([
+      'docker duplicate',
+    ]);
+  });
+
   it("finds a transition missing against Docker's state, and a wrong final state", () => {
     const running = [c('ContainerCreated'), c('ContainerDescribed'), c('ContainerStarted')];
     expect(checkContainersAgainstDocker(new Map([[A, running]]), new Map([[A, 'running']]))).toEqual([]);

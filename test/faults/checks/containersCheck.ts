@@ -108,7 +108,12 @@ function firstDuplicate(events: readonly RecordedEvent[]): string | undefined {
       if (seen.has(event.type)) return `${at} a second time`;
       seen.add(event.type);
     }
-    if (event.type === 'ContainerCreated' && index > 0) return `${at} after other events`;
+    // A creation DS01 learned of late (before the watcher subscribed, found by reading the container) is
+    // appended when found; one Docker's own event told must come first.
+    const observation = (event.data as { observation?: string }).observation;
+    if (event.type === 'ContainerCreated' && index > 0 && observation !== 'reconciled') {
+      return `${at} after other events`;
+    }
     if (event.type === 'ContainerStarted') {
       if (running) return `${at} while running (no ContainerStopped since the last start)`;
       running = true;
