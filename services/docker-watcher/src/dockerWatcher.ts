@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  alreadyKnown,
   type ContainerDescription,
   type ContainerState,
   containerStream,
@@ -15,6 +14,7 @@ import {
   type PlannedContainerEvent,
   reconcile,
   timeNanoOfInstant,
+  unknownFacts,
 } from '@ds01/domain';
 import { EventIdConflictError, type EventStore, type NewEvent, RepeatedFailureLog } from '@ds01/event-store';
 import {
@@ -442,7 +442,13 @@ export class DockerWatcher {
 
   /** Appends one container's events; returns how many are new. Already-recorded facts are skipped. */
   async #append(all: readonly PlannedContainerEvent[], correlationId: string): Promise<number> {
-    const planned = this.#newFacts(all);
+    const planned = unknownFacts(this.#known.get(all[0]?.event.data.containerId ?? ''), all);
+    for (const p of all.filter((p) => !planned.includes(p))) {
+      this.#options.logger.debug(
+        { containerId: p.event.data.containerId, type: p.event.type },
+        'already in the log',
+      );
+    }
     if (planned.length === 0) return 0;
     const stream = containerStream(planned[0]!.event.data.containerId);
     const before = await this.#options.store.streamRevision(stream);
@@ -486,24 +492,6 @@ export class DockerWatcher {
     }
     this.#status.eventsAppended += Math.max(added, 0);
     return Math.max(added, 0);
-  }
-
-  /** One container's events whose transition the log does not tell yet (see alreadyKnown), in order. */
-  #newFacts(planned: readonly PlannedContainerEvent[]): PlannedContainerEvent[] {
-    const fresh: PlannedContainerEvent[] = [];
-    let state = planned[0] && this.#known.get(planned[0].event.data.containerId);
-    for (const p of planned) {
-      if (alreadyKnown(state, p.event, p.occurredAt)) {
-        this.#options.logger.debug(
-          { containerId: p.event.data.containerId, type: p.event.type },
-          'already in the log',
-        );
-        continue;
-      }
-      fresh.push(p);
-      state = evolveContainerState(state, p.event, p.occurredAt);
-    }
-    return fresh;
   }
 
   #sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
-import { type ContainerState, dockerTimeOf } from './containerState.ts';
-import type { ContainerEvent } from './planned.ts';
+import { type ContainerState, dockerTimeOf, evolveContainerState } from './containerState.ts';
+import type { ContainerEvent, PlannedContainerEvent } from './planned.ts';
 
 /**
  * Whether the log already tells what this event says, though under another event id. The same
@@ -50,4 +50,19 @@ export function alreadyKnown(
     case 'ContainerIdle':
       return false;
   }
+}
+
+/** One container's planned events whose change the log does not tell yet (see alreadyKnown), in order. */
+export function unknownFacts(
+  state: ContainerState | undefined,
+  planned: readonly PlannedContainerEvent[],
+): PlannedContainerEvent[] {
+  const fresh: PlannedContainerEvent[] = [];
+  let current = state;
+  for (const p of planned) {
+    if (alreadyKnown(current, p.event, p.occurredAt)) continue;
+    fresh.push(p);
+    current = evolveContainerState(current, p.event, p.occurredAt);
+  }
+  return fresh;
 }

@@ -1,5 +1,5 @@
-import { alreadyKnown } from './alreadyKnown.ts';
-import { type ContainerState, evolveContainerState } from './containerState.ts';
+import { unknownFacts } from './alreadyKnown.ts';
+import type { ContainerState } from './containerState.ts';
 import { timeNanoOfInstant } from './description.ts';
 import { baseAction, type DockerContainerEvent, domainEventsFor } from './dockerEvents.ts';
 import type { PlannedContainerEvent } from './planned.ts';
@@ -75,13 +75,5 @@ function unexplainedStop(state: ContainerState | undefined, at: bigint): boolean
 /** The event's domain events whose change the log does not tell yet, in order. */
 function newFacts(state: ContainerState | undefined, event: DockerContainerEvent): PlannedContainerEvent[] {
   // A `die` after an `oom` since the container started is an OOM kill.
-  const planned = domainEventsFor(event, { oomKilled: state?.outOfMemorySinceStart ?? false });
-  const fresh: PlannedContainerEvent[] = [];
-  let current = state;
-  for (const p of planned) {
-    if (alreadyKnown(current, p.event, p.occurredAt)) continue;
-    fresh.push(p);
-    current = evolveContainerState(current, p.event, p.occurredAt);
-  }
-  return fresh;
+  return unknownFacts(state, domainEventsFor(event, { oomKilled: state?.outOfMemorySinceStart ?? false }));
 }

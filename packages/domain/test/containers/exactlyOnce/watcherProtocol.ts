@@ -1,5 +1,4 @@
 import {
-  alreadyKnown,
   type ContainerEvent,
   type ContainerState,
   type DescribeFacts,
@@ -9,6 +8,7 @@ import {
   needsDescribing,
   type PlannedContainerEvent,
   reconcile,
+  unknownFacts,
   userDirectoryOf,
 } from '@ds01/domain';
 import {
@@ -78,8 +78,8 @@ export class ModelLog {
     const id = planned[0]!.event.data.containerId;
     let state = this.#known.get(id);
     let added = 0;
-    for (const p of planned) {
-      if (alreadyKnown(state, p.event, p.occurredAt) || this.#ids.has(p.eventId)) continue;
+    for (const p of unknownFacts(state, planned)) {
+      if (this.#ids.has(p.eventId)) continue;
       this.#ids.add(p.eventId);
       this.events.push({ ...p, position: this.events.length });
       state = evolveContainerState(state, p.event, p.occurredAt);
