@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fixedInventory, GpuAllocator } from '@ds01/allocator';
+import { fixedInventory, GpuAllocator } from '@ds01/allocation';
 import {
   type AllocateGpu,
   decideGpuPool,

@@ -6,7 +6,7 @@
  *   node test/allocation/allocateWorker.ts '<json: {storePath, host, startAt, requests, quota}>'
  */
 
-import { fixedInventory, GpuAllocator } from '@ds01/allocator';
+import { fixedInventory, GpuAllocator } from '@ds01/allocation';
 import { eventCatalog } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
 import { sevenSlicePool } from '../../packages/domain/test/allocation/pools.ts';

@@ -17,8 +17,8 @@ import { SqliteEventStore } from '@ds01/event-store';
 import { connectDocker } from '@ds01/host';
 import pino from 'pino';
 import { afterAll, expect, it } from 'vitest';
+import { recordEvent } from '../../packages/allocation/test/support.ts';
 import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
-import { recordEvent } from '../../services/allocator/test/support.ts';
 import { cleanupTestRun, createTestContainer, describeWithDocker } from '../support/docker.ts';
 
 const LAB = join(

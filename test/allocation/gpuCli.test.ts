@@ -11,8 +11,8 @@ import {
 } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordEvent } from '../../packages/allocation/test/support.ts';
 import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
-import { recordEvent } from '../../services/allocator/test/support.ts';
 
 /**
  * `ds01 gpu ...` end to end through the real launcher: a data dir with the store, a config dir with

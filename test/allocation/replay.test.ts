@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { fixedInventory, GpuAllocator } from '@ds01/allocator';
+import { fixedInventory, GpuAllocator } from '@ds01/allocation';
 import { eventCatalog } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
 import {

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixedInventory, GpuAllocator, switchOverFromDs01Infra } from '@ds01/allocator';
+import { fixedInventory, GpuAllocator } from '@ds01/allocation';
+import { switchOverFromDs01Infra } from '@ds01/allocator';
 import { eventCatalog, type GpuPoolEvent } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
 import { connectDocker } from '@ds01/host';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventCatalog, UserRegistered, userStream } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
-import { recordEvent } from '../../services/allocator/test/support.ts';
+import { recordEvent } from '../../packages/allocation/test/support.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** The lab's configuration as ds01-infra ships it (resource limits, groups). */

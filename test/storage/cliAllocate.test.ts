@@ -11,8 +11,8 @@ import {
 } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { recordEvent } from '../../packages/allocation/test/support.ts';
 import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
-import { recordEvent } from '../../services/allocator/test/support.ts';
 import { labConfigDir, runDs01 } from '../support/ds01d.ts';
 import { describeOnSmallFilesystem, SmallFilesystem } from '../support/smallFilesystem.ts';
 

@@ -100,3 +100,13 @@ function computeSlices(profile: string): number {
 function memoryGb(profile: string): number {
   return Number(SIMULATED_MIG_PROFILE.exec(profile)?.[2] ?? 0);
 }
+
+/** The `gpus:` section of the validated ds01.yaml (defaults when absent). */
+export function gpusConfigOf(yaml: object): GpusConfig {
+  const parsed = GpusConfig.safeParse((yaml as { gpus?: unknown }).gpus ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new Error(
+    `ds01.yaml gpus.${issue.path.join('.')}: ${issue.message} (see config/gpus.simulated.example.yaml)`,
+  );
+}

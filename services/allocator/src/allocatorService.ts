@@ -1,12 +1,9 @@
 import { join } from 'node:path';
-import type { RunningService, Service, ServiceContext } from '@ds01/ds01d';
+import { hostAllocator, inventoryFrom, limitsFromConfigDir, storedInventory } from '@ds01/allocation';
 import { RepeatedFailureLog } from '@ds01/event-store';
-import { gpuSamplerService, storedInventory } from '@ds01/gpu-sampler';
 import { connectDocker, type DockerConnection } from '@ds01/host';
+import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { GpuHoldManager } from './gpuHoldManager.ts';
-import { hostAllocator } from './hostAllocator.ts';
-import { inventoryFrom } from './inventorySource.ts';
-import { limitsFromConfigDir } from './limitsSource.ts';
 import { switchOverFromDs01Infra } from './switchOver.ts';
 
 export interface AllocatorServiceOptions {
@@ -30,11 +27,8 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
     async start(context: ServiceContext): Promise<RunningService> {
       const { store, config, paths, logger } = context;
       const inventory = inventoryFrom(
-        async () =>
-          gpuSamplerService.sampler()?.latest()?.inventory ??
-          (await storedInventory(store, config.host))?.inventory ??
-          null,
-        'the gpu-sampler',
+        async () => (await storedInventory(store, config.host))?.inventory ?? null,
+        "the gpu-sampler's recorded inventory",
       );
       const allocator = hostAllocator({ store, config, inventory });
       let stopped = false;

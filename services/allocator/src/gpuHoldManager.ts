@@ -1,3 +1,4 @@
+import type { GpuAllocator } from '@ds01/allocation';
 import {
   type Actor,
   type EventStore,
@@ -6,7 +7,6 @@ import {
   RepeatedFailureLog,
   type Subscription,
 } from '@ds01/event-store';
-import type { GpuAllocator } from './gpuAllocator.ts';
 import { PositionCheckpoint } from './positionCheckpoint.ts';
 
 export interface GpuHoldManagerOptions {

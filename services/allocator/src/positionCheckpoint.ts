@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AllocatorError } from './errors.ts';
+import { AllocatorError } from '@ds01/allocation';
 
 /**
  * How far a process manager has read the log: the position of the last event whose commands are

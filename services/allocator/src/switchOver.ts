@@ -1,3 +1,4 @@
+import type { GpuAllocator, LimitsSource } from '@ds01/allocation';
 import {
   type ContainerInspect,
   containerName,
@@ -17,8 +18,6 @@ import {
   inspectContainer,
   isConnectionError,
 } from '@ds01/host';
-import type { GpuAllocator } from './gpuAllocator.ts';
-import type { LimitsSource } from './ports.ts';
 
 export interface SwitchOverOptions {
   connection: DockerConnection;

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AllocatorError } from '@ds01/allocation';
 import {
   ContainerRemoved,
   ContainerStarted,
@@ -10,9 +11,15 @@ import {
 } from '@ds01/domain';
 import type { SqliteEventStore } from '@ds01/event-store';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  allocatorActor as actor,
+  allocatorOn,
+  limitsOf,
+  recordEvent,
+  tempStore,
+} from '../../../packages/allocation/test/support.ts';
 import { mixedPool, studentLimits } from '../../../packages/domain/test/allocation/pools.ts';
-import { AllocatorError, GpuHoldManager } from '../src/index.ts';
-import { allocatorActor as actor, allocatorOn, limitsOf, recordEvent, tempStore } from './support.ts';
+import { GpuHoldManager } from '../src/index.ts';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);

@@ -2,10 +2,9 @@ import type { Ds01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
 import { openEventStore } from '@ds01/event-store';
 import { allProjections, openProjectionsDb, ProjectionRunner } from '@ds01/projections';
+import { acquireDaemonLock, type RunningService, type Service, type ServiceContext } from '@ds01/service';
 import type { Logger } from 'pino';
-import { acquireDaemonLock } from './daemonLock.ts';
 import { startHealthLog } from './healthLog.ts';
-import type { RunningService, Service, ServiceContext } from './service.ts';
 
 export interface DaemonOptions {
   config: Ds01Config;

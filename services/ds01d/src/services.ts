@@ -2,7 +2,7 @@ import { allocatorService } from '@ds01/allocator';
 import { dockerWatcherService } from '@ds01/docker-watcher';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
 import { policyWatcherService } from '@ds01/policy-watcher';
-import type { Service } from './service.ts';
+import type { Service } from '@ds01/service';
 
 /**
  * Every service ds01d runs, in start order (they stop in reverse). The projection runner is not

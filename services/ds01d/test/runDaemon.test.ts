@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { loadDs01Config } from '@ds01/config';
+import type { Service } from '@ds01/service';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runDaemon } from '../src/daemon.ts';
 import { createLogger } from '../src/logger.ts';
-import type { Service } from '../src/service.ts';
 
 let dataDir: string;
 let logText: string;

@@ -1,6 +1,6 @@
-import { GpusConfig } from '@ds01/config';
-import type { RunningService, Service, ServiceContext } from '@ds01/ds01d';
+import { gpusConfigOf } from '@ds01/config';
 import { selectGpuSource } from '@ds01/host';
+import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { GpuSampler } from './gpuSampler.ts';
 
 export interface GpuSamplerService extends Service {
@@ -79,15 +79,5 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
   };
 }
 
-/** ds01d's one gpu-sampler (services.ts registers it; other services read its sampler()). */
+/** ds01d's one gpu-sampler (services.ts registers it; others read the inventory it records on the log). */
 export const gpuSamplerService = createGpuSamplerService();
-
-/** The `gpus:` section of the validated ds01.yaml (defaults when absent). */
-export function gpusConfigOf(yaml: object): GpusConfig {
-  const parsed = GpusConfig.safeParse((yaml as { gpus?: unknown }).gpus ?? {});
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new Error(
-    `ds01.yaml gpus.${issue.path.join('.')}: ${issue.message} (see config/gpus.simulated.example.yaml)`,
-  );
-}

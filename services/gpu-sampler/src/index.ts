@@ -1,4 +1,3 @@
 export * from './gpuSampler.ts';
 export * from './gpuSamplerService.ts';
 export * from './probeFailure.ts';
-export * from './storedInventory.ts';

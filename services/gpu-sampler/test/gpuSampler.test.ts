@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { storedInventory } from '@ds01/allocation';
 import { eventCatalog, gpuInventoryStream } from '@ds01/domain';
 import { type RecordedEvent, SqliteEventStore } from '@ds01/event-store';
 import { nvidiaSmiSource, simulatedSource } from '@ds01/host';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FIXTURES } from '../../../packages/host/test/nvidia/captures.ts';
 import { FakeNvidiaSmi } from '../../../packages/host/test/nvidia/fakeNvidiaSmi.ts';
-import { GpuSampler, type SamplerLogger, storedInventory } from '../src/index.ts';
+import { GpuSampler, type SamplerLogger } from '../src/index.ts';
 
 const HOST = 'gpu01';
 

@@ -1,14 +1,15 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadDs01Config } from '@ds01/config';
+import { storedInventory } from '@ds01/allocation';
+import { gpusConfigOf, loadDs01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
-import type { ServiceContext } from '@ds01/ds01d';
 import { SqliteEventStore } from '@ds01/event-store';
+import type { ServiceContext } from '@ds01/service';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeNvidiaSmi } from '../../../packages/host/test/nvidia/fakeNvidiaSmi.ts';
 import { waitUntil } from '../../../test/support/waitUntil.ts';
-import { createGpuSamplerService, gpusConfigOf, storedInventory } from '../src/index.ts';
+import { createGpuSamplerService } from '../src/index.ts';
 
 /** What ds01d hands a service, on a real config dir and a real store (no daemon around it). */
 function contextFor(dir: string, store: SqliteEventStore, yaml: object, lines: string[]): ServiceContext {

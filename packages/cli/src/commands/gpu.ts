@@ -5,9 +5,8 @@ import {
   type LimitsSource,
   limitsFromConfigDir,
   type ReleaseOutcome,
-} from '@ds01/allocator';
+} from '@ds01/allocation';
 import { formatGpuEquivalents, type GpuRequest } from '@ds01/domain';
-import { readDaemonLock } from '@ds01/ds01d/daemonLock';
 import {
   allocationProjection,
   type HoldingHistoryRow,
@@ -19,6 +18,7 @@ import {
   type UserHoldingRow,
   userHoldings,
 } from '@ds01/projections';
+import { readDaemonLock } from '@ds01/service';
 import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';

@@ -1,5 +1,5 @@
-import { readDaemonLock } from '@ds01/ds01d/daemonLock';
 import { allProjections, ProjectionRunner, type ProjectionStatus } from '@ds01/projections';
+import { readDaemonLock } from '@ds01/service';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { readDaemonLock } from '@ds01/ds01d/daemonLock';
 import { replaceStoreFile, StoreUnavailableError } from '@ds01/event-store';
+import { readDaemonLock } from '@ds01/service';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';

@@ -25,6 +25,9 @@ const dockerTime = z
     'is not a time (RFC 3339, as Docker writes it)',
   );
 
+/** One of Docker's int64 fields (limits, counts): a fraction there is not Docker's answer. */
+const dockerInt = z.number().int().nullish();
+
 export const DeviceRequest = z.looseObject({
   Driver: z.string().nullish(),
   Count: z.number().int().nullish(),
@@ -69,14 +72,14 @@ export const ContainerInspect = z.looseObject({
     Runtime: z.string().nullish(),
     DeviceRequests: list(DeviceRequest),
     Devices: list(DeviceMapping),
-    Memory: z.number().nullish(),
-    MemorySwap: z.number().nullish(),
-    NanoCpus: z.number().nullish(),
-    CpuQuota: z.number().nullish(),
-    CpuPeriod: z.number().nullish(),
+    Memory: dockerInt,
+    MemorySwap: dockerInt,
+    NanoCpus: dockerInt,
+    CpuQuota: dockerInt,
+    CpuPeriod: dockerInt,
     CpusetCpus: z.string().nullish(),
-    PidsLimit: z.number().nullish(),
-    ShmSize: z.number().nullish(),
+    PidsLimit: dockerInt,
+    ShmSize: dockerInt,
   }),
   Mounts: list(
     z.looseObject({

@@ -6,7 +6,7 @@ import {
   userDirectoryOf,
 } from '@ds01/domain';
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { anyText, check, replaceOne, withoutException } from '../../../../test/support/fuzz.ts';
 import { exitedInspect, plainInspect } from './inspectFixture.ts';
 
@@ -52,5 +52,15 @@ describe('ContainerInspect → describeContainer on any field (property)', () =>
       acceptedMeansDescribable,
       250,
     );
+  });
+});
+
+describe('ContainerInspect on a fraction where Docker sends an int64', () => {
+  it('refuses it, naming the field (found by the property above: MemorySwap -5e-324)', () => {
+    const raw = structuredClone(exitedInspect) as { HostConfig: Record<string, unknown> };
+    raw.HostConfig.MemorySwap = -5e-324;
+    const parsed = ContainerInspect.safeParse(raw);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path).toEqual(['HostConfig', 'MemorySwap']);
   });
 });

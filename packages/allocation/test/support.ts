@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fixedInventory, GpuAllocator, type LimitsSource } from '@ds01/allocation';
 import { type AllocationLimits, eventCatalog, type PoolSlot, type UserStatus } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
-import { fixedInventory, GpuAllocator, type LimitsSource } from '../src/index.ts';
 
 export const allocatorActor = { kind: 'service' as const, name: 'allocator-test' };
 

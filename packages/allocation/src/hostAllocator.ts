@@ -1,11 +1,11 @@
-import type { Ds01Config } from '@ds01/config';
+import { type Ds01Config, gpusConfigOf } from '@ds01/config';
 import type { EventStore } from '@ds01/event-store';
-import { gpusConfigOf, storedInventory } from '@ds01/gpu-sampler';
 import { selectGpuSource } from '@ds01/host';
 import { GpuAllocator } from './gpuAllocator.ts';
 import { inventoryFrom } from './inventorySource.ts';
 import { limitsFromConfigDir } from './limitsSource.ts';
 import type { InventorySource } from './ports.ts';
+import { storedInventory } from './storedInventory.ts';
 import { hostUserStatus } from './userStatus.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { limitsFromConfigDir } from '@ds01/allocation';
 import { ConfigError } from '@ds01/config';
 import { afterEach, describe, expect, it } from 'vitest';
-import { limitsFromConfigDir } from '../src/index.ts';
 
 /** The lab configuration of packages/config's parity fixtures (ds01-infra's formats; see its SOURCES.md). */
 const LAB = join(import.meta.dirname, '../../../packages/config/test/fixtures/ds01-infra/lab');

@@ -1,0 +1,8 @@
+export {
+  acquireDaemonLock,
+  DaemonAlreadyRunningError,
+  type DaemonLock,
+  DataDirNotWritableError,
+  readDaemonLock,
+} from './daemonLock.ts';
+export type { RunningService, Service, ServiceContext } from './service.ts';
