@@ -82,7 +82,10 @@ describeWithDocker('a burst of containers: none lost, none twice', (td) => {
         }
       }
     };
-    await Promise.all(Array.from({ length: PARALLEL }, one));
+    await Promise.all(Array.from({ length: PARALLEL }, one)).catch((error: unknown) => {
+      const died = dockerd.unexpectedExit();
+      throw died ? new Error(`${String(error)}: ${died}`, { cause: error }) : error;
+    });
   }
 
   /** Waits until no container of the round runs any more (each exits within 2 s of its start). */

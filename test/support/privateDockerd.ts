@@ -16,6 +16,9 @@ export class PrivateDockerd {
   readonly socketPath: string;
   readonly host: string;
   #process: ChildProcess | undefined;
+  /** How the daemon ended when nobody asked it to (signal or exit code), for the failing test's message. */
+  #unexpectedExit: string | undefined;
+  #stopping = false;
 
   constructor(name: string) {
     this.name = name;
@@ -48,6 +51,11 @@ export class PrivateDockerd {
       ],
       { stdio: ['ignore', log, log], detached: true },
     );
+    this.#stopping = false;
+    this.#unexpectedExit = undefined;
+    this.#process.once('exit', (code, signal) => {
+      if (!this.#stopping) this.#unexpectedExit = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    });
     const deadline = Date.now() + 60_000;
     for (;;) {
       try {
@@ -90,6 +98,7 @@ export class PrivateDockerd {
     const child = this.#process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    this.#stopping = true;
     child.kill('SIGKILL');
     await exited;
     rmSync(`${this.dir}/dockerd.pid`, { force: true });
@@ -106,12 +115,25 @@ export class PrivateDockerd {
     const child = this.#process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    this.#stopping = true;
     child.kill('SIGTERM');
     await exited;
   }
 
-  /** Stops it, removes its containers and data. */
+  /**
+   * Null while the daemon runs or was stopped by this test; otherwise how it ended and the end of its
+   * log: a test failing with "socket hang up" then says why.
+   */
+  unexpectedExit(): string | null {
+    if (this.#unexpectedExit === undefined) return null;
+    const log = readFileSafe(`/var/lib/ds01-test/private-${this.name}/dockerd.log`);
+    return `private dockerd ${this.name} ${this.#unexpectedExit}; its log ends:\n${log.split('\n').slice(-30).join('\n')}`;
+  }
+
+  /** Stops it, removes its containers and data (its log is printed first when it died on its own). */
   async destroy(): Promise<void> {
+    const died = this.unexpectedExit();
+    if (died) console.error(died);
     try {
       await this.docker('rm', '-f', ...(await this.docker('ps', '-aq')).split('\n').filter(Boolean));
     } catch {
