@@ -28,6 +28,8 @@ export class DaemonProcess {
   #killed = new WeakSet<RunningChild>();
   /** Output of every run, kept to explain a failure. */
   readonly logs: string[] = [];
+  /** What the running ds01d printed so far. */
+  #seen = '';
 
   constructor(site: Site) {
     this.#site = site;
@@ -41,17 +43,19 @@ export class DaemonProcess {
       { env: { ...process.env, DS01_LOG_LEVEL: 'info', DOCKER_HOST: this.#site.dockerHost } },
     );
     this.#running = running;
-    let seen = '';
+    this.#seen = '';
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         running.kill();
         reject(
-          new DaemonDidNotStartError(`ds01d did not log "ds01d ready" within ${timeoutMs} ms: ${tail(seen)}`),
+          new DaemonDidNotStartError(
+            `ds01d did not log "ds01d ready" within ${timeoutMs} ms: ${tail(this.#seen)}`,
+          ),
         );
       }, timeoutMs);
       running.child.stdout!.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes('"msg":"ds01d ready"')) {
+        this.#seen += chunk.toString();
+        if (this.#seen.includes('"msg":"ds01d ready"')) {
           clearTimeout(timer);
           resolve();
         }
@@ -70,6 +74,21 @@ export class DaemonProcess {
       await ready;
     } finally {
       void running.done.then((result) => this.logs.push(result.stdout + result.stderr));
+    }
+  }
+
+  /** Waits until the running ds01d logs a line with this `msg` (at most `timeoutMs`). */
+  async waitForMessage(msg: string, timeoutMs: number): Promise<void> {
+    const running = this.#running;
+    if (!running) throw new Error(`ds01d is not running: it cannot log "${msg}"`);
+    const needle = `"msg":${JSON.stringify(msg)}`;
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#seen.includes(needle)) {
+      if (running.child.exitCode !== null || running.child.signalCode !== null)
+        throw new Error(`ds01d exited before logging "${msg}": ${tail(this.#seen)}`);
+      if (Date.now() > deadline)
+        throw new Error(`ds01d did not log "${msg}" within ${timeoutMs} ms: ${tail(this.#seen)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

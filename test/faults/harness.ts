@@ -113,6 +113,9 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
     if (loadFailures.length > 0) throw loadFailures[0];
     log('load stopped; ds01d starts a last time and must catch up with what Docker did');
     await daemon.start();
+    // Compared once the watcher has replayed and reconciled what happened while it was down (on a loaded
+    // machine that takes longer than any fixed settle time); then the log must agree within settleMs.
+    await daemon.waitForMessage('reconciled Docker containers with the log', 180_000);
     const dockerStates = await dockerStatesOf(site, ledger);
     const settling = Date.now();
     await waitUntilSettled(site, ledger, dockerStates, options.settleMs ?? 30_000);
