@@ -1,5 +1,6 @@
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cleanupTestRun, describeWithDocker } from '../support/docker.ts';
+import { PrivateDockerd } from '../support/privateDockerd.ts';
 import { runFaults } from './harness.ts';
 import { SeededRandom } from './random.ts';
 import { failed, formatReport } from './report.ts';
@@ -15,7 +16,19 @@ const seed = process.env['DS01_FAULTS_SEED']
   : SeededRandom.newSeed();
 
 describeWithDocker('crash harness (short form)', (td) => {
-  afterAll(() => cleanupTestRun(td));
+  // A dockerd of its own: dockerd replays only its last 256 events (of every type), and the suites beside
+  // it on the shared one would fill that ring while ds01d is down, so that what this harness's containers
+  // did then could not be replayed (the watcher records that as DockerHistoryMissed; the containers that
+  // came and went in the gap are lost, which the harness would rightly report).
+  const dockerd = new PrivateDockerd(`faults-${td.runId}`);
+  beforeAll(async () => {
+    await dockerd.start();
+    await dockerd.loadImageFrom(td);
+  }, 120_000);
+  afterAll(async () => {
+    await dockerd.destroy();
+    await cleanupTestRun(td);
+  }, 120_000);
 
   it('loses nothing acknowledged and records nothing twice across 20 kills of ds01d', {
     timeout: 300_000,
@@ -28,7 +41,7 @@ describeWithDocker('crash harness (short form)', (td) => {
       runMs: [100, 800],
       startUpKillChance: 0.5,
       settleMs: 10_000,
-      dockerHost: td.host,
+      dockerHost: dockerd.host,
       image: td.image,
       runId: td.runId,
     });

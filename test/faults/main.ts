@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { TestDockerUnavailableError, testDocker } from '../support/docker.ts';
+import { PrivateDockerd } from '../support/privateDockerd.ts';
 import { runFaults } from './harness.ts';
 import { SeededRandom } from './random.ts';
 import { failed, formatReport } from './report.ts';
@@ -47,18 +48,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   const seed = flags.seed ?? SeededRandom.newSeed();
   const replay = `npm run faults -- --seed ${seed} --kills ${flags.kills} --users ${flags.users}`;
   process.stdout.write(`crash harness: seed ${seed} (replay: ${replay})\n`);
+  // A dockerd of its own, as in the suite's short form (see crashHarness.test.ts for why).
+  const dockerd = new PrivateDockerd(`faults-${td.runId}`);
+  await dockerd.start();
+  await dockerd.loadImageFrom(td);
   const report = await runFaults({
     seed,
     kills: flags.kills,
     users: flags.users,
     cliKillChance: flags.cliKillChance,
     runMs: [200, 2500],
-    dockerHost: td.host,
+    dockerHost: dockerd.host,
     image: td.image,
     runId: td.runId,
     keepSite: flags.keep,
     log: (line) => process.stdout.write(`  ${line}\n`),
-  });
+  }).finally(() => dockerd.destroy());
   process.stdout.write(`\n${formatReport(report, { replay })}\n`);
   return failed(report) ? 1 : 0;
 }

@@ -9,7 +9,10 @@ import {
   decideDockerEvent,
   describesContainer,
   descriptionEventsFor,
+  dockerHistoryMissed,
+  dockerHistoryStream,
   evolveContainerState,
+  historyGapOf,
   needsDescribing,
   type PlannedContainerEvent,
   reconcile,
@@ -18,6 +21,7 @@ import {
 } from '@ds01/domain';
 import { EventIdConflictError, type EventStore, type NewEvent, RepeatedFailureLog } from '@ds01/event-store';
 import {
+  DOCKER_EVENT_RING_SIZE,
   DockerAnswerError,
   type DockerConnection,
   DockerUnreachableError,
@@ -30,6 +34,7 @@ import {
   listContainersTimed,
   openContainerEventStream,
   readContainer,
+  readDockerEventRing,
 } from '@ds01/host';
 import { WatcherCheckpoint } from './checkpoint.ts';
 import { loadKnownContainers } from './knownContainers.ts';
@@ -70,6 +75,9 @@ export interface DockerWatcherStatus {
 }
 
 const ACTOR = { kind: 'service' as const, name: 'docker-watcher' };
+
+/** How far before its checkpoint a resumed watcher replays Docker's ring (see #round). */
+export const REPLAY_OVERLAP_NANO = 60_000_000_000n;
 
 /**
  * Turns the Docker daemon's container events into domain events, and makes sure nothing escapes it and
@@ -263,7 +271,8 @@ export class DockerWatcher {
       const subscribedAt = timeNanoOfInstant(new Date(Date.now()).toISOString());
       // Without a checkpoint, the moment of subscribing is one: a crash before anything is recorded then
       // replays from there rather than losing what happened meanwhile.
-      if (this.#checkpoint.timeNano === undefined) this.#checkpoint.advance(subscribedAt);
+      const resumed = this.#checkpoint.timeNano !== undefined;
+      if (!resumed) this.#checkpoint.advance(subscribedAt);
       let heldBack: DockerContainerEvent[] | undefined = [];
       const live = await openContainerEventStream(this.#options.connection, {
         sinceNano: subscribedAt,
@@ -278,14 +287,21 @@ export class DockerWatcher {
         }
       })();
       reading.catch(fail);
-      // What happened since the checkpoint, as far as Docker still has it (one millisecond of overlap:
-      // an event in both is recorded once).
+      // What happened since the checkpoint, as far as Docker still has it, up to a millisecond past the
+      // subscription (an event in both is recorded once). Resuming, the replay starts REPLAY_OVERLAP
+      // before the checkpoint: dockerd stamps an event before it takes the lock that publishes it, so
+      // under load its ring is not quite in time order, and its replay stops at the first event older
+      // than `since` it meets going back — one stamped just before the checkpoint but published after
+      // it hid everything published before it (whole containers were lost under load 20). What the
+      // overlap replays again is already on the log and changes nothing.
+      const since = this.#checkpoint.timeNano ?? subscribedAt;
       const replay = await openContainerEventStream(this.#options.connection, {
-        sinceNano: this.#checkpoint.timeNano,
+        sinceNano: resumed ? `${BigInt(since) - REPLAY_OVERLAP_NANO}` : since,
         untilNano: `${BigInt(subscribedAt) + 1_000_000n}`,
         signal: round.signal,
       });
       for await (const event of replay) handle(event);
+      await this.#recordHistoryGap(since, subscribedAt, round.signal);
       while (inFlight.size > 0 && !failure) await Promise.all([...inFlight]);
       const arrived = heldBack;
       heldBack = undefined;
@@ -303,6 +319,39 @@ export class DockerWatcher {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     }
     if (failure && !this.#abort.signal.aborted) throw failure.error;
+  }
+
+  /**
+   * When more happened while the watcher was away than dockerd keeps (its last 256 events, of every
+   * type), the replay began later than the checkpoint: the log says so (DockerHistoryMissed) rather than
+   * looking complete. The containers that exist are reconciled next; those created and removed in the gap
+   * are beyond anyone's reach.
+   */
+  async #recordHistoryGap(sinceNano: string, untilNano: string, signal: AbortSignal): Promise<void> {
+    const ring = await readDockerEventRing(this.#options.connection, untilNano, signal);
+    const gap = historyGapOf(ring, sinceNano, DOCKER_EVENT_RING_SIZE);
+    if (!gap) return;
+    const { eventId, event } = dockerHistoryMissed(this.#host, gap, DOCKER_EVENT_RING_SIZE);
+    await this.#options.store.append(dockerHistoryStream(this.#host), [
+      {
+        type: event.type,
+        data: event.data,
+        metadata: {
+          eventId,
+          occurredAt: event.data.until,
+          actor: ACTOR,
+          host: this.#host,
+          correlationId: `docker-history:${gap.fromNano}`,
+          causationId: null,
+        },
+      },
+    ]);
+    this.#options.logger.warn(
+      { from: event.data.from, until: event.data.until, ringSize: DOCKER_EVENT_RING_SIZE },
+      `Docker no longer holds what happened between ${event.data.from} and ${event.data.until} ` +
+        `(it keeps its last ${DOCKER_EVENT_RING_SIZE} events): containers that came and went then are not on the log; ` +
+        'those that exist are reconciled now',
+    );
   }
 
   /**

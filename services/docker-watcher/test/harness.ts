@@ -10,6 +10,9 @@ import { DockerWatcher, type WatcherLogger } from '../src/index.ts';
 
 const run = promisify(execFile);
 
+/** The host name the harness's watcher records (its streams carry it: docker-history-<host>). */
+export const HARNESS_HOST = 'watcher-harness';
+
 /** A fresh data dir with a real SQLite log, and a watcher on a real dockerd. */
 export class WatcherHarness {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'ds01-watcher-'));
@@ -34,6 +37,7 @@ export class WatcherHarness {
 
   async startWatcher(): Promise<DockerWatcher> {
     this.watcher = new DockerWatcher({
+      host: HARNESS_HOST,
       store: this.store,
       connection: connectDocker(this.dockerHost),
       checkpointPath: this.checkpointPath,
@@ -56,9 +60,22 @@ export class WatcherHarness {
   }
 
   async events(containerId: string): Promise<RecordedEvent[]> {
+    return this.streamEvents(containerStream(containerId));
+  }
+
+  async streamEvents(stream: string): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
-    for await (const e of this.store.readStream(containerStream(containerId))) events.push(e);
+    for await (const e of this.store.readStream(stream)) events.push(e);
     return events;
+  }
+
+  /** Waits until the watcher has logged `msg` at least `times` times (its rounds are asynchronous), at most 30 s. */
+  async waitForLog(msg: string, times = 1): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (this.logs.filter((l) => l.msg === msg).length < times) {
+      if (Date.now() > deadline) throw new Error(`the watcher did not log "${msg}" ${times}× within 30 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async types(containerId: string): Promise<string[]> {

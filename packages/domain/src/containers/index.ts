@@ -8,6 +8,7 @@ export * from './dockerEvents.ts';
 export * from './eventIds.ts';
 export * from './events.ts';
 export * from './gpuAccess.ts';
+export * from './historyGap.ts';
 export * from './inspect.ts';
 export * from './labels.ts';
 export * from './limits.ts';

@@ -74,22 +74,91 @@ export async function openContainerEventStream(
   connection: DockerConnection,
   options: ContainerEventStreamOptions = {},
 ): Promise<AsyncGenerator<DockerContainerEvent>> {
-  let stream: Readable;
-  // dockerd answers at once (it sends the headers before any event): a daemon, or a socket proxy, that
-  // does not is treated as unreachable rather than waited on forever.
+  const stream = await openEvents(
+    connection,
+    {
+      ...(options.sinceNano ? { since: sinceArgument(options.sinceNano) } : {}),
+      ...(options.untilNano ? { until: sinceArgument(options.untilNano) } : {}),
+      filters: { type: ['container'] },
+    },
+    options.signal,
+  );
+  if (!stream) return (async function* () {})();
+  return readContainerEvents(connection, stream, options);
+}
+
+/** How many events dockerd keeps for replay, of every type (moby daemon/events: eventsLimit). */
+export const DOCKER_EVENT_RING_SIZE = 256;
+
+/** What the daemon still holds of its history: how many events (of every type) and the oldest one's time. */
+export interface DockerEventRing {
+  events: number;
+  oldestNano: string | null;
+}
+
+/**
+ * Reads the daemon's ring of recent events (every type: networks and images take places in it too)
+ * up to `untilNano`. A full ring whose oldest event is newer than a moment means that what happened
+ * between that moment and the oldest event can no longer be replayed.
+ */
+export async function readDockerEventRing(
+  connection: DockerConnection,
+  untilNano: string,
+  signal?: AbortSignal,
+): Promise<DockerEventRing> {
+  // since=0 is "no replay" to dockerd: the first nanosecond after the epoch asks for all it has.
+  const stream = await openEvents(
+    connection,
+    { since: sinceArgument('1'), until: sinceArgument(untilNano) },
+    signal,
+  );
+  const ring: DockerEventRing = { events: 0, oldestNano: null };
+  if (!stream) return ring;
+  const decoder = new StringDecoder('utf8');
+  let buffered = '';
+  const count = (line: string) => {
+    if (!line.trim()) return;
+    ring.events += 1;
+    ring.oldestNano ??= /"timeNano"\s*:\s*(\d+)/.exec(line)?.[1] ?? null;
+  };
+  try {
+    for await (const chunk of stream) {
+      buffered += decoder.write(chunk as Buffer);
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      lines.forEach(count);
+    }
+    count(buffered);
+  } catch (error) {
+    if (signal?.aborted) return ring;
+    throw new DockerUnreachableError(connection.host, error);
+  } finally {
+    stream.destroy();
+  }
+  return ring;
+}
+
+/**
+ * GET /events with a deadline for dockerd's answer (it sends the headers before any event): a daemon, or
+ * a socket proxy, that does not answer is treated as unreachable rather than waited on forever.
+ * Undefined when `signal` aborted before the answer.
+ */
+async function openEvents(
+  connection: DockerConnection,
+  query: { since?: string; until?: string; filters?: Record<string, string[]> },
+  signal: AbortSignal | undefined,
+): Promise<Readable | undefined> {
   const request = new AbortController();
   const abort = () => request.abort();
-  options.signal?.addEventListener('abort', abort, { once: true });
+  signal?.addEventListener('abort', abort, { once: true });
   const deadline = setTimeout(abort, OPEN_TIMEOUT_MS);
   try {
-    stream = (await connection.docker.getEvents({
-      ...(options.sinceNano ? { since: sinceArgument(options.sinceNano) as unknown as number } : {}),
-      ...(options.untilNano ? { until: sinceArgument(options.untilNano) as unknown as number } : {}),
-      filters: { type: ['container'] },
+    return (await connection.docker.getEvents({
+      ...query,
       abortSignal: request.signal,
-    } as Parameters<typeof connection.docker.getEvents>[0])) as unknown as Readable;
+    } as unknown as Parameters<typeof connection.docker.getEvents>[0])) as unknown as Readable;
   } catch (error) {
-    if (options.signal?.aborted) return (async function* () {})();
+    if (signal?.aborted) return undefined;
     if (request.signal.aborted) {
       throw new DockerUnreachableError(
         connection.host,
@@ -100,8 +169,8 @@ export async function openContainerEventStream(
     throw error;
   } finally {
     clearTimeout(deadline);
+    signal?.removeEventListener('abort', abort);
   }
-  return readContainerEvents(connection, stream, options);
 }
 
 /** The daemon's container events, in order (openContainerEventStream, read to its end). */
