@@ -29,6 +29,7 @@ export type {
   ReadAllOptions,
   ReadStreamOptions,
   StoreInfo,
+  StreamAppend,
   SubscribeOptions,
   Subscription,
 } from './eventStore.ts';

@@ -25,8 +25,11 @@ export interface EncodedAppend {
   expected: ExpectedRevision;
 }
 
-/** What became of one append of a group: its result (and how many events were new), or its error. */
-export type AppendOutcome = { ok: AppendResult; inserted: number } | { error: unknown };
+/**
+ * What became of one request of a group (a single append, or a multi-stream batch): its results, one per
+ * stream, and how many events were new; or its error, when nothing of it was written.
+ */
+export type AppendOutcome = { ok: AppendResult[]; inserted: number } | { error: unknown };
 
 interface EventRow {
   position: number;
@@ -48,9 +51,10 @@ export function revisionOf(statement: StatementSync, streamId: string): number |
 export const REVISION_SQL = 'SELECT max(revision) AS revision FROM events WHERE stream_id = ?';
 
 /**
- * The write side of the SQLite store: commits groups of appends. Each append of a group runs inside a
- * savepoint of its own, so it succeeds or fails alone and in the order given, while the group shares one
- * transaction and one fsync. Works on the connection it is given (the store's writer thread owns it).
+ * The write side of the SQLite store: commits groups of requests, each a single append or a multi-stream
+ * batch. Each request of a group runs inside a savepoint of its own, so it succeeds or fails alone (a
+ * batch whole) and in the order given, while the group shares one transaction and one fsync. Works on the
+ * connection it is given (the store's writer thread owns it).
  */
 export class SqliteAppender {
   readonly #db: DatabaseSync;
@@ -67,22 +71,23 @@ export class SqliteAppender {
    * Commits the group; one outcome per append, in order. Throws (a StoreUnavailableError) when the
    * transaction itself fails (busy, disk full, I/O): then nothing of the group is in the log.
    */
-  commit(group: readonly EncodedAppend[]): AppendOutcome[] {
+  commit(group: readonly (readonly EncodedAppend[])[]): AppendOutcome[] {
     const metadataSuffix = `,"recordedAt":"${new Date().toISOString()}"}`;
     const outcomes: AppendOutcome[] = [];
     try {
       this.#db.exec('BEGIN IMMEDIATE');
-      for (const { streamId, encoded, expected } of group) {
+      for (const request of group) {
         this.#db.exec('SAVEPOINT one_append');
         try {
-          const { appended, inserted } = this.#appendInTransaction(
-            streamId,
-            encoded,
-            expected,
-            metadataSuffix,
-          );
+          const results: AppendResult[] = [];
+          let inserted = 0;
+          for (const { streamId, encoded, expected } of request) {
+            const one = this.#appendInTransaction(streamId, encoded, expected, metadataSuffix);
+            results.push(one.appended);
+            inserted += one.inserted;
+          }
           this.#db.exec('RELEASE one_append');
-          outcomes.push({ ok: appended, inserted });
+          outcomes.push({ ok: results, inserted });
         } catch (error) {
           this.#db.exec('ROLLBACK TO one_append');
           this.#db.exec('RELEASE one_append');

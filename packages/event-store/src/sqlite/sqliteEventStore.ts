@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { EventCodec } from '../codec.ts';
-import { encodeAppend } from '../encodeEvent.ts';
+import { encodeAppend, encodeAppends } from '../encodeEvent.ts';
 import type { AppendResult, ExpectedRevision, NewEvent, RecordedEvent } from '../envelope.ts';
 import { StoreClosedError, StoreUnavailableError } from '../errors.ts';
 import type {
@@ -10,12 +10,13 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   StoreInfo,
+  StreamAppend,
   SubscribeOptions,
   Subscription,
 } from '../eventStore.ts';
 import { PollingSubscription } from './pollingSubscription.ts';
 import { checkSchema, createSchema } from './schema.ts';
-import { appendRow, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
+import { appendRow, type EncodedAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
 import { asStoreError } from './sqliteErrors.ts';
 import { SqliteWriter } from './sqliteWriter.ts';
 import { StatementCache } from './statementCache.ts';
@@ -129,8 +130,28 @@ export class SqliteEventStore implements EventStore {
     if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
     const expected = options.expectedRevision ?? 'any';
     const encoded = encodeAppend(this.#codec, streamId, events, expected).map(appendRow);
+    const [result] = await this.#commit([{ streamId, encoded, expected }]);
+    return result!;
+  }
+
+  /** One request to the writer thread, so the batch is one savepoint of a group: all or nothing. */
+  async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    if (this.#closing) throw new StoreClosedError(this.#path);
+    if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
+    const encoded = encodeAppends(this.#codec, appends);
+    if (encoded.length === 0) return [];
+    return this.#commit(
+      encoded.map(({ streamId, expected, encoded }) => ({
+        streamId,
+        expected,
+        encoded: encoded.map(appendRow),
+      })),
+    );
+  }
+
+  async #commit(appends: EncodedAppend[]): Promise<AppendResult[]> {
     this.#writer ??= new SqliteWriter(this.#path, this.#busyTimeoutMs);
-    const { ok, inserted } = await this.#writer.append({ streamId, encoded, expected });
+    const { ok, inserted } = await this.#writer.append(appends);
     if (inserted > 0) {
       this.#appendCount += 1;
       this.#appended.emit('append');
