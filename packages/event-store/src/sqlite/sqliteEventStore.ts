@@ -14,7 +14,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../eventStore.ts';
-import { PollingSubscription } from './pollingSubscription.ts';
+import { PollingSubscription } from '../subscription/pollingSubscription.ts';
 import { checkSchema, createSchema } from './schema.ts';
 import { appendRow, type EncodedAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
 import { asStoreError } from './sqliteErrors.ts';
