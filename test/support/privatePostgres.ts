@@ -49,7 +49,17 @@ export class PrivatePostgres {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       if (userInfo().uid === 0) chownSync(dir, ...postgresIds());
     }
-    await this.#asPostgres('initdb', ['-D', this.dataDir, '-U', 'postgres', '--auth=trust', '--no-locale', '-E', 'UTF8', '--no-sync']);
+    await this.#asPostgres('initdb', [
+      '-D',
+      this.dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '--no-locale',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
     await this.start();
   }
 

@@ -304,14 +304,20 @@ export class PostgresEventStore implements EventStore {
     let backoffMs = 50;
     for (;;) {
       let client: pg.PoolClient | undefined;
+      // The connection may break between two queries of a transaction: the client then emits 'error'
+      // (which would crash the process unheard) and the next query fails, which is what is handled here.
+      const ignore = () => {};
       try {
         client = await this.#pool.connect();
+        client.on('error', ignore);
         await this.#prepare(client);
         const result = await work(client);
+        client.off('error', ignore);
         client.release();
         return result;
       } catch (error) {
         const transient = isTransient(error);
+        client?.off('error', ignore);
         // A connection that failed under a query is not given back to the pool.
         client?.release(transient ? true : undefined);
         if (!transient || !keepTrying()) throw asPostgresError(this.info.location, error);

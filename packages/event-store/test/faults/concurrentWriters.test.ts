@@ -2,6 +2,7 @@ import { expect, it } from 'vitest';
 import { collect } from '../contract/eventStoreContract.ts';
 import { type Fixture, startFixture } from './childProcess.ts';
 import { createLog, describeForEachStore } from './faultTargets.ts';
+
 const WORKERS = 4;
 
 /** Starts the workers, waits until all are ready, then lets them go at once. */
