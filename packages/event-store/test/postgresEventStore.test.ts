@@ -1,7 +1,7 @@
 import { afterAll } from 'vitest';
+import { describeWithPostgres, dropSchemas, uniqueSchema } from '../../../test/support/postgres.ts';
 import { PostgresEventStore } from '../src/postgres/postgresEventStore.ts';
 import { describeEventStoreContract } from './contract/eventStoreContract.ts';
-import { describeWithPostgres, dropSchemas, uniqueSchema } from './postgres/testPostgres.ts';
 
 describeWithPostgres('PostgreSQL', (url) => {
   // One schema per log name: each test gets a fresh log, as with SQLite files.

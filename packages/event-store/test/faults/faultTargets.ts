@@ -1,8 +1,13 @@
 import { afterAll, describe } from 'vitest';
+import {
+  describeWithPostgres,
+  dropSchemas,
+  logUrl,
+  uniqueSchema,
+} from '../../../../test/support/postgres.ts';
 import { type EventStore, SqliteEventStore } from '../../src/index.ts';
 import { PostgresEventStore } from '../../src/postgres/postgresEventStore.ts';
 import { testCatalog } from '../contract/testCatalog.ts';
-import { describeWithPostgres, dropSchemas, uniqueSchema } from '../postgres/testPostgres.ts';
 import { useTempFolder } from './tempFolder.ts';
 
 /** A kind of store the fault suites run against: where a log lives (a fixture's argument) and how to open it. */
@@ -35,7 +40,7 @@ export function describeForEachStore(title: string, body: (target: FaultTarget) 
       newLog: (label) => {
         const schema = uniqueSchema(label);
         schemas.push(schema);
-        return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
+        return logUrl(url, schema);
       },
       open: (target) => new PostgresEventStore({ url: target, codec: testCatalog }),
     });

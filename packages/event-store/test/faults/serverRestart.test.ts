@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithPostgres } from '../../../../test/support/postgres.ts';
 import { PrivatePostgres } from '../../../../test/support/privatePostgres.ts';
 import type { RecordedEvent } from '../../src/index.ts';
 import { PostgresEventStore } from '../../src/postgres/postgresEventStore.ts';
 import { collect } from '../contract/eventStoreContract.ts';
 import { itemAdded, testCatalog } from '../contract/testCatalog.ts';
-import { describeWithPostgres } from '../postgres/testPostgres.ts';
 
 // A server of its own: restarting the shared test cluster would break the suites running beside this one.
 describeWithPostgres('the PostgreSQL server restarted under a running store', () => {

@@ -77,3 +77,8 @@ export async function dropSchemas(url: string, schemas: Iterable<string>): Promi
     await client.end();
   }
 }
+
+/** The url of a DS01 log in `schema` on the server at `url` (DS01's own `schema` parameter). */
+export function logUrl(url: string, schema: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
+}
