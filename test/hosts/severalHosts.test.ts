@@ -128,7 +128,7 @@ describeWithDocker('several hosts on one PostgreSQL log', (td) => {
         ]);
       }
       const table = await cli('gpu-a', 'containers');
-      expect(table.stdout).toMatch(/^host\s+container/m);
+      expect(table.stdout).toMatch(/^HOST\s+CONTAINER/m);
       expect(table.stdout).toMatch(/gpu-b\s+[0-9a-f]{12}\s+gpu-b-job/);
 
       // Each host's pool, from its own inventory: 13 slots on gpu-a (two whole GPUs, 4 + 7 MIG slices), two on gpu-b.
