@@ -10,7 +10,7 @@ const SCHEMA_VERSION = '1';
  * sees a position before every smaller one is visible. `data` and `metadata` are `json`, kept as the exact
  * text DS01 wrote (idempotent re-appends compare it) and queryable with PostgreSQL's JSON operators.
  */
-function createSql(schema: string): string {
+export function createSql(schema: string): string {
   const s = `"${schema}"`;
   return `
     CREATE SCHEMA IF NOT EXISTS ${s};
