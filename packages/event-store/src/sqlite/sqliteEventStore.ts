@@ -16,7 +16,7 @@ import type {
 } from '../eventStore.ts';
 import { PollingSubscription } from '../subscription/pollingSubscription.ts';
 import { checkSchema, createSchema } from './schema.ts';
-import { appendRow, type EncodedAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
+import { type EncodedAppend, encodedAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
 import { asStoreError } from './sqliteErrors.ts';
 import { SqliteWriter } from './sqliteWriter.ts';
 import { StatementCache } from './statementCache.ts';
@@ -129,8 +129,8 @@ export class SqliteEventStore implements EventStore {
     if (this.#closing) throw new StoreClosedError(this.#path);
     if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
     const expected = options.expectedRevision ?? 'any';
-    const encoded = encodeAppend(this.#codec, streamId, events, expected).map(appendRow);
-    const [result] = await this.#commit([{ streamId, encoded, expected }]);
+    const encoded = encodeAppend(this.#codec, streamId, events, expected);
+    const [result] = await this.#commit([encodedAppend(streamId, expected, encoded)]);
     return result!;
   }
 
@@ -141,11 +141,7 @@ export class SqliteEventStore implements EventStore {
     const encoded = encodeAppends(this.#codec, appends);
     if (encoded.length === 0) return [];
     return this.#commit(
-      encoded.map(({ streamId, expected, encoded }) => ({
-        streamId,
-        expected,
-        encoded: encoded.map(appendRow),
-      })),
+      encoded.map(({ streamId, expected, encoded }) => encodedAppend(streamId, expected, encoded)),
     );
   }
 
