@@ -9,9 +9,8 @@ import pg from 'pg';
 import { postgresTarget } from '../packages/event-store/src/postgres/connection.ts';
 import { PostgresEventStore } from '../packages/event-store/src/postgres/postgresEventStore.ts';
 import { createSql } from '../packages/event-store/src/postgres/schema.ts';
-import { batches, catalog } from './eventStore.bench.ts';
+import { batches, catalog, countAll, measureAppends, measureReadAll } from './eventStore.bench.ts';
 import type { BenchContext, BenchFile, BenchResult } from './lib/benchFile.ts';
-import { measureInterleaved } from './lib/measure.ts';
 
 const SERVER =
   process.env['DS01_TEST_POSTGRES_URL'] ||
@@ -125,80 +124,28 @@ async function appendBench(
   context: BenchContext,
   spec: { name: string; batchSize: number; events: number },
 ): Promise<BenchResult[]> {
-  const count = Math.max(1, Math.round(spec.events / spec.batchSize));
-  const repetitions = context.quick ? 2 : 5;
-  return withLogs(`a${spec.batchSize}`, async (store, raw) => {
-    const work = { ds01: [] as NewEvent[][], raw: [] as NewEvent[][] };
-    let round = 0;
-    return measureInterleaved([
-      {
-        name: spec.name,
-        variant: DS01,
-        eventsPerRepetition: count * spec.batchSize,
-        warmup: 1,
-        repetitions,
-        before: () => {
-          work.ds01 = batches(count, spec.batchSize);
-          round += 1;
-        },
-        run: async () => {
-          for (const batch of work.ds01) await store.append(`container-${round}`, batch);
-        },
-        baseline: RAW,
-        targetRatio: 0.7,
-      },
-      {
-        name: spec.name,
-        variant: RAW,
-        eventsPerRepetition: count * spec.batchSize,
-        warmup: 1,
-        repetitions,
-        before: () => {
-          work.raw = batches(count, spec.batchSize);
-        },
-        run: async () => {
-          for (const batch of work.raw) await raw.append(`container-${round}`, batch);
-        },
-      },
-    ]);
-  });
+  return withLogs(`a${spec.batchSize}`, (store, raw) =>
+    measureAppends(
+      context,
+      spec,
+      { variant: DS01, append: (stream, batch) => store.append(stream, batch).then(() => {}) },
+      { variant: RAW, append: (stream, batch) => raw.append(stream, batch) },
+    ),
+  );
 }
 
 async function readAllBench(context: BenchContext): Promise<BenchResult[]> {
   const total = context.quick ? 5_000 : 50_000;
-  const repetitions = context.quick ? 2 : 5;
-  const name = `read all ${total.toLocaleString('en-US')} events, decoded through the catalog`;
   return withLogs('read', async (store, raw, schema) => {
     // The same rows for both: the store's log, read through the store and by raw SQL.
     for (const [i, batch] of batches(total / 1000, 1000).entries())
       await store.append(`container-${i % 50}`, batch);
-    return measureInterleaved([
-      {
-        name,
-        variant: DS01,
-        eventsPerRepetition: total,
-        warmup: 1,
-        repetitions,
-        run: async () => {
-          let count = 0;
-          for await (const _event of store.readAll()) count += 1;
-          if (count !== total) throw new Error(`read-all missed events (${count} of ${total})`);
-        },
-        baseline: RAW,
-        targetRatio: 0.7,
-      },
-      {
-        name,
-        variant: RAW,
-        eventsPerRepetition: total,
-        warmup: 1,
-        repetitions,
-        run: async () => {
-          const count = await raw.readAll(schema);
-          if (count !== total) throw new Error(`raw read-all missed events (${count} of ${total})`);
-        },
-      },
-    ]);
+    return measureReadAll(
+      context,
+      total,
+      { variant: DS01, read: () => countAll(store.readAll()) },
+      { variant: RAW, read: () => raw.readAll(schema) },
+    );
   });
 }
 

@@ -1,5 +1,5 @@
-import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import { AppendWakeups } from '../subscription/appendWakeups.ts';
 
 /** Longest pause between two attempts to listen again while the server is away. */
 const MAX_BACKOFF_MS = 2_000;
@@ -14,9 +14,8 @@ const MAX_BACKOFF_MS = 2_000;
 export class AppendListener {
   readonly #config: pg.ClientConfig;
   readonly #channel: string;
-  readonly #events = new EventEmitter();
+  readonly #wakeups = new AppendWakeups();
   #client: pg.Client | undefined;
-  #count = 0;
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
   #backoffMs = 100;
@@ -24,35 +23,22 @@ export class AppendListener {
   constructor(config: pg.ClientConfig, channel: string) {
     this.#config = config;
     this.#channel = channel;
-    this.#events.setMaxListeners(0);
     void this.#listen();
   }
 
   /** How many wake-ups so far: notifications, own appends, reconnections. */
   get count(): number {
-    return this.#count;
+    return this.#wakeups.count;
   }
 
   /** Wakes the subscriptions (the store's own appends call this, before any notification arrives). */
   wake(): void {
-    this.#count += 1;
-    this.#events.emit('append');
+    this.#wakeups.wake();
   }
 
   /** Resolves at the next wake-up, or after `ms`. */
   wait(ms: number): { promise: Promise<void>; cancel(): void } {
-    let cancel = () => {};
-    const promise = new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#events.off('append', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#events.on('append', done);
-      cancel = done;
-    });
-    return { promise, cancel };
+    return this.#wakeups.wait(ms);
   }
 
   async close(): Promise<void> {

@@ -81,7 +81,6 @@ export class PostgresEventStore implements EventStore {
   #listener: AppendListener | undefined;
   #ready: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
-  #localAppends = 0;
 
   constructor(options: PostgresEventStoreOptions) {
     this.#target = postgresTarget(options.url, options.schema);
@@ -151,10 +150,8 @@ export class PostgresEventStore implements EventStore {
       (client) => appendInTransaction(client, this.#statements, encoded),
       this.#untilDeadline(),
     );
-    if (inserted > 0) {
-      this.#localAppends += 1;
-      this.#listener?.wake();
-    }
+    // This store's subscriptions need not wait for the notification to come back from the server.
+    if (inserted > 0) this.#listener?.wake();
     return results;
   }
 
@@ -250,7 +247,7 @@ export class PostgresEventStore implements EventStore {
         // A subscription waits out a server that went away for as long as it is open.
         readPage: (after, filter, limit) =>
           this.readPage(after, filter, limit, () => !subscription.closed && !this.#closing),
-        appendCount: () => listener.count + this.#localAppends,
+        appendCount: () => listener.count,
         waitForAppend: (ms) => listener.wait(ms),
       },
       pollIntervalMs: this.#pollIntervalMs,

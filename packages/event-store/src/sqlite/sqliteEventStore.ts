@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { EventCodec } from '../codec.ts';
 import { encodeAppend, encodeAppends } from '../encodeEvent.ts';
@@ -14,6 +13,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../eventStore.ts';
+import { AppendWakeups } from '../subscription/appendWakeups.ts';
 import { PollingSubscription } from '../subscription/pollingSubscription.ts';
 import { checkSchema, createSchema } from './schema.ts';
 import { type EncodedAppend, encodedAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
@@ -68,8 +68,8 @@ export class SqliteEventStore implements EventStore {
   readonly #codec: EventCodec;
   readonly #db: DatabaseSync;
   readonly #pollIntervalMs: number;
-  readonly #appended = new EventEmitter();
-  #appendCount = 0;
+  /** Wakes this process's subscriptions at its own appends (others' are found by polling). */
+  readonly #wakeups = new AppendWakeups();
   readonly #subscriptions = new Set<PollingSubscription>();
   /** Prepared statements by SQL text: filters and read directions each get their own, once. */
   readonly #statements: StatementCache;
@@ -91,7 +91,6 @@ export class SqliteEventStore implements EventStore {
     this.#readOnly = readOnly;
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.info = { kind: 'sqlite', location: path };
-    this.#appended.setMaxListeners(0);
     let isNew = prepareStoreFile(path, readOnly) === 'new';
     // A file that exists is checked through a read-only connection first: a foreign or damaged
     // database must come out of this with every byte unchanged (switching to WAL would write).
@@ -149,8 +148,7 @@ export class SqliteEventStore implements EventStore {
     this.#writer ??= new SqliteWriter(this.#path, this.#busyTimeoutMs);
     const { ok, inserted } = await this.#writer.append(appends);
     if (inserted > 0) {
-      this.#appendCount += 1;
-      this.#appended.emit('append');
+      this.#wakeups.wake();
     }
     return ok;
   }
@@ -252,8 +250,8 @@ export class SqliteEventStore implements EventStore {
       ...options,
       source: {
         readPage: (after, filter, limit) => this.readPage(after, filter, limit),
-        appendCount: () => this.#appendCount,
-        waitForAppend: (ms) => this.#waitForAppend(ms),
+        appendCount: () => this.#wakeups.count,
+        waitForAppend: (ms) => this.#wakeups.wait(ms),
       },
       pollIntervalMs: this.#pollIntervalMs,
       pageSize: SUBSCRIPTION_PAGE_SIZE,
@@ -261,21 +259,6 @@ export class SqliteEventStore implements EventStore {
     });
     this.#subscriptions.add(subscription);
     return subscription;
-  }
-
-  #waitForAppend(ms: number): { promise: Promise<void>; cancel(): void } {
-    let cancel = () => {};
-    const promise = new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#appended.off('append', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#appended.on('append', done);
-      cancel = done;
-    });
-    return { promise, cancel };
   }
 
   /**
