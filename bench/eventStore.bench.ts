@@ -141,54 +141,67 @@ export class RawLog {
 const DS01 = 'ds01 SqliteEventStore';
 const RAW = 'raw node:sqlite';
 
+/** One side of an append comparison: who appends, and how. */
+export interface AppendSide {
+  variant: string;
+  append(streamId: string, events: readonly NewEvent[]): void | Promise<void>;
+}
+
+/**
+ * DS01 against its baseline appending the same work, interleaved: each side appends its own fresh events
+ * (prepared before the clock starts) in batches of `batchSize`, one transaction each, to a stream of its own.
+ */
+export async function measureAppends(
+  context: BenchContext,
+  spec: { name: string; batchSize: number; events: number; targetEventsPerSecond?: number },
+  ds01: AppendSide,
+  raw: AppendSide,
+): Promise<BenchResult[]> {
+  const count = Math.max(1, Math.round(spec.events / spec.batchSize));
+  const repetitions = context.quick ? 2 : 5;
+  const work = { ds01: [] as NewEvent[][], raw: [] as NewEvent[][] };
+  let round = 0;
+  const side = (which: 'ds01' | 'raw', appender: AppendSide) => ({
+    name: spec.name,
+    variant: appender.variant,
+    eventsPerRepetition: count * spec.batchSize,
+    warmup: 1,
+    repetitions,
+    before: () => {
+      work[which] = batches(count, spec.batchSize);
+      if (which === 'ds01') round += 1;
+    },
+    run: async () => {
+      for (const batch of work[which]) await appender.append(`container-${round}`, batch);
+    },
+  });
+  return measureInterleaved([
+    {
+      ...side('ds01', ds01),
+      baseline: raw.variant,
+      ...(spec.targetEventsPerSecond ? { targetEventsPerSecond: spec.targetEventsPerSecond } : {}),
+      targetRatio: 0.7,
+    },
+    side('raw', raw),
+  ]);
+}
+
 async function appendBench(
   context: BenchContext,
   spec: { name: string; batchSize: number; events: number; targetEventsPerSecond: number },
 ): Promise<BenchResult[]> {
-  const count = Math.max(1, Math.round(spec.events / spec.batchSize));
-  const repetitions = context.quick ? 2 : 5;
   const store = new SqliteEventStore({
     path: join(context.workDir, `${spec.batchSize}-ds01.sqlite`),
     codec: catalog,
   });
   const raw = new RawLog(join(context.workDir, `${spec.batchSize}-raw.sqlite`));
-  // Each variant appends its own fresh events to a stream of its own, prepared before the clock starts.
-  const work = { ds01: [] as NewEvent[][], raw: [] as NewEvent[][] };
-  let round = 0;
   try {
-    const [ds01Result, rawResult] = (await measureInterleaved([
-      {
-        name: spec.name,
-        variant: DS01,
-        eventsPerRepetition: count * spec.batchSize,
-        warmup: 1,
-        repetitions,
-        before: () => {
-          work.ds01 = batches(count, spec.batchSize);
-          round += 1;
-        },
-        run: async () => {
-          for (const batch of work.ds01) await store.append(`container-${round}`, batch);
-        },
-        baseline: RAW,
-        targetEventsPerSecond: spec.targetEventsPerSecond,
-        targetRatio: 0.7,
-      },
-      {
-        name: spec.name,
-        variant: RAW,
-        eventsPerRepetition: count * spec.batchSize,
-        warmup: 1,
-        repetitions,
-        before: () => {
-          work.raw = batches(count, spec.batchSize);
-        },
-        run: () => {
-          for (const batch of work.raw) raw.append(`container-${round}`, batch);
-        },
-      },
-    ])) as [BenchResult, BenchResult];
-    return [ds01Result, rawResult];
+    return await measureAppends(
+      context,
+      spec,
+      { variant: DS01, append: (stream, batch) => store.append(stream, batch).then(() => {}) },
+      { variant: RAW, append: (stream, batch) => raw.append(stream, batch) },
+    );
   } finally {
     await store.close();
     raw.db.close();
@@ -225,44 +238,54 @@ async function fsyncCeiling(context: BenchContext, name: string, events: number)
 
 async function readAllBench(context: BenchContext): Promise<BenchResult[]> {
   const total = context.quick ? 5_000 : 50_000;
-  const repetitions = context.quick ? 2 : 5;
   const path = join(context.workDir, 'read.sqlite');
   const raw = new RawLog(path);
   for (const [i, batch] of batches(total / 1000, 1000).entries()) raw.append(`container-${i % 50}`, batch);
   const store = new SqliteEventStore({ path, codec: catalog });
-  const name = `read all ${total.toLocaleString('en-US')} events, decoded through the catalog`;
   try {
-    const [ds01Result, rawResult] = (await measureInterleaved([
-      {
-        name,
-        variant: DS01,
-        eventsPerRepetition: total,
-        warmup: 1,
-        repetitions,
-        run: async () => {
-          let count = 0;
-          for await (const _event of store.readAll()) count += 1;
-          if (count !== total) throw new Error('read-all missed events');
-        },
-        baseline: RAW,
-        targetRatio: 0.7,
-      },
-      {
-        name,
-        variant: RAW,
-        eventsPerRepetition: total,
-        warmup: 1,
-        repetitions,
-        run: () => {
-          if (raw.readAll() !== total) throw new Error('raw read-all missed events');
-        },
-      },
-    ])) as [BenchResult, BenchResult];
-    return [ds01Result, rawResult];
+    return await measureReadAll(
+      context,
+      total,
+      { variant: DS01, read: () => countAll(store.readAll()) },
+      { variant: RAW, read: () => raw.readAll() },
+    );
   } finally {
     await store.close();
     raw.db.close();
   }
+}
+
+/** One side of a read-all comparison: it reads the whole log and says how many events it decoded. */
+export interface ReadSide {
+  variant: string;
+  read(): number | Promise<number>;
+}
+
+/** DS01 against its baseline reading the same `total` events of one log, interleaved. */
+export async function measureReadAll(
+  context: BenchContext,
+  total: number,
+  ds01: ReadSide,
+  raw: ReadSide,
+): Promise<BenchResult[]> {
+  const side = ({ variant, read }: ReadSide) => ({
+    name: `read all ${total.toLocaleString('en-US')} events, decoded through the catalog`,
+    variant,
+    eventsPerRepetition: total,
+    warmup: 1,
+    repetitions: context.quick ? 2 : 5,
+    run: async () => {
+      const count = await read();
+      if (count !== total) throw new Error(`${variant}: read-all missed events (${count} of ${total})`);
+    },
+  });
+  return measureInterleaved([{ ...side(ds01), baseline: raw.variant, targetRatio: 0.7 }, side(raw)]);
+}
+
+export async function countAll(events: AsyncIterable<unknown>): Promise<number> {
+  let count = 0;
+  for await (const _event of events) count += 1;
+  return count;
 }
 
 export default {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): on a fresh Debian machine it installs what is missing (Node 24,
-# npm dependencies, and as root the Debian packages the suites drive), starts the one dedicated test dockerd,
-# then runs `npm test` (typecheck + lint + vitest) and prints a one-line summary.
+# npm dependencies, and as root the Debian packages the suites drive), starts the one dedicated test dockerd
+# and the throwaway test PostgreSQL cluster, then runs `npm test` (typecheck + lint + vitest) and prints a
+# one-line summary.
 #
 #   scripts/test.sh                     everything
 #   scripts/test.sh test/docker         extra arguments go to vitest (a path, -t 'name', ...)
@@ -19,8 +20,10 @@ ds01_bootstrap || { echo "ds01-tests: bootstrap failed (Node 24 / npm ci), see a
 ds01_services_up
 
 # The suites must not silently skip what this command promises to test: without a usable test dockerd the
-# docker suites fail, saying how to run them (see test/support/docker.ts).
+# docker suites fail, saying how to run them (see test/support/docker.ts). The same for the test PostgreSQL
+# (test/support/postgres.ts).
 export DS01_TEST_REQUIRE_DOCKER=1
+export DS01_TEST_REQUIRE_POSTGRES=1
 
 results_dir="${DS01_TEST_RESULTS_DIR:-test-results}"
 mkdir -p "$results_dir"

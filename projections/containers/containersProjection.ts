@@ -18,13 +18,15 @@ import { defineProjection, preparedOnce } from '../runner/projection.ts';
 export const containersProjection = defineProjection({
   name: 'containers',
   // 2: ContainerCreated carries Docker's facts only; the description comes with ContainerDescribed.
-  version: 2,
+  // 3: the host whose watcher recorded the container (several hosts may share one log).
+  version: 3,
   description: 'containers: owner and attribution rule, interface, type, state, GPU access, idle since',
   eventTypes: containerEvents.map((e) => e.type),
   setup(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS containers (
         container_id    TEXT PRIMARY KEY,
+        host            TEXT NOT NULL,
         name            TEXT NOT NULL,
         status          TEXT NOT NULL,
         owner           TEXT,
@@ -47,6 +49,7 @@ export const containersProjection = defineProjection({
       )`);
     db.exec('CREATE INDEX IF NOT EXISTS containers_owner ON containers (owner)');
     db.exec('CREATE INDEX IF NOT EXISTS containers_name ON containers (name)');
+    db.exec('CREATE INDEX IF NOT EXISTS containers_host ON containers (host)');
   },
   reset(db) {
     db.exec('DROP TABLE IF EXISTS containers');
@@ -61,6 +64,8 @@ export const containersProjection = defineProjection({
     const d = state.description;
     sql.upsert.run(
       state.containerId,
+      // The host of the container's first event: its own host's watcher recorded it.
+      event.metadata.host,
       state.name,
       state.status,
       d?.owner.user ?? null,
@@ -101,10 +106,10 @@ export function gpuSummary(gpu: GpuAccess): string {
 const statements = preparedOnce((db: DatabaseSync) => ({
   state: db.prepare('SELECT state FROM containers WHERE container_id = ?'),
   upsert: db.prepare(
-    `INSERT INTO containers (container_id, name, status, owner, owner_rule, interface, type, managed,
+    `INSERT INTO containers (container_id, host, name, status, owner, owner_rule, interface, type, managed,
        infrastructure, unmanaged, image, gpu, created_at, started_at, finished_at, removed_at, exit_code,
        idle_since, last_event_at, state)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (container_id) DO UPDATE SET name = excluded.name, status = excluded.status,
        owner = excluded.owner, owner_rule = excluded.owner_rule, interface = excluded.interface,
        type = excluded.type, managed = excluded.managed, infrastructure = excluded.infrastructure,
@@ -118,6 +123,7 @@ const statements = preparedOnce((db: DatabaseSync) => ({
 /** A row of the containers table, as readers get it (ReadModel.query(ContainerRow, ...)). */
 export const ContainerRow = z.object({
   container_id: z.string(),
+  host: z.string(),
   name: z.string(),
   status: z.enum(['created', 'running', 'paused', 'exited', 'removed']),
   owner: z.string().nullable(),

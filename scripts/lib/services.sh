@@ -2,7 +2,9 @@
 #
 #   ds01_services_up   installs what is missing (apt, as root), starts the ONE dedicated test dockerd on its
 #                      own socket, builds the local busybox image once, and exports DS01_TEST_DOCKER_HOST
-#                      and DS01_TEST_IMAGE for the suites.
+#                      and DS01_TEST_IMAGE for the suites; starts the ONE throwaway test PostgreSQL cluster
+#                      (its own data dir and socket, never the machine's default cluster) and exports
+#                      DS01_TEST_POSTGRES_URL.
 #
 # The test dockerd never touches the host's own Docker (/var/run/docker.sock): it has its own socket, data
 # root, exec root and pid file, no iptables rules and no bridge (no network is reachable here anyway), and
@@ -123,9 +125,80 @@ ds01_test_image_build() {
   return $rc
 }
 
+# The throwaway test PostgreSQL cluster: initdb into its own data dir, listening only on a unix socket in its
+# own folder (no TCP port to collide with anything; 54329 only names the socket file), trust auth for the
+# local socket. Debian's cluster tools (pg_ctlcluster, the `main` cluster on 5432) are never used.
+DS01_TEST_POSTGRES_PORT="${DS01_TEST_POSTGRES_PORT:-54329}"
+DS01_TEST_POSTGRES_DATA="$DS01_TEST_DATA_DIR/postgres"
+DS01_TEST_POSTGRES_SOCKET_DIR="$DS01_TEST_RUN_DIR/postgres"
+DS01_TEST_POSTGRES_LOG="$DS01_TEST_DATA_DIR/postgres.log"
+
+# The newest installed server's bin folder (Debian keeps them in /usr/lib/postgresql/<major>/bin, off PATH).
+ds01_postgres_bin() {
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -n "$dir" ] && [ -x "$dir/pg_ctl" ] && echo "$dir"
+}
+
+# Runs a PostgreSQL tool as the postgres user (initdb and the server refuse to run as root).
+ds01_as_postgres() {
+  if ds01_is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+ds01_test_postgres_answers() {
+  local bin; bin="$(ds01_postgres_bin)" || return 1
+  "$bin/pg_isready" -q -h "$DS01_TEST_POSTGRES_SOCKET_DIR" -p "$DS01_TEST_POSTGRES_PORT" >/dev/null 2>&1
+}
+
+ds01_test_postgres_start() {
+  local bin
+  if ! bin="$(ds01_postgres_bin)"; then
+    if ds01_is_root && command -v apt-get >/dev/null 2>&1; then
+      ds01_svc_log "installing postgresql from Debian (the test cluster is a throwaway one of its own)"
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    fi
+    bin="$(ds01_postgres_bin)" || {
+      ds01_svc_log "PostgreSQL is not installed (apt-get install postgresql): the PostgreSQL suites will fail or skip"
+      return 0
+    }
+  fi
+  if ds01_test_postgres_answers; then
+    ds01_svc_log "test PostgreSQL already running in $DS01_TEST_POSTGRES_SOCKET_DIR"
+    return 0
+  fi
+  if ds01_is_root; then
+    mkdir -p "$DS01_TEST_POSTGRES_DATA" "$DS01_TEST_POSTGRES_SOCKET_DIR"
+    touch "$DS01_TEST_POSTGRES_LOG"
+    chown postgres: "$DS01_TEST_POSTGRES_DATA" "$DS01_TEST_POSTGRES_SOCKET_DIR" "$DS01_TEST_POSTGRES_LOG"
+    chmod 700 "$DS01_TEST_POSTGRES_DATA"
+  else
+    mkdir -p "$DS01_TEST_POSTGRES_DATA" "$DS01_TEST_POSTGRES_SOCKET_DIR" || return 0
+  fi
+  if [ ! -f "$DS01_TEST_POSTGRES_DATA/PG_VERSION" ]; then
+    ds01_svc_log "creating the test PostgreSQL cluster in $DS01_TEST_POSTGRES_DATA"
+    ds01_as_postgres "$bin/initdb" -D "$DS01_TEST_POSTGRES_DATA" -U postgres --auth=trust \
+      --encoding=UTF8 --no-locale >>"$DS01_TEST_POSTGRES_LOG" 2>&1 || {
+      ds01_svc_log "initdb failed; last lines of $DS01_TEST_POSTGRES_LOG:"; tail -n 20 "$DS01_TEST_POSTGRES_LOG" >&2
+      return 1
+    }
+  fi
+  ds01_svc_log "starting the test PostgreSQL in $DS01_TEST_POSTGRES_SOCKET_DIR (log: $DS01_TEST_POSTGRES_LOG)"
+  # Many suites open pools side by side: more connections than the default 100.
+  ds01_as_postgres "$bin/pg_ctl" start -w -t 60 -D "$DS01_TEST_POSTGRES_DATA" -l "$DS01_TEST_POSTGRES_LOG" \
+    -o "-p $DS01_TEST_POSTGRES_PORT -k $DS01_TEST_POSTGRES_SOCKET_DIR -c listen_addresses='' -c max_connections=300" \
+    >/dev/null || {
+    ds01_svc_log "the test PostgreSQL did not start; last lines of $DS01_TEST_POSTGRES_LOG:"
+    tail -n 20 "$DS01_TEST_POSTGRES_LOG" >&2
+    return 1
+  }
+}
+
 ds01_services_up() {
   ds01_services_install || ds01_svc_log "installing packages failed; continuing with what is there"
   ds01_test_dockerd_start || true
+  ds01_test_postgres_start || true
+  export DS01_TEST_POSTGRES_URL="postgres://postgres@localhost/postgres?host=$DS01_TEST_POSTGRES_SOCKET_DIR&port=$DS01_TEST_POSTGRES_PORT"
   ds01_test_image_build || ds01_svc_log "could not build $DS01_TEST_IMAGE_NAME: the docker suites will fail"
   export DS01_TEST_DOCKER_HOST="unix://$DS01_TEST_SOCKET"
   export DS01_TEST_IMAGE="$DS01_TEST_IMAGE_NAME"

@@ -23,6 +23,10 @@ const NOT_RUN: Record<string, string> = {
     'needs the eventstore/eventstore image: no image registry can be reached here',
   "DS01_EVENTSTORE_URL='esdb://localhost:2113?tls=false' scripts/start.sh":
     'needs the EventStoreDB server of the line above (its adapter has its own contract suite)',
+  'createuser ds01 && createdb --owner ds01 ds01':
+    "runs on the lab's database server as its postgres user; the test cluster is made by scripts/lib/services.sh",
+  "DS01_EVENTSTORE_URL='postgres://ds01@db-host/ds01' scripts/start.sh":
+    'needs the database server db-host; ds01d on PostgreSQL is run by test/hosts and test/storage/postgresRestart',
 };
 
 /** Commands run in a shorter form that still runs the same code, and why. */

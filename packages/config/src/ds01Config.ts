@@ -25,12 +25,15 @@ export const coreSection = {
   data_dir: z.string().min(1).optional(),
   event_store: z
     .strictObject({
-      /** An EventStoreDB/KurrentDB connection string; when absent, the embedded SQLite store. */
+      /**
+       * A PostgreSQL (postgres://user@host/db?schema=ds01) or EventStoreDB/KurrentDB
+       * (kurrentdb://host:2113?tls=false) connection string; when absent, the embedded SQLite store.
+       */
       url: z
         .string()
         .regex(
-          /^(esdb|kurrentdb|kdb)(\+discover)?:\/\//,
-          'must be a connection string like esdb://host:2113?tls=false',
+          /^((esdb|kurrentdb|kdb)(\+discover)?|postgres|postgresql):\/\//,
+          'must be a connection string like postgres://ds01@db-host/ds01 or kurrentdb://host:2113?tls=false',
         )
         .optional(),
       /** File of the embedded store. Default: <data dir>/events.db. Relative: to the config dir. */

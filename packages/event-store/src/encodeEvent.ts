@@ -38,6 +38,37 @@ export function encodeAppend(
   return events.map((event) => encodeEvent(codec, event));
 }
 
+/** One stream's part of a multi-stream append, validated and encoded. */
+export interface EncodedStreamAppend {
+  streamId: string;
+  expected: ExpectedRevision;
+  encoded: EncodedEvent[];
+}
+
+/**
+ * Validates a multi-stream append as encodeAppend does each of its streams, and refuses a stream named
+ * twice (its two parts would each expect the revision the other changes).
+ */
+export function encodeAppends(
+  codec: EventCodec,
+  appends: readonly { streamId: string; events: readonly NewEvent[]; expectedRevision?: ExpectedRevision }[],
+): EncodedStreamAppend[] {
+  if (!Array.isArray(appends))
+    throw new EventSchemaError('(append)', 'appends', 'must be an array of { streamId, events }');
+  const seen = new Set<string>();
+  return appends.map(({ streamId, events, expectedRevision }, i) => {
+    if (seen.has(streamId))
+      throw new EventSchemaError(
+        '(append)',
+        `appends.${i}.streamId`,
+        `stream '${streamId}' appears twice in one batch: put its events in one entry`,
+      );
+    seen.add(streamId);
+    const expected = expectedRevision ?? 'any';
+    return { streamId, expected, encoded: encodeAppend(codec, streamId, events, expected) };
+  });
+}
+
 function encodeEvent(codec: EventCodec, event: NewEvent): EncodedEvent {
   const parsed = EventMetadataInputSchema.safeParse(event.metadata);
   if (!parsed.success) {

@@ -35,15 +35,23 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/** One stream's part of a multi-stream append (appendMany). */
+export interface StreamAppend {
+  streamId: string;
+  events: readonly NewEvent[];
+  /** What the stream must be at for the whole batch to be written (default 'any'). */
+  expectedRevision?: ExpectedRevision;
+}
+
 export interface StoreInfo {
-  kind: 'sqlite' | 'eventstoredb';
+  kind: 'sqlite' | 'postgres' | 'eventstoredb';
   /** File path or connection string (credentials removed). */
   location: string;
 }
 
 /**
  * The one port to the log. Every watcher and command writes through it, every view is derived
- * from it. Adapters: SQLite (embedded default) and EventStoreDB.
+ * from it. Adapters: SQLite (embedded default), PostgreSQL and EventStoreDB.
  */
 export interface EventStore {
   readonly info: StoreInfo;
@@ -58,6 +66,15 @@ export interface EventStore {
     events: readonly NewEvent[],
     options?: { expectedRevision?: ExpectedRevision },
   ): Promise<AppendResult>;
+  /**
+   * Appends to several streams in one transaction: all or nothing. Each stream is checked against its
+   * own expected revision and is idempotent by event id exactly as append() is; one refusal (a wrong
+   * revision, an event id conflict) writes nothing of the batch and throws that stream's error. The
+   * results are one per stream, in the order given, and the log positions follow that order. A stream
+   * may appear once per batch (EventSchemaError otherwise); an empty batch writes nothing and returns [].
+   * EventStoreDB has no multi-stream transaction: there it is atomic per stream only (see its adapter).
+   */
+  appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   /** Events of one stream, in revision order (or reverse). An absent stream reads as empty. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   /** Revision of a stream's last event, or 'no_stream'. */

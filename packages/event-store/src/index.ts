@@ -29,6 +29,7 @@ export type {
   ReadAllOptions,
   ReadStreamOptions,
   StoreInfo,
+  StreamAppend,
   SubscribeOptions,
   Subscription,
 } from './eventStore.ts';
@@ -37,6 +38,9 @@ export type {
 export type { EventStoreDbEventStoreOptions } from './eventstoredb/eventStoreDbEventStore.ts';
 export { checkExpectedRevision, satisfiesExpected } from './expectedRevision.ts';
 export { type OpenEventStoreOptions, openEventStore } from './openEventStore.ts';
+// The PostgreSQL adapter too is reached through openEventStore (loading `pg` costs every `ds01` command
+// ~50 ms), or imported from './postgres/postgresEventStore.ts' directly.
+export type { PostgresEventStoreOptions } from './postgres/postgresEventStore.ts';
 export {
   type FailureLogger,
   RepeatedFailureLog,

@@ -1,11 +1,13 @@
 import type { EventCodec } from './codec.ts';
 import type { EventStore } from './eventStore.ts';
+import { isPostgresUrl } from './postgres/connection.ts';
 import { SqliteEventStore } from './sqlite/sqliteEventStore.ts';
 
 export interface OpenEventStoreOptions {
   /**
-   * EventStoreDB connection string from configuration (kurrentdb://host:2113?tls=false). When
-   * absent, DS01_EVENTSTORE_URL is used; when both are absent, the embedded SQLite store at `path`.
+   * Connection string from configuration: postgres://user@host/db?schema=ds01 for PostgreSQL,
+   * kurrentdb://host:2113?tls=false (or esdb://) for EventStoreDB. When absent, DS01_EVENTSTORE_URL is
+   * used; when both are absent, the embedded SQLite store at `path`.
    */
   url?: string;
   /** File of the embedded store (e.g. /var/lib/ds01/events.sqlite). */
@@ -15,9 +17,9 @@ export interface OpenEventStoreOptions {
 }
 
 /**
- * Opens the log DS01 is configured for: EventStoreDB when a connection string is given, else
- * SQLite. The EventStoreDB client (gRPC, a native bridge) is loaded only when used: it would add
- * a fifth of a second to every `ds01` command on the embedded store.
+ * Opens the log DS01 is configured for: PostgreSQL or EventStoreDB when a connection string is given,
+ * else SQLite. The server clients are loaded only when used: EventStoreDB's (gRPC, a native bridge)
+ * would add a fifth of a second to every `ds01` command on the embedded store.
  */
 export async function openEventStore(
   options: OpenEventStoreOptions,
@@ -25,6 +27,10 @@ export async function openEventStore(
 ): Promise<EventStore> {
   const url = options.url || env.DS01_EVENTSTORE_URL;
   const readOnly = options.readOnly ?? false;
+  if (url && isPostgresUrl(url)) {
+    const { PostgresEventStore } = await import('./postgres/postgresEventStore.ts');
+    return new PostgresEventStore({ url, codec: options.codec, readOnly });
+  }
   if (url) {
     const { EventStoreDbEventStore } = await import('./eventstoredb/eventStoreDbEventStore.ts');
     return new EventStoreDbEventStore({ url, codec: options.codec, readOnly });

@@ -34,6 +34,21 @@ describe('openEventStore', () => {
     await fromConfig.close();
   });
 
+  it('opens PostgreSQL for a postgres:// url, with the password hidden, without connecting yet', async () => {
+    const store = await openEventStore(
+      { path: join(folder, 'unused.sqlite'), codec: testCatalog },
+      { DS01_EVENTSTORE_URL: 'postgresql://ds01:secret@db-host:5432/ds01?schema=lab2' },
+    );
+    expect(store.info).toEqual({
+      kind: 'postgres',
+      location: 'postgresql://ds01:***@db-host:5432/ds01?schema=lab2',
+    });
+    await store.close();
+    await expect(
+      openEventStore({ url: 'postgres://db-host/ds01?schema=Not-A-Name', path: '', codec: testCatalog }, {}),
+    ).rejects.toThrow(/schema 'Not-A-Name'.*lowercase letters/);
+  });
+
   it('an EventStoreDB that cannot be reached is a StoreUnavailableError saying what to check', async () => {
     // Port 1 on localhost: nothing listens, the connection is refused at once.
     const store = await openEventStore(

@@ -19,7 +19,13 @@ import {
   timeNanoOfInstant,
   unknownFacts,
 } from '@ds01/domain';
-import { EventIdConflictError, type EventStore, type NewEvent, RepeatedFailureLog } from '@ds01/event-store';
+import {
+  type AppendResult,
+  EventIdConflictError,
+  type EventStore,
+  type NewEvent,
+  RepeatedFailureLog,
+} from '@ds01/event-store';
 import {
   DOCKER_EVENT_RING_SIZE,
   DockerAnswerError,
@@ -107,6 +113,10 @@ export class DockerWatcher {
   #loop: Promise<void> | undefined;
   #status: DockerWatcherStatus;
   #wake: (() => void) | undefined;
+  /** Reconciled containers read at the same time, appended together. */
+  readonly #reconciled = new SameTickBatch((entries: readonly ReconciledAppend[]) =>
+    this.#appendMany(entries),
+  );
 
   constructor(options: DockerWatcherOptions) {
     this.#options = options;
@@ -134,7 +144,7 @@ export class DockerWatcher {
    * first failure to reach the daemon (the watcher keeps retrying in the background).
    */
   async start(): Promise<void> {
-    this.#known = await loadKnownContainers(this.#options.store);
+    this.#known = await loadKnownContainers(this.#options.store, this.#host);
     let firstRound!: () => void;
     const ready = new Promise<void>((resolve) => {
       firstRound = resolve;
@@ -403,9 +413,11 @@ export class DockerWatcher {
       listed,
       vanished: changed,
     });
-    for (const events of Map.groupBy(gone, (p) => p.event.data.containerId).values()) {
-      reconciled += await this.#append(events, correlationId);
-    }
+    const goneAppends = [...Map.groupBy(gone, (p) => p.event.data.containerId).values()].map((events) => ({
+      events,
+      correlationId,
+    }));
+    for (const added of await this.#appendMany(goneAppends)) reconciled += added;
     for (const state of absent) queue.release(state.containerId);
     this.#status.eventsReconciled += reconciled;
     this.#status.reconciliations += 1;
@@ -462,8 +474,7 @@ export class DockerWatcher {
         ]
       : [];
     const planned = reconcile({ known, actual, listed: window, vanished: new Set([containerId]) });
-    const added = await this.#append(planned, correlationId);
-    return added;
+    return this.#reconciled.add({ events: planned, correlationId });
   }
 
   /**
@@ -491,6 +502,75 @@ export class DockerWatcher {
 
   /** Appends one container's events; returns how many are new. Already-recorded facts are skipped. */
   async #append(all: readonly PlannedContainerEvent[], correlationId: string): Promise<number> {
+    const planned = this.#unknown(all);
+    if (planned.length === 0) return 0;
+    const stream = containerStream(planned[0]!.event.data.containerId);
+    const before = await this.#options.store.streamRevision(stream);
+    let applied: readonly PlannedContainerEvent[] = planned;
+    try {
+      await this.#options.store.append(
+        stream,
+        planned.map((p) => this.#toNew(p, correlationId)),
+      );
+    } catch (error) {
+      if (!(error instanceof EventIdConflictError)) throw error;
+      // The same Docker fact, described differently now (re-read after the container changed or went):
+      // what the log has is the record of it. Append the others one by one.
+      applied = [];
+      for (const p of planned) {
+        try {
+          await this.#options.store.append(stream, [this.#toNew(p, correlationId)]);
+          applied = [...applied, p];
+        } catch (inner) {
+          if (!(inner instanceof EventIdConflictError)) throw inner;
+          this.#options.logger.debug({ eventId: p.eventId, type: p.event.type }, 'already recorded');
+        }
+      }
+    }
+    const after = await this.#options.store.streamRevision(stream);
+    return this.#learn(applied, revisionsAdded(before, after));
+  }
+
+  /**
+   * Appends several containers' events in one transaction (appendMany: one commit, not one per
+   * container); returns how many are new for each. Reconciliation reads 16 containers at a time, and a
+   * host with a thousand containers would otherwise commit a thousand times at start. A fact the log has
+   * under another description (EventIdConflictError) refuses the whole batch: then each container's
+   * events go through #append, which sorts that out.
+   */
+  async #appendMany(entries: readonly ReconciledAppend[]): Promise<number[]> {
+    const planned = entries.map(({ events }) => this.#unknown(events));
+    const writing = planned.flatMap((events, i) => (events.length > 0 ? [i] : []));
+    const streams = writing.map((i) => containerStream(planned[i]![0]!.event.data.containerId));
+    if (writing.length < 2 || new Set(streams).size < streams.length) {
+      const counts: number[] = [];
+      for (const { events, correlationId } of entries) counts.push(await this.#append(events, correlationId));
+      return counts;
+    }
+    const before = await Promise.all(streams.map((stream) => this.#options.store.streamRevision(stream)));
+    let results: AppendResult[];
+    try {
+      results = await this.#options.store.appendMany(
+        writing.map((i, k) => ({
+          streamId: streams[k]!,
+          events: planned[i]!.map((p) => this.#toNew(p, entries[i]!.correlationId)),
+        })),
+      );
+    } catch (error) {
+      if (!(error instanceof EventIdConflictError)) throw error;
+      const counts: number[] = [];
+      for (const { events, correlationId } of entries) counts.push(await this.#append(events, correlationId));
+      return counts;
+    }
+    const counts = entries.map(() => 0);
+    writing.forEach((i, k) => {
+      counts[i] = this.#learn(planned[i]!, revisionsAdded(before[k]!, results[k]!.nextExpectedRevision));
+    });
+    return counts;
+  }
+
+  /** The facts of `all` the log does not have yet (the others are logged at debug level). */
+  #unknown(all: readonly PlannedContainerEvent[]): PlannedContainerEvent[] {
     const planned = unknownFacts(this.#known.get(all[0]?.event.data.containerId ?? ''), all);
     for (const p of all.filter((p) => !planned.includes(p))) {
       this.#options.logger.debug(
@@ -498,10 +578,11 @@ export class DockerWatcher {
         'already in the log',
       );
     }
-    if (planned.length === 0) return 0;
-    const stream = containerStream(planned[0]!.event.data.containerId);
-    const before = await this.#options.store.streamRevision(stream);
-    const toNew = (p: PlannedContainerEvent): NewEvent => ({
+    return planned;
+  }
+
+  #toNew(p: PlannedContainerEvent, correlationId: string): NewEvent {
+    return {
       type: p.event.type,
       data: p.event.data,
       metadata: {
@@ -512,27 +593,11 @@ export class DockerWatcher {
         correlationId,
         causationId: null,
       },
-    });
-    let applied: readonly PlannedContainerEvent[] = planned;
-    try {
-      await this.#options.store.append(stream, planned.map(toNew));
-    } catch (error) {
-      if (!(error instanceof EventIdConflictError)) throw error;
-      // The same Docker fact, described differently now (re-read after the container changed or went):
-      // what the log has is the record of it. Append the others one by one.
-      applied = [];
-      for (const p of planned) {
-        try {
-          await this.#options.store.append(stream, [toNew(p)]);
-          applied = [...applied, p];
-        } catch (inner) {
-          if (!(inner instanceof EventIdConflictError)) throw inner;
-          this.#options.logger.debug({ eventId: p.eventId, type: p.event.type }, 'already recorded');
-        }
-      }
-    }
-    const after = await this.#options.store.streamRevision(stream);
-    const added = (after === 'no_stream' ? -1 : after) - (before === 'no_stream' ? -1 : before);
+    };
+  }
+
+  /** What the log now has of these containers, when the append added events; returns how many. */
+  #learn(applied: readonly PlannedContainerEvent[], added: number): number {
     if (added > 0) {
       for (const p of applied) {
         const id = p.event.data.containerId;
@@ -606,5 +671,49 @@ class ContainerQueues {
   abandon(): void {
     for (const gate of this.#gates.values()) gate.abandon();
     this.#gates.clear();
+  }
+}
+
+/** Events a stream gained between two of its revisions. */
+function revisionsAdded(before: number | 'no_stream', after: number | 'no_stream'): number {
+  return (after === 'no_stream' ? -1 : after) - (before === 'no_stream' ? -1 : before);
+}
+
+/** One container's reconciled events, waiting to be appended with the others read at the same time. */
+interface ReconciledAppend {
+  events: readonly PlannedContainerEvent[];
+  correlationId: string;
+}
+
+/**
+ * Collects what is asked for in one turn of the event loop and hands it to `run` as one batch: the
+ * containers reconciliation has read at the same time are appended together.
+ */
+class SameTickBatch<Item, Result> {
+  readonly #run: (items: readonly Item[]) => Promise<Result[]>;
+  #pending: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
+
+  constructor(run: (items: readonly Item[]) => Promise<Result[]>) {
+    this.#run = run;
+  }
+
+  add(item: Item): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ item, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#run(batch.map((entry) => entry.item)).then(
+      (results) => {
+        for (const [i, entry] of batch.entries()) entry.resolve(results[i]!);
+      },
+      (error: unknown) => {
+        for (const entry of batch) entry.reject(error);
+      },
+    );
   }
 }

@@ -8,6 +8,8 @@ export interface DockerWatcherServiceContext {
   store: EventStore;
   logger: WatcherLogger;
   paths: { dataDir: string };
+  /** `host` in ds01.yaml: the name its events carry, and which of a shared log's containers are its own. */
+  config: { host: string };
 }
 
 /**
@@ -22,6 +24,7 @@ export const dockerWatcherService = {
       connection: connectDocker(),
       checkpointPath: join(context.paths.dataDir, 'docker-watcher.checkpoint'),
       logger: context.logger,
+      host: context.config.host,
     });
     await watcher.start();
     return { stop: () => watcher.stop() };

@@ -9,6 +9,7 @@ import type { Column } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
 
 interface ListOptions {
+  host?: string;
   user?: string;
   all?: boolean;
   interface?: string;
@@ -18,10 +19,13 @@ interface ListOptions {
 export function register(program: Command, context: CliContext): void {
   const containers = program
     .command('containers')
-    .description('every container on the host: who owns it (and how DS01 knows), what made it, its GPUs');
+    .description(
+      'every container DS01 watches: who owns it (and how DS01 knows), what made it, its GPUs, its host',
+    );
   containers
     .command('list', { isDefault: true })
     .description('list containers (the default: `ds01 containers` lists)')
+    .option('--host <name>', 'only containers of this host (default: every host on the log)')
     .option('--user <name>', 'only containers owned by this user')
     .option('-a, --all', 'also containers that were removed')
     .addOption(
@@ -36,12 +40,14 @@ export function register(program: Command, context: CliContext): void {
 OWNER is followed by the rule that found it, in ds01-infra's words: ds01_label, aime_label (legacy
 aime.mlc.* labels), devcontainer, compose_dir (a /home/<user> folder), cgroup_slice, container_name
 (<name>._.<uid>), mount_path (their home folder mounted), container_uid; "unknown" when nothing said.
-UNMANAGED marks containers that did not come through DS01.
+UNMANAGED marks containers that did not come through DS01. When several hosts share one log (see the
+README: several servers, one log), every host's containers are listed, with a HOST column.
 
 Examples:
   ds01 containers                          containers that exist now
   ds01 containers --user alice --all       everything alice ever ran
   ds01 containers --interface vscode       dev containers
+  ds01 containers --host gpu02             the containers of one host
   ds01 containers show my-notebook         one container's history`,
     )
     .action((options: ListOptions) => {
@@ -50,7 +56,8 @@ Examples:
         context.output.json(rows);
         return;
       }
-      context.output.table(listColumns(), rows, emptyMessage(options));
+      const hosts = new Set(rows.map((row) => row.host));
+      context.output.table(listColumns(new Date(), hosts.size > 1), rows, emptyMessage(options));
     });
 
   containers
@@ -69,6 +76,7 @@ Examples:
       }
       context.output.fields([
         ['container', row.container_id],
+        ['host', row.host],
         ['name', row.name],
         ['state', row.status],
         ['owner', ownerOf(row)],
@@ -100,6 +108,10 @@ function listContainers(context: CliContext, options: ListOptions): ContainerRow
   const where: string[] = [];
   const params: string[] = [];
   if (!options.all) where.push("status <> 'removed'");
+  if (options.host) {
+    where.push('host = ?');
+    params.push(options.host);
+  }
   if (options.user) {
     where.push('owner = ?');
     params.push(options.user);
@@ -117,6 +129,7 @@ function listContainers(context: CliContext, options: ListOptions): ContainerRow
 
 function emptyMessage(options: ListOptions): string {
   const filters = [
+    options.host && `of host ${options.host}`,
     options.user && `owned by ${options.user}`,
     options.interface && `made through ${options.interface}`,
   ]
@@ -153,8 +166,10 @@ function findContainer(context: CliContext, ref: string): ContainerRow {
   });
 }
 
-function listColumns(now = new Date()): Column<ContainerRow>[] {
+/** The host column only when the rows come from several hosts: one server's lab does not need it. */
+function listColumns(now: Date, withHost: boolean): Column<ContainerRow>[] {
   return [
+    ...(withHost ? [{ header: 'host', value: (r: ContainerRow) => r.host }] : []),
     { header: 'container', value: (r) => r.container_id.slice(0, 12) },
     { header: 'name', value: (r) => r.name, shrink: true },
     { header: 'owner', value: ownerOf, shrink: true },

@@ -121,28 +121,52 @@ Examples:
   gpu
     .command('status')
     .description(
-      'every GPU slot of this host: profile, holder, container, since, hold; per user: held of quota',
+      'every GPU slot: profile, holder, container, since, hold; per user: held of quota (every host on the log, or --host)',
     )
+    .option('--host <name>', 'only this host’s pool (default: every host that shares the log)')
     .option('--json', 'one JSON document')
-    .action(async (options: { json?: boolean }) => {
+    .addHelpText(
+      'after',
+      `
+Several servers may share one log (see the README): each has its own pool (stream gpu-pool-<host>), and
+this shows them one after the other.
+
+Examples:
+  ds01 gpu status                  every host's slots and holders
+  ds01 gpu status --host gpu02     one host
+  ds01 gpu status --json`,
+    )
+    .action(async (options: { host?: string; json?: boolean }) => {
       const readModel = await freshAllocationView(context);
-      const { host } = context.config();
-      const slots = slotStatus(readModel, host);
-      const users = await withQuotas(userHoldings(readModel, host), quotaSource(context));
-      const problems = reconciliationProblems(readModel, host);
+      const slots = slotStatus(readModel, options.host);
+      const users = await withQuotas(userHoldings(readModel, options.host), quotaSource(context));
+      const problems = reconciliationProblems(readModel, options.host);
+      const hosts = [...new Set([...slots, ...users, ...problems].map((row) => row.host))].sort();
+      if (hosts.length === 0) hosts.push(options.host ?? context.config().host);
       if (options.json) {
-        context.output.json({ host, slots, users, problems });
+        context.output.json({ host: options.host ?? null, hosts, slots, users, problems });
         return;
       }
       const now = new Date();
-      context.output.line(`GPU pool of ${host}`);
-      context.output.table(slotColumns(now), slots, '(no GPU inventory recorded yet: is ds01d running?)');
-      context.output.line();
-      context.output.table(userColumns, users, '(nobody holds a GPU)');
-      if (problems.length > 0) {
+      for (const [i, host] of hosts.entries()) {
+        if (i > 0) context.output.line();
+        const own = <Row extends { host: string }>(rows: Row[]) => rows.filter((row) => row.host === host);
+        context.output.line(`GPU pool of ${host}`);
+        context.output.table(
+          slotColumns(now),
+          own(slots),
+          '(no GPU inventory recorded yet: is ds01d running?)',
+        );
         context.output.line();
-        context.output.line(`switch-over from ds01-infra found ${problems.length} problem(s) to look at:`);
-        for (const p of problems) context.output.line(`  ${p.problem}: ${p.detail}`);
+        context.output.table(userColumns, own(users), '(nobody holds a GPU)');
+        const hostProblems = own(problems);
+        if (hostProblems.length > 0) {
+          context.output.line();
+          context.output.line(
+            `switch-over from ds01-infra found ${hostProblems.length} problem(s) to look at:`,
+          );
+          for (const p of hostProblems) context.output.line(`  ${p.problem}: ${p.detail}`);
+        }
       }
     });
 

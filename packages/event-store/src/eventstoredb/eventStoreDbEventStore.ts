@@ -9,7 +9,7 @@ import {
   WrongExpectedVersionError,
 } from '@kurrent/kurrentdb-client';
 import type { EventCodec } from '../codec.ts';
-import { encodeAppend } from '../encodeEvent.ts';
+import { encodeAppend, encodeAppends } from '../encodeEvent.ts';
 import type { AppendResult, ExpectedRevision, NewEvent, RecordedEvent } from '../envelope.ts';
 import {
   EventIdConflictError,
@@ -22,6 +22,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   StoreInfo,
+  StreamAppend,
   SubscribeOptions,
   Subscription,
 } from '../eventStore.ts';
@@ -106,6 +107,23 @@ export class EventStoreDbEventStore implements EventStore {
     const settled = () => this.#inFlight.delete(appending);
     appending.then(settled, settled);
     return appending;
+  }
+
+  /**
+   * NOT atomic across streams: EventStoreDB has no transaction spanning streams (KurrentDB 25.1's
+   * multiStreamAppend has one, but only for metadata of plain strings, and no server to prove it against
+   * can run here). The streams are appended one after another, each atomically with its expected
+   * revision; a refusal stops the batch there, leaving the streams before it written. Since every
+   * append is idempotent by event id, the caller's retry of the whole batch completes it without
+   * duplicating anything, which is what DS01's callers (reconciliation) rely on.
+   */
+  async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    if (this.#closing) throw new StoreClosedError(this.info.location);
+    encodeAppends(this.#codec, appends);
+    const results: AppendResult[] = [];
+    for (const { streamId, events, expectedRevision } of appends)
+      results.push(await this.append(streamId, events, { expectedRevision: expectedRevision ?? 'any' }));
+    return results;
   }
 
   async #append(

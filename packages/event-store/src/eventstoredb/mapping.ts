@@ -154,7 +154,4 @@ export function ownEventOf(resolved: AllStreamResolvedEvent): EsdbRecordedEvent 
   return event;
 }
 
-/** A connection string fit for logs and errors: the password is removed. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
-}
+export { redactUrl } from '../redactUrl.ts';

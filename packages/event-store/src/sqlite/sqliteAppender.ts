@@ -7,26 +7,53 @@ import { asStoreError } from './sqliteErrors.ts';
 import { StatementCache } from './statementCache.ts';
 
 /**
- * An event as the appender writes it: the encoded event with its metadata already JSON text (strings
- * cross to the writer thread far cheaper than objects do).
+ * One append as the store sends it to its writer thread: column by column, strings and numbers only.
+ * Arrays of strings cross to the thread far cheaper than an object per event does (structured clone),
+ * and the store makes no object per event to send them.
  */
-export interface AppendRow extends Omit<EncodedEvent, 'metadata'> {
-  metadata: string;
-}
-
-export function appendRow(event: EncodedEvent): AppendRow {
-  return { ...event, metadata: JSON.stringify(event.metadata) };
-}
-
-/** One append as the store asks for it: validated and encoded, with what it expects of the stream. */
 export interface EncodedAppend {
   streamId: string;
-  encoded: AppendRow[];
   expected: ExpectedRevision;
+  eventIds: string[];
+  types: string[];
+  versions: number[];
+  /** JSON text of each event's data: what is stored, and what idempotent re-appends are compared by. */
+  data: string[];
+  /** JSON text of each event's metadata (recordedAt is added when it is written). */
+  metadata: string[];
 }
 
-/** What became of one append of a group: its result (and how many events were new), or its error. */
-export type AppendOutcome = { ok: AppendResult; inserted: number } | { error: unknown };
+export function encodedAppend(
+  streamId: string,
+  expected: ExpectedRevision,
+  events: readonly EncodedEvent[],
+): EncodedAppend {
+  const n = events.length;
+  const append: EncodedAppend = {
+    streamId,
+    expected,
+    eventIds: new Array(n),
+    types: new Array(n),
+    versions: new Array(n),
+    data: new Array(n),
+    metadata: new Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const event = events[i]!;
+    append.eventIds[i] = event.eventId;
+    append.types[i] = event.type;
+    append.versions[i] = event.version;
+    append.data[i] = event.data;
+    append.metadata[i] = JSON.stringify(event.metadata);
+  }
+  return append;
+}
+
+/**
+ * What became of one request of a group (a single append, or a multi-stream batch): its results, one per
+ * stream, and how many events were new; or its error, when nothing of it was written.
+ */
+export type AppendOutcome = { ok: AppendResult[]; inserted: number } | { error: unknown };
 
 interface EventRow {
   position: number;
@@ -48,9 +75,10 @@ export function revisionOf(statement: StatementSync, streamId: string): number |
 export const REVISION_SQL = 'SELECT max(revision) AS revision FROM events WHERE stream_id = ?';
 
 /**
- * The write side of the SQLite store: commits groups of appends. Each append of a group runs inside a
- * savepoint of its own, so it succeeds or fails alone and in the order given, while the group shares one
- * transaction and one fsync. Works on the connection it is given (the store's writer thread owns it).
+ * The write side of the SQLite store: commits groups of requests, each a single append or a multi-stream
+ * batch. Each request of a group runs inside a savepoint of its own, so it succeeds or fails alone (a
+ * batch whole) and in the order given, while the group shares one transaction and one fsync. Works on the
+ * connection it is given (the store's writer thread owns it).
  */
 export class SqliteAppender {
   readonly #db: DatabaseSync;
@@ -67,34 +95,47 @@ export class SqliteAppender {
    * Commits the group; one outcome per append, in order. Throws (a StoreUnavailableError) when the
    * transaction itself fails (busy, disk full, I/O): then nothing of the group is in the log.
    */
-  commit(group: readonly EncodedAppend[]): AppendOutcome[] {
+  commit(group: readonly (readonly EncodedAppend[])[]): AppendOutcome[] {
     const metadataSuffix = `,"recordedAt":"${new Date().toISOString()}"}`;
+    // A group of one (appends awaited one after another) needs no savepoint: the transaction is the
+    // request, and a refusal rolls it all back.
+    const alone = group.length === 1;
     const outcomes: AppendOutcome[] = [];
     try {
-      this.#db.exec('BEGIN IMMEDIATE');
-      for (const { streamId, encoded, expected } of group) {
-        this.#db.exec('SAVEPOINT one_append');
+      this.#run('BEGIN IMMEDIATE');
+      for (const request of group) {
+        if (!alone) this.#run('SAVEPOINT one_append');
         try {
-          const { appended, inserted } = this.#appendInTransaction(
-            streamId,
-            encoded,
-            expected,
-            metadataSuffix,
-          );
-          this.#db.exec('RELEASE one_append');
-          outcomes.push({ ok: appended, inserted });
+          const results: AppendResult[] = [];
+          let inserted = 0;
+          for (const append of request) {
+            const one = this.#appendInTransaction(append, metadataSuffix);
+            results.push(one.appended);
+            inserted += one.inserted;
+          }
+          if (!alone) this.#run('RELEASE one_append');
+          outcomes.push({ ok: results, inserted });
         } catch (error) {
-          this.#db.exec('ROLLBACK TO one_append');
-          this.#db.exec('RELEASE one_append');
+          if (alone) {
+            rollbackQuietly(this.#db);
+            return [{ error: asStoreError(this.#path, error) }];
+          }
+          this.#run('ROLLBACK TO one_append');
+          this.#run('RELEASE one_append');
           outcomes.push({ error: asStoreError(this.#path, error) });
         }
       }
-      this.#db.exec('COMMIT');
+      this.#run('COMMIT');
       return outcomes;
     } catch (error) {
       rollbackQuietly(this.#db);
       throw asStoreError(this.#path, error);
     }
+  }
+
+  /** A transaction-control statement, prepared once (exec would parse its text every time). */
+  #run(sql: string): void {
+    this.#statement(sql).run();
   }
 
   /**
@@ -103,15 +144,14 @@ export class SqliteAppender {
    * harmless retry (same stream, type and data: skipped) from a conflict.
    */
   #appendInTransaction(
-    streamId: string,
-    encoded: AppendRow[],
-    expected: ExpectedRevision,
+    append: EncodedAppend,
     metadataSuffix: string,
   ): { appended: AppendResult; inserted: number } {
+    const { streamId, expected, eventIds, types, versions, data, metadata } = append;
     const current = revisionOf(this.#statement(REVISION_SQL), streamId);
     if (!satisfiesExpected(expected, current)) {
       // A retry of an append that already happened succeeds whatever it expected.
-      const existing = encoded.map((event) => this.#existing(streamId, event));
+      const existing = eventIds.map((_, i) => this.#existing(append, i));
       if (current !== 'no_stream' && existing.every((row) => row !== undefined)) {
         return {
           appended: { nextExpectedRevision: current, position: existing.at(-1)!.position },
@@ -127,20 +167,19 @@ export class SqliteAppender {
     let revision = current === 'no_stream' ? -1 : current;
     let position = 0;
     let inserted = 0;
-    for (const event of encoded) {
+    for (let i = 0; i < eventIds.length; i++) {
       // The metadata's JSON ends with '}': splice recordedAt in rather than parse and copy it.
-      const metadata = event.metadata.slice(0, -1) + metadataSuffix;
       const result = insert.run(
         streamId,
         revision + 1,
-        event.eventId,
-        event.type,
-        event.version,
-        event.data,
-        metadata,
+        eventIds[i]!,
+        types[i]!,
+        versions[i]!,
+        data[i]!,
+        metadata[i]!.slice(0, -1) + metadataSuffix,
       );
       if (result.changes === 0) {
-        position = this.#existing(streamId, event)!.position;
+        position = this.#existing(append, i)!.position;
         continue;
       }
       revision += 1;
@@ -151,22 +190,24 @@ export class SqliteAppender {
     return { appended: { nextExpectedRevision, position }, inserted };
   }
 
-  /** The stored row of an event id, if this very event is already in the stream; throws on a conflict. */
-  #existing(streamId: string, event: AppendRow): EventRow | undefined {
-    const row = this.#statement(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(event.eventId) as
+  /** The stored row of the append's i-th event, if this very event is already in the stream; throws on a conflict. */
+  #existing(append: EncodedAppend, i: number): EventRow | undefined {
+    const { streamId } = append;
+    const eventId = append.eventIds[i]!;
+    const row = this.#statement(`SELECT ${COLUMNS} FROM events WHERE event_id = ?`).get(eventId) as
       | EventRow
       | undefined;
     if (!row) return undefined;
     if (row.stream_id !== streamId) {
       throw new EventIdConflictError(
-        event.eventId,
+        eventId,
         streamId,
         `in stream '${row.stream_id}' (revision ${row.revision})`,
       );
     }
-    if (row.type !== event.type || row.data !== event.data) {
+    if (row.type !== append.types[i] || row.data !== append.data[i]) {
       throw new EventIdConflictError(
-        event.eventId,
+        eventId,
         streamId,
         `with a different payload (${row.type} at revision ${row.revision}): an event id names one fact, give a new fact a new id`,
       );

@@ -1,7 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { EventCodec } from '../codec.ts';
-import { encodeAppend } from '../encodeEvent.ts';
+import { encodeAppend, encodeAppends } from '../encodeEvent.ts';
 import type { AppendResult, ExpectedRevision, NewEvent, RecordedEvent } from '../envelope.ts';
 import { StoreClosedError, StoreUnavailableError } from '../errors.ts';
 import type {
@@ -10,12 +9,14 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   StoreInfo,
+  StreamAppend,
   SubscribeOptions,
   Subscription,
 } from '../eventStore.ts';
-import { PollingSubscription } from './pollingSubscription.ts';
+import { AppendWakeups } from '../subscription/appendWakeups.ts';
+import { PollingSubscription } from '../subscription/pollingSubscription.ts';
 import { checkSchema, createSchema } from './schema.ts';
-import { appendRow, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
+import { type EncodedAppend, encodedAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
 import { asStoreError } from './sqliteErrors.ts';
 import { SqliteWriter } from './sqliteWriter.ts';
 import { StatementCache } from './statementCache.ts';
@@ -67,8 +68,8 @@ export class SqliteEventStore implements EventStore {
   readonly #codec: EventCodec;
   readonly #db: DatabaseSync;
   readonly #pollIntervalMs: number;
-  readonly #appended = new EventEmitter();
-  #appendCount = 0;
+  /** Wakes this process's subscriptions at its own appends (others' are found by polling). */
+  readonly #wakeups = new AppendWakeups();
   readonly #subscriptions = new Set<PollingSubscription>();
   /** Prepared statements by SQL text: filters and read directions each get their own, once. */
   readonly #statements: StatementCache;
@@ -90,7 +91,6 @@ export class SqliteEventStore implements EventStore {
     this.#readOnly = readOnly;
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.info = { kind: 'sqlite', location: path };
-    this.#appended.setMaxListeners(0);
     let isNew = prepareStoreFile(path, readOnly) === 'new';
     // A file that exists is checked through a read-only connection first: a foreign or damaged
     // database must come out of this with every byte unchanged (switching to WAL would write).
@@ -128,12 +128,27 @@ export class SqliteEventStore implements EventStore {
     if (this.#closing) throw new StoreClosedError(this.#path);
     if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
     const expected = options.expectedRevision ?? 'any';
-    const encoded = encodeAppend(this.#codec, streamId, events, expected).map(appendRow);
+    const encoded = encodeAppend(this.#codec, streamId, events, expected);
+    const [result] = await this.#commit([encodedAppend(streamId, expected, encoded)]);
+    return result!;
+  }
+
+  /** One request to the writer thread, so the batch is one savepoint of a group: all or nothing. */
+  async appendMany(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    if (this.#closing) throw new StoreClosedError(this.#path);
+    if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
+    const encoded = encodeAppends(this.#codec, appends);
+    if (encoded.length === 0) return [];
+    return this.#commit(
+      encoded.map(({ streamId, expected, encoded }) => encodedAppend(streamId, expected, encoded)),
+    );
+  }
+
+  async #commit(appends: EncodedAppend[]): Promise<AppendResult[]> {
     this.#writer ??= new SqliteWriter(this.#path, this.#busyTimeoutMs);
-    const { ok, inserted } = await this.#writer.append({ streamId, encoded, expected });
+    const { ok, inserted } = await this.#writer.append(appends);
     if (inserted > 0) {
-      this.#appendCount += 1;
-      this.#appended.emit('append');
+      this.#wakeups.wake();
     }
     return ok;
   }
@@ -235,8 +250,8 @@ export class SqliteEventStore implements EventStore {
       ...options,
       source: {
         readPage: (after, filter, limit) => this.readPage(after, filter, limit),
-        appendCount: () => this.#appendCount,
-        waitForAppend: (ms) => this.#waitForAppend(ms),
+        appendCount: () => this.#wakeups.count,
+        waitForAppend: (ms) => this.#wakeups.wait(ms),
       },
       pollIntervalMs: this.#pollIntervalMs,
       pageSize: SUBSCRIPTION_PAGE_SIZE,
@@ -244,21 +259,6 @@ export class SqliteEventStore implements EventStore {
     });
     this.#subscriptions.add(subscription);
     return subscription;
-  }
-
-  #waitForAppend(ms: number): { promise: Promise<void>; cancel(): void } {
-    let cancel = () => {};
-    const promise = new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#appended.off('append', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#appended.on('append', done);
-      cancel = done;
-    });
-    return { promise, cancel };
   }
 
   /**

@@ -5,7 +5,7 @@ import type { EncodedAppend } from './sqliteAppender.ts';
 import { deserializeStoreError, type WriterReply, type WriterRequest } from './writerMessages.ts';
 
 interface Waiting {
-  resolve: (result: { ok: AppendResult; inserted: number }) => void;
+  resolve: (result: { ok: AppendResult[]; inserted: number }) => void;
   reject: (error: unknown) => void;
 }
 
@@ -41,12 +41,13 @@ export class SqliteWriter {
     );
   }
 
-  append(append: EncodedAppend): Promise<{ ok: AppendResult; inserted: number }> {
+  /** Commits the appends (one stream's, or a multi-stream batch) whole: all of them or none. */
+  append(appends: EncodedAppend[]): Promise<{ ok: AppendResult[]; inserted: number }> {
     if (this.#closing) return Promise.reject(new StoreClosedError(this.#path));
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
-    const request: WriterRequest = { id, append };
-    const answered = new Promise<{ ok: AppendResult; inserted: number }>((resolve, reject) => {
+    const request: WriterRequest = { id, appends };
+    const answered = new Promise<{ ok: AppendResult[]; inserted: number }>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
       if (this.#waiting.size === 1) this.#worker.ref();
       this.#worker.postMessage(request);

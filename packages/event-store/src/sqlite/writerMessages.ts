@@ -10,12 +10,13 @@ import type { EncodedAppend } from './sqliteAppender.ts';
 /** What the store sends its writer thread. */
 export interface WriterRequest {
   id: number;
-  append: EncodedAppend;
+  /** One stream's append, or a multi-stream batch committed whole. */
+  appends: EncodedAppend[];
 }
 
 /** What the writer thread answers, one per request. */
 export type WriterReply =
-  | { id: number; ok: AppendResult; inserted: number }
+  | { id: number; ok: AppendResult[]; inserted: number }
   | { id: number; error: SerializedError };
 
 /**

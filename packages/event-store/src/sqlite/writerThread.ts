@@ -21,7 +21,7 @@ function commitQueued(): void {
   queue = [];
   let outcomes: AppendOutcome[];
   try {
-    outcomes = appender.commit(group.map((request): EncodedAppend => request.append));
+    outcomes = appender.commit(group.map((request): EncodedAppend[] => request.appends));
   } catch (error) {
     outcomes = group.map(() => ({ error }));
   }

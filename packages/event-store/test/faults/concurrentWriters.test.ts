@@ -1,11 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { SqliteEventStore } from '../../src/index.ts';
+import { expect, it } from 'vitest';
 import { collect } from '../contract/eventStoreContract.ts';
-import { testCatalog } from '../contract/testCatalog.ts';
 import { type Fixture, startFixture } from './childProcess.ts';
-import { useTempFolder } from './tempFolder.ts';
+import { createLog, describeForEachStore } from './faultTargets.ts';
 
-const file = useTempFolder('concurrent');
 const WORKERS = 4;
 
 /** Starts the workers, waits until all are ready, then lets them go at once. */
@@ -16,10 +13,11 @@ async function runTogether(workers: Fixture[]): Promise<void> {
   expect(codes, workers.map((worker) => worker.stderr()).join('\n')).toEqual(workers.map(() => 0));
 }
 
-describe('several processes writing to one stream', () => {
+describeForEachStore('several processes writing to one stream', (target) => {
   it('with exact expected revisions: exactly one wins each revision, every loser is told why', async () => {
-    const path = file('contended.sqlite');
-    new SqliteEventStore({ path, codec: testCatalog }).close();
+    const path = target.newLog('contended');
+    // Created before the workers start, so that they contend for revisions, not for creating the log.
+    await createLog(target, path);
     const attempts = 50;
     const workers = Array.from({ length: WORKERS }, (_, i) =>
       startFixture('contendedAppends', [path, 'gpu-pool-host1', String(attempts), `w${i}`]),
@@ -38,15 +36,15 @@ describe('several processes writing to one stream', () => {
       expect(Number(actual)).toBeGreaterThan(expected === 'no_stream' ? -1 : Number(expected));
     }
 
-    const store = new SqliteEventStore({ path, codec: testCatalog });
+    const store = target.open(path);
     const events = await collect(store.readStream('gpu-pool-host1'));
     expect(events.map((event) => event.revision)).toEqual(wins.map((_, i) => i));
     await store.close();
   }, 60_000);
 
   it('through CommandHandler: every command is applied exactly once, whatever the interleaving', async () => {
-    const path = file('commands.sqlite');
-    new SqliteEventStore({ path, codec: testCatalog }).close();
+    const path = target.newLog('commands');
+    await createLog(target, path);
     const commands = Array.from({ length: 30 }, (_, i) => `command-${i}`);
     const workers = Array.from({ length: WORKERS }, (_, i) => {
       // Each worker runs every command, starting at a different point of the list.
@@ -61,7 +59,7 @@ describe('several processes writing to one stream', () => {
       .flatMap((worker) => worker.lines)
       .filter((line) => line.startsWith('handled '))
       .map((line) => Number(line.split(' ')[2]));
-    const store = new SqliteEventStore({ path, codec: testCatalog });
+    const store = target.open(path);
     const events = await collect(store.readStream('gpu-pool-host1'));
     const applied = events.map((event) => (event.data as { item: string }).item);
     expect([...applied].sort()).toEqual([...commands].sort());

@@ -1,11 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { SqliteEventStore } from '../../src/index.ts';
+import { expect, it } from 'vitest';
 import { collect } from '../contract/eventStoreContract.ts';
-import { itemAdded, testCatalog } from '../contract/testCatalog.ts';
+import { itemAdded } from '../contract/testCatalog.ts';
 import { startFixture } from './childProcess.ts';
-import { useTempFolder } from './tempFolder.ts';
-
-const file = useTempFolder('crash');
+import { describeForEachStore } from './faultTargets.ts';
 
 interface Ack {
   streamId: string;
@@ -14,9 +11,9 @@ interface Ack {
   position: number;
 }
 
-describe('kill -9 in the middle of a stream of appends', () => {
+describeForEachStore('kill -9 in the middle of a stream of appends', (target) => {
   it('keeps every acknowledged event, leaves nothing half-written, and accepts new appends', async () => {
-    const path = file('crash.sqlite');
+    const path = target.newLog('crash');
     const writer = startFixture('appendUntilKilled', [path]);
     await writer.waitForLine((_line) => writer.lines.length >= 150);
     writer.child.kill('SIGKILL');
@@ -25,7 +22,7 @@ describe('kill -9 in the middle of a stream of appends', () => {
     const acks = writer.lines.map((line) => JSON.parse(line) as Ack);
     expect(acks.length).toBeGreaterThanOrEqual(150);
 
-    const store = new SqliteEventStore({ path, codec: testCatalog });
+    const store = target.open(path);
     // Every row decodes (the codec validates each against its schema) and the log is in order.
     const all = await collect(store.readAll());
     const byId = new Map(all.map((event) => [event.metadata.eventId, event]));

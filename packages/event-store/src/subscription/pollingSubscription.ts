@@ -1,17 +1,24 @@
 import type { RecordedEvent } from '../envelope.ts';
 import type { EventFilter, SubscribeOptions, Subscription } from '../eventStore.ts';
 
+interface Page {
+  events: RecordedEvent[];
+  scannedTo: number;
+}
+
 /** What a polling subscription needs from its store. */
 export interface PollingSource {
-  /** Events after a position, and how far the log was looked at (see SqliteEventStore.readPage). */
-  readPage(
-    after: number,
-    filter: EventFilter | undefined,
-    limit: number,
-  ): { events: RecordedEvent[]; scannedTo: number };
-  /** Grows with every append made by this process: a change means "read again before waiting". */
+  /**
+   * Events after a position, and how far the log was looked at (see SqliteEventStore.readPage). It may
+   * answer at once (SQLite) or later (a server); a server's store retries its own connection trouble.
+   */
+  readPage(after: number, filter: EventFilter | undefined, limit: number): Page | Promise<Page>;
+  /** Grows with every append the store hears of: a change means "read again before waiting". */
   appendCount(): number;
-  /** Resolves on this process's next append, or after `ms` (appends by other processes). */
+  /**
+   * Resolves on the next append the store hears of (its own; a server's notifications of others'), or
+   * after `ms` at the latest (appends it cannot hear of).
+   */
   waitForAppend(ms: number): { promise: Promise<void>; cancel(): void };
 }
 
@@ -42,7 +49,8 @@ export class PollingSubscription implements Subscription {
     let caughtUp = false;
     while (!this.#closed) {
       const seen = source.appendCount();
-      const page = source.readPage(after, filter, pageSize);
+      const page = await source.readPage(after, filter, pageSize);
+      if (this.#closed) return;
       for (const event of page.events) {
         if (this.#closed) return;
         yield event;
@@ -60,6 +68,10 @@ export class PollingSubscription implements Subscription {
       await wait.promise;
       this.#cancelWait = undefined;
     }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   async close(): Promise<void> {
