@@ -1,4 +1,10 @@
-export { type ConfigFiles, configFilesFrom, locateLimitsDir, readConfigFiles } from './configFiles.ts';
+export {
+  type ConfigFiles,
+  configFilesFrom,
+  limitsFile,
+  locateLimitsDir,
+  readConfigFiles,
+} from './configFiles.ts';
 export { dockerRunArgs } from './dockerRunArgs.ts';
 export {
   allocationLimits,

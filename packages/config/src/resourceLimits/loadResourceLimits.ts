@@ -89,6 +89,9 @@ class FilesReader {
           : '';
       this.problems.push(problem(severity, this.#whole(name), '', `cannot be read: ${why}${consequence}`));
     }
+    for (const [name, why] of this.#files.refused) {
+      this.problems.push(problem('error', this.#whole(name), '', why));
+    }
     if (!limits) return undefined;
     // With errors in the file, the checks across files still run on its well-formed parts, so
     // that one run reports every problem; the result is then not used.
@@ -128,7 +131,7 @@ class FilesReader {
     const text = this.#files.texts.get(name);
     const displayName = this.#display(name);
     if (text === undefined) {
-      if (options.required && !this.#files.unreadable.has(name)) {
+      if (options.required && !this.#files.unreadable.has(name) && !this.#files.refused.has(name)) {
         this.problems.push(problem('error', this.#whole(name), '', 'does not exist'));
       }
       return undefined;
