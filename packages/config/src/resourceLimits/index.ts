@@ -1,4 +1,12 @@
 export {
+  accountNameProblems,
+  impossibleName,
+  type NamedAccount,
+  namedAccounts,
+  printable,
+  unknownAccountProblems,
+} from './accountNames.ts';
+export {
   type ConfigFiles,
   configFilesFrom,
   limitsFile,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, nearest } from '../yamlFile.ts';
+import { accountNameProblems, namedAccounts } from './accountNames.ts';
 import {
   type ConfigFiles,
   exemptionsFile,
@@ -106,6 +107,7 @@ class FilesReader {
     ]);
     this.#checkRenamedKeys(limits.yaml, file);
     this.#checkUserInTwoGroups(groups);
+    this.problems.push(...accountNameProblems(namedAccounts(groups, overrides)));
     const groupAssignments = this.#groupAssignments(groups);
     const exemptions = this.#exemptions(exemptionYaml);
     return {
@@ -500,6 +502,7 @@ function override(
 ): UserOverride {
   return {
     user,
+    at: yaml.locate(path, 'key'),
     limits: layer(name, yaml, path, section),
     ...('aggregate' in section ? { aggregate: section.aggregate ?? null } : {}),
     ...(section.policies ? { policies: section.policies } : {}),

@@ -17,13 +17,15 @@ export function parsePasswd(text: string): HostUser[] {
 }
 
 /**
- * `getent passwd KEY…` (no key: the enumeration): the accounts it printed. Exit 2 means some key is
+ * `getent passwd -- KEY…` (no key: the enumeration): the accounts it printed. Exit 2 means some key is
  * unknown (the known ones are printed); whatever the exit, or when it is missing or stuck past its
  * deadline, what it printed is what it knows, so attribution goes on with the accounts it has.
  */
 async function getent(keys: readonly string[]): Promise<HostUser[]> {
   try {
-    const result = await runProgram('getent', ['passwd', ...keys], { timeoutMs: GETENT_TIMEOUT_MS });
+    // `--`: a name from a container (a path /home/--service=nis/x) is never read as an option.
+    const args = keys.length > 0 ? ['passwd', '--', ...keys] : ['passwd'];
+    const result = await runProgram('getent', args, { timeoutMs: GETENT_TIMEOUT_MS });
     return parsePasswd(result.stdout);
   } catch (error) {
     if (error instanceof ProgramTimeoutError) return parsePasswd(error.stdout);
