@@ -9,9 +9,11 @@ import {
   inspectResourceLimits,
   type LimitsProblem,
   limitsFile,
+  namedAccounts,
   policySnapshot,
   type ResourceLimits,
   readConfigFiles,
+  unknownAccountProblems,
 } from '@ds01/config';
 import {
   type ApplyPolicyChange,
@@ -31,6 +33,7 @@ import {
   type FailureLogger,
   RepeatedFailureLog,
 } from '@ds01/event-store';
+import { knownAccountNames } from '@ds01/host';
 import { userNameOf } from './fileOwner.ts';
 
 /** The logger calls the watcher makes (pino's Logger has them). */
@@ -50,6 +53,8 @@ export interface PolicyWatcherOptions {
   /** Watch the folder with fs.watch (default true); the periodic hash check runs regardless. */
   watchFiles?: boolean;
   userName?: (uid: number) => Promise<string | null>;
+  /** Which names the host's user database knows (default: getent); undefined: it cannot say. */
+  knownAccounts?: (names: readonly string[]) => Promise<ReadonlySet<string> | undefined>;
   now?: () => Date;
 }
 
@@ -235,7 +240,7 @@ export class PolicyWatcher {
       );
       events.push(...result.events.filter((e): e is PolicyChangedEvent => e.type === 'PolicyChanged'));
     }
-    for (const warning of config.warnings)
+    for (const warning of [...config.warnings, ...(await this.#unknownAccounts(config))])
       logger.warn({ file: warning.file, line: warning.line }, describeProblem(warning));
     for (const event of events) {
       logger.info(
@@ -302,6 +307,13 @@ export class PolicyWatcher {
     }
     if (pending.length > 0) return [final];
     return steps;
+  }
+
+  /** Names in the files the host's user database does not know: warnings, as `ds01 config check` says. */
+  async #unknownAccounts(config: ResourceLimits): Promise<LimitsProblem[]> {
+    const named = namedAccounts(config.groups, config.overrides);
+    const known = await (this.#options.knownAccounts ?? knownAccountNames)(named.map((n) => n.user));
+    return known ? unknownAccountProblems(named, known) : [];
   }
 
   /** The watcher records what it read: the editor of a file is not known to it (see PolicyEditor). */
