@@ -7,8 +7,7 @@ import {
   inspectResourceLimits,
   type LimitName,
   type LimitsProblem,
-  namedAccounts,
-  type ResourceLimits,
+  type NamedAccount,
   readConfigFiles,
   type SettingSource,
   toGetResourceLimitsJson,
@@ -18,6 +17,7 @@ import { knownAccountNames } from '@ds01/host';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
+import { terminalSafe } from '../output/terminalText.ts';
 
 interface CheckOptions {
   user?: string;
@@ -76,8 +76,8 @@ Examples:
     )
     .action(async (dir: string | undefined, options: CheckOptions) => {
       const files = readConfigFiles(dir ?? context.config().paths.configDir);
-      const { config: limits, problems } = inspectResourceLimits(files);
-      if (limits && options.accounts !== false) problems.push(...(await accountProblems(limits)));
+      const { config: limits, problems, accounts } = inspectResourceLimits(files);
+      if (options.accounts !== false) problems.push(...(await accountProblems(accounts)));
       const errors = problems.filter((p) => p.severity === 'error');
       const warnings = problems.filter((p) => p.severity === 'warning');
       const effective =
@@ -87,7 +87,7 @@ Examples:
       if (options.json && effective) {
         // stdout stays the JSON of get_resource_limits.py; warnings go to stderr.
         output.json(toGetResourceLimitsJson(effective));
-        for (const warning of warnings) process.stderr.write(`${describeProblem(warning)}\n`);
+        for (const warning of warnings) process.stderr.write(`${terminalSafe(describeProblem(warning))}\n`);
       } else if (options.json) {
         output.json({
           configDir: files.dir,
@@ -124,8 +124,7 @@ Examples:
 }
 
 /** Usernames the host's user database does not know (none said when getent cannot answer). */
-async function accountProblems(limits: ResourceLimits): Promise<LimitsProblem[]> {
-  const named = namedAccounts(limits.groups, limits.overrides);
+async function accountProblems(named: readonly NamedAccount[]): Promise<LimitsProblem[]> {
   const known = await knownAccountNames(named.map((n) => n.user));
   return known ? unknownAccountProblems(named, known) : [];
 }

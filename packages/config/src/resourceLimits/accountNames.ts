@@ -30,14 +30,15 @@ export function namedAccounts(
   return named;
 }
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 /**
  * What makes a name impossible as an account: a control character (it would rewrite a terminal),
  * `/` (a path, `../../etc/x`), `:` (passwd's field separator) or a leading `-` (an option to any
  * program it reaches). Undefined: possible.
  */
 export function impossibleName(user: string): string | undefined {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(user)) return 'holds a control character';
+  if (CONTROL.test(user)) return 'holds a control character';
   if (user.includes('/')) return "holds '/' (a path, not a name)";
   if (user.includes(':')) return "holds ':', the field separator of the user database";
   if (user.startsWith('-')) return "starts with '-', which programs read as an option";
@@ -52,7 +53,7 @@ export function accountNameProblems(named: readonly NamedAccount[]): LimitsProbl
     const impossible = impossibleName(account.user);
     if (impossible) {
       problems.push(
-        problem('error', account.at, printable(account.user), `${impossible}: no account can be named so`, {
+        problem('error', account.at, account.user, `${impossible}: no account can be named so`, {
           expected: 'a username as the host knows it (getent passwd NAME)',
         }),
       );
@@ -69,8 +70,8 @@ export function accountNameProblems(named: readonly NamedAccount[]): LimitsProbl
       problem(
         'error',
         account.at,
-        printable(account.user),
-        `names the same cgroup slice user '${slice}' as ${printable(first.user)} (${first.as}, line ${first.at.line}): their containers, limits and GPUs could not be told apart`,
+        account.user,
+        `names the same cgroup slice user '${slice}' as ${first.user} (${first.as}, line ${first.at.line}): their containers, limits and GPUs could not be told apart`,
         {
           expected: 'names whose sanitized forms differ (ds01 config check --user NAME shows the slice)',
           related: [first.at],
@@ -100,20 +101,11 @@ export function unknownAccountProblems(
       problem(
         'warning',
         account.at,
-        printable(account.user),
+        account.user,
         `is not an account the host's user database knows (getent passwd)${lookalike}; the setting applies to nobody until it exists`,
         { expected: 'the exact username, as `getent passwd NAME` prints it' },
       ),
     );
   }
   return problems;
-}
-
-/** A name as it may be printed: control characters as \u escapes (the terminal is not the file's). */
-export function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }

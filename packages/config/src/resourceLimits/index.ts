@@ -3,7 +3,6 @@ export {
   impossibleName,
   type NamedAccount,
   namedAccounts,
-  printable,
   unknownAccountProblems,
 } from './accountNames.ts';
 export {

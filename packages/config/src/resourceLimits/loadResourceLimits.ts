@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, nearest } from '../yamlFile.ts';
-import { accountNameProblems, namedAccounts } from './accountNames.ts';
+import { accountNameProblems, type NamedAccount, namedAccounts } from './accountNames.ts';
 import {
   type ConfigFiles,
   exemptionsFile,
@@ -61,17 +61,20 @@ export function resolveResourceLimits(files: ConfigFiles): ResourceLimits {
 export function inspectResourceLimits(files: ConfigFiles): {
   config: ResourceLimits | undefined;
   problems: LimitsProblem[];
+  /** Every username the files name (also when they have errors), for checks against the host. */
+  accounts: NamedAccount[];
 } {
   const reader = new FilesReader(files);
   const config = reader.resolve();
   const problems = reader.problems;
   const hasErrors = problems.some((p) => p.severity === 'error');
-  return { config: hasErrors ? undefined : config, problems };
+  return { config: hasErrors ? undefined : config, problems, accounts: reader.accounts };
 }
 
 /** Reads the files one by one, collecting problems; resolve() builds the model from what is valid. */
 class FilesReader {
   readonly problems: LimitsProblem[] = [];
+  accounts: NamedAccount[] = [];
   readonly #files: ConfigFiles;
 
   constructor(files: ConfigFiles) {
@@ -107,7 +110,8 @@ class FilesReader {
     ]);
     this.#checkRenamedKeys(limits.yaml, file);
     this.#checkUserInTwoGroups(groups);
-    this.problems.push(...accountNameProblems(namedAccounts(groups, overrides)));
+    this.accounts = namedAccounts(groups, overrides);
+    this.problems.push(...accountNameProblems(this.accounts));
     const groupAssignments = this.#groupAssignments(groups);
     const exemptions = this.#exemptions(exemptionYaml);
     return {
