@@ -164,7 +164,7 @@ Examples:
   ds01 gpu who --at "3d ago" --json`,
     )
     .action(async (options: { at: string; slot?: string; json?: boolean }) => {
-      const at = parseMoment(options.at, new Date());
+      const at = parseMoment(options.at, new Date(), { past: true });
       const readModel = await freshAllocationView(context);
       const { host } = context.config();
       const rows = holdingsAt(readModel, at, { host, ...(options.slot ? { slot: options.slot } : {}) });
