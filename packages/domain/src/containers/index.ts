@@ -11,6 +11,7 @@ export * from './gpuAccess.ts';
 export * from './inspect.ts';
 export * from './labels.ts';
 export * from './limits.ts';
+export * from './ownership.ts';
 export * from './planned.ts';
 export * from './reconcile.ts';
 export * from './userSlices.ts';
