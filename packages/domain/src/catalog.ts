@@ -1,5 +1,6 @@
 import { allocationEvents } from './allocation/events.ts';
 import { containerEvents } from './containers/events.ts';
+import { ownershipEvents } from './containers/ownershipOverride.ts';
 import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
@@ -10,6 +11,7 @@ import { userEvents } from './users/events.ts';
 /** Every domain event of DS01. A new concept adds its events file here. */
 const allEvents = [
   ...containerEvents,
+  ...ownershipEvents,
   ...allocationEvents,
   ...userEvents,
   ...policyEvents,
