@@ -25,7 +25,8 @@ export function parseCalendarTime(text: string): CalendarTime {
   if (month < 1 || month > 12) return { wrong: `month ${mo} does not exist` };
   const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (day < 1 || day > days) return { wrong: `${y}-${mo} has no day ${d} (it has ${days})` };
-  if (hour > 23 || minute > 59 || second > 59) return { wrong: `${h}:${mi}:${s} is not a time of day` };
+  if (hour > 23 || minute > 59 || second > 59)
+    return { wrong: `${h}:${mi}${match[6] === undefined ? '' : `:${match[6]}`} is not a time of day` };
   if (zone) {
     const [zh, zm] = [Number(zone.slice(1, 3)), Number(zone.slice(-2))];
     if (zone.toUpperCase() !== 'Z' && (zh > 14 || zm > 59))

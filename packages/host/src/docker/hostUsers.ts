@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
+import { lstat } from 'node:fs/promises';
 import { type HostUser, type UserDirectory, userDirectoryOf } from '@ds01/domain';
 import { ProgramError, ProgramTimeoutError, runProgram } from '../process/index.ts';
 
@@ -110,21 +109,19 @@ export class HostUserDirectory {
 }
 
 /**
- * Who owns each bind-mount source under /home (or, when it does not exist, its closest existing parent),
- * so that mounting someone else's folder does not make a container theirs.
+ * Who owns each path under /home a rule reads (bind-mount sources, compose and dev container
+ * folders), so that naming someone else's folder does not make a container theirs. Only the path
+ * itself counts, as itself: a folder that does not exist proves nothing (its parent, the home, is
+ * always its user's), and a link is owned by whoever made it, not by what it points at.
  */
 export async function homePathOwners(sources: readonly string[]): Promise<Map<string, number>> {
   const owners = new Map<string, number>();
   for (const source of sources) {
     if (!source.startsWith('/home/')) continue;
-    let current = source;
-    while (current !== '/') {
-      try {
-        owners.set(source, (await stat(current)).uid);
-        break;
-      } catch {
-        current = path.dirname(current);
-      }
+    try {
+      owners.set(source, (await lstat(source)).uid);
+    } catch {
+      // gone or never there: nobody is named by it
     }
   }
   return owners;
