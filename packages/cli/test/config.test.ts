@@ -90,7 +90,7 @@ describe('ds01 config check', () => {
     const dir = copyWith('test-fixture', 'resource-limits.yaml', (t) =>
       t.replace('  max_cpus: 8\n', '  max_cpu: 8\n'),
     );
-    const { code, stdout, stderr } = await launcher(['config', 'check', dir]);
+    const { code, stdout, stderr } = await launcher(['config', 'check', dir, '--no-accounts']);
     expect(code).toBe(1);
     expect(stdout).toContain(
       `error: ${dir}/resource-limits.yaml:6:3: defaults.max_cpu: is not a key of this format (no version of ds01-infra knows it) (did you mean 'max_cpus'?)`,
@@ -148,7 +148,7 @@ describe('ds01 config check', () => {
     const dir = copyWith('test-fixture', 'resource-limits.yaml', (t) =>
       t.replace('default_group: students', 'default_group: student'),
     );
-    const { code, stdout } = await ds01(['config', 'check', dir, '--json']);
+    const { code, stdout } = await ds01(['config', 'check', dir, '--json', '--no-accounts']);
     expect(code).toBe(1);
     const report = JSON.parse(stdout);
     expect(report).toMatchObject({ valid: false, warnings: [] });
