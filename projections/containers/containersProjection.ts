@@ -19,7 +19,8 @@ export const containersProjection = defineProjection({
   name: 'containers',
   // 2: ContainerCreated carries Docker's facts only; the description comes with ContainerDescribed.
   // 3: the host whose watcher recorded the container (several hosts may share one log).
-  version: 3,
+  // 4: owner_verified (a verified owner, or a claim its creator wrote).
+  version: 4,
   description: 'containers: owner and attribution rule, interface, type, state, GPU access, idle since',
   eventTypes: containerEvents.map((e) => e.type),
   setup(db) {
@@ -31,6 +32,7 @@ export const containersProjection = defineProjection({
         status          TEXT NOT NULL,
         owner           TEXT,
         owner_rule      TEXT,
+        owner_verified  INTEGER NOT NULL,
         interface       TEXT,
         type            TEXT,
         managed         INTEGER NOT NULL,
@@ -70,6 +72,7 @@ export const containersProjection = defineProjection({
       state.status,
       d?.owner.user ?? null,
       d?.owner.rule ?? null,
+      d?.owner.verified ? 1 : 0,
       d?.interface ?? null,
       d?.type ?? null,
       d?.managed ? 1 : 0,
@@ -106,12 +109,13 @@ export function gpuSummary(gpu: GpuAccess): string {
 const statements = preparedOnce((db: DatabaseSync) => ({
   state: db.prepare('SELECT state FROM containers WHERE container_id = ?'),
   upsert: db.prepare(
-    `INSERT INTO containers (container_id, host, name, status, owner, owner_rule, interface, type, managed,
-       infrastructure, unmanaged, image, gpu, created_at, started_at, finished_at, removed_at, exit_code,
-       idle_since, last_event_at, state)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO containers (container_id, host, name, status, owner, owner_rule, owner_verified, interface,
+       type, managed, infrastructure, unmanaged, image, gpu, created_at, started_at, finished_at, removed_at,
+       exit_code, idle_since, last_event_at, state)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (container_id) DO UPDATE SET name = excluded.name, status = excluded.status,
-       owner = excluded.owner, owner_rule = excluded.owner_rule, interface = excluded.interface,
+       owner = excluded.owner, owner_rule = excluded.owner_rule, owner_verified = excluded.owner_verified,
+       interface = excluded.interface,
        type = excluded.type, managed = excluded.managed, infrastructure = excluded.infrastructure,
        unmanaged = excluded.unmanaged, image = excluded.image, gpu = excluded.gpu,
        created_at = excluded.created_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
@@ -128,6 +132,8 @@ export const ContainerRow = z.object({
   status: z.enum(['created', 'running', 'paused', 'exited', 'removed']),
   owner: z.string().nullable(),
   owner_rule: z.string().nullable(),
+  /** 1: the owner is verified (the gateway); 0: a claim, or no owner. */
+  owner_verified: z.number().int(),
   interface: z.string().nullable(),
   type: z.string().nullable(),
   managed: z.number().int(),

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { asStoreError, StoreUnavailableError } from '@ds01/event-store';
+import { asStoreError, StoreUnavailableError, whyUnreachable } from '@ds01/event-store';
 import { ReadModelUnavailableError } from './errors.ts';
 
 /** "DS0P" in ASCII: marks an SQLite file as DS01's projections database. */
@@ -66,7 +66,8 @@ export function openProjectionsDb(path: string, options: OpenProjectionsDbOption
     } catch {
       throw new ReadModelUnavailableError(
         path,
-        'does not exist yet: start ds01d, or build the read models with `ds01 projections rebuild --all`',
+        whyUnreachable(path) ??
+          'does not exist yet: start ds01d, or build the read models with `ds01 projections rebuild --all`',
       );
     }
     const db = openConnection(path, true);

@@ -3,6 +3,9 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ContainerCreated,
+  ContainerDescribed,
+  containerStream,
   eventCatalog,
   GpuInventoryObserved,
   gpuInventoryStream,
@@ -41,6 +44,33 @@ beforeAll(async () => {
     GpuInventoryObserved({ inventory: mixedInventory, at: new Date().toISOString() }),
   );
   await recordEvent(store, userStream('ana'), UserRegistered({ user: 'ana', uid: 2001, group: 'student' }));
+  // ana's container, as the docker watcher records it: --container must name one of hers.
+  const ref = { containerId: CONTAINER, name: 'train', observation: 'observed' as const, dockerEvent: null };
+  await recordEvent(
+    store,
+    containerStream(CONTAINER),
+    ContainerCreated({ ...ref, image: 'busybox', labels: {} }),
+  );
+  await recordEvent(
+    store,
+    containerStream(CONTAINER),
+    ContainerDescribed({
+      ...ref,
+      describedFrom: 'inspect',
+      image: 'busybox',
+      imageId: 'sha256:1',
+      createdAt: new Date().toISOString(),
+      owner: { user: 'ana', rule: 'ds01_label', evidence: 'ds01.user=ana', verified: false },
+      interface: 'other',
+      type: 'docker',
+      managed: false,
+      infrastructure: false,
+      gpu: { access: 'none' },
+      cgroupParent: null,
+      limits: null,
+      labels: { 'ds01.user': 'ana' },
+    }),
+  );
   await store.close();
 });
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

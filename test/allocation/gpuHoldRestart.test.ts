@@ -70,7 +70,8 @@ describeWithDocker('GPU hold across a ds01d restart', (td) => {
     await daemon.waitFor(ready, 'ds01d ready');
     const container = await createTestContainer(td, { start: true });
     const granted = await runDs01(
-      ['gpu', 'allocate', '--user', 'root', '--count', '1', '--container', container.id, '--json'],
+      // The test container has no owner DS01 can name: root allocates for it anyway (--force, recorded).
+      ['gpu', 'allocate', '--user', 'root', '--count', '1', '--container', container.id, '--force', '--json'],
       dirs(),
     );
     expect(granted.code, granted.stderr).toBe(0);

@@ -45,7 +45,8 @@ async function allocate(
   profile: string | null,
   options: UserLoadOptions,
 ): Promise<AllocateRecord> {
-  const args = ['gpu', 'allocate', '--user', user, '--container', containerId, '--json'];
+  // Random ids of containers that do not exist: as root with --force (each override recorded).
+  const args = ['gpu', 'allocate', '--user', user, '--container', containerId, '--force', '--json'];
   if (profile) args.push('--profile', profile);
   const result = await runDs01(options.site, args, killPlan(options));
   const record: AllocateRecord = { kind: 'allocate', user, containerId, outcome: outcomeOf(result, [0, 3]) };

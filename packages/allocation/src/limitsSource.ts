@@ -1,5 +1,6 @@
 import {
   allocationLimits,
+  ConfigError,
   effectiveLimits,
   type ResourceLimits,
   readConfigFiles,
@@ -21,8 +22,10 @@ export function limitsFromResourceLimits(config: ResourceLimits): LimitsSource {
 /**
  * GPU limits from the resource-limits.yaml of a config dir (and the files beside it), resolved again
  * whenever one of them changed: ds01d runs for months, and an admin who edits a quota expects the
- * next decision to follow it. Files that do not validate make the decision fail with their
- * ConfigError (file:line): unlike ds01-infra, no GPU is granted against limits that cannot be read.
+ * next decision to follow it. A change that does not validate keeps the last valid limits in force
+ * (the policy watcher records the refusal as PolicyRejected), so a broken edit cannot lift or
+ * drop every quota; files that never validated make the decision fail with their ConfigError
+ * (file:line): unlike ds01-infra, no GPU is granted against limits that cannot be read.
  */
 export function limitsFromConfigDir(configDir: string): LimitsSource {
   let loaded: { digest: string; limits: LimitsSource } | undefined;
@@ -31,7 +34,11 @@ export function limitsFromConfigDir(configDir: string): LimitsSource {
       const files = readConfigFiles(configDir);
       const digest = [...files.sha256].map(([name, sha]) => `${name}=${sha}`).join(' ');
       if (loaded?.digest !== digest) {
-        loaded = { digest, limits: limitsFromResourceLimits(resolveResourceLimits(files)) };
+        try {
+          loaded = { digest, limits: limitsFromResourceLimits(resolveResourceLimits(files)) };
+        } catch (error) {
+          if (!(error instanceof ConfigError) || !loaded) throw error;
+        }
       }
       return loaded.limits.limitsFor(user);
     },

@@ -67,4 +67,14 @@ describe('GPU limits from resource-limits.yaml', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain('resource-limits.yaml');
   });
+
+  it('a broken edit after valid limits keeps the last valid ones in force (a bomb cannot lift quotas)', async () => {
+    const limits = limitsFromConfigDir(labCopy());
+    expect(await limits.limitsFor('ana')).toMatchObject({ quotaGpuEquivalents: 2 });
+    writeFileSync(
+      join(dir, 'resource-limits.yaml'),
+      'a: &a [x, x]\nb: [*a, *a]\ndefaults: {max_gpu_equivalents: lots}\n',
+    );
+    expect(await limits.limitsFor('ana')).toMatchObject({ quotaGpuEquivalents: 2 });
+  });
 });

@@ -5,6 +5,7 @@ import { type EventStore, openEventStore } from '@ds01/event-store';
 import { openProjectionsDb, ReadModel } from '@ds01/projections';
 import { Interruption } from './interruption.ts';
 import { Output } from './output/output.ts';
+import { requireExistingStore } from './store/existingStore.ts';
 
 /** Options every command accepts (declared on the program in main.ts). */
 export interface GlobalOptions {
@@ -50,10 +51,14 @@ export class CliContext {
     return this.#config;
   }
 
-  /** The event store; read-only unless `write` (then the file is created if missing). */
+  /**
+   * The event store; read-only unless `write`. Writing needs the store ds01d made: a mistyped
+   * --data-dir must not become a new, empty log that grants GPUs others hold.
+   */
   async store(options: { write?: boolean } = {}): Promise<EventStore> {
     const write = options.write ?? false;
     if (this.#store && (this.#store.writable || !write)) return this.#store.store;
+    if (write && !this.config().eventStore.url) requireExistingStore(this.config().eventStore.path);
     await this.#store?.store.close();
     const store = await openEventStore(
       { ...this.config().eventStore, codec: eventCatalog, readOnly: !write },

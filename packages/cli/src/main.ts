@@ -4,6 +4,7 @@ import { CliContext, type GlobalOptions } from './context.ts';
 import { CliError, describeError } from './errors.ts';
 import { CommandStoppedError, STOP_EXIT_CODES } from './interruption.ts';
 import type { Output } from './output/output.ts';
+import { terminalSafe } from './output/terminalText.ts';
 
 const ABOUT =
   'DS01 manages a shared multi-user GPU server. Everything that happens on it (a container starts, ' +
@@ -72,7 +73,9 @@ export async function main(
       // Commander has printed the help or the error already ('did you mean ...' included).
       return error.exitCode;
     }
-    process.stderr.write(`${describeError(error, context.debug || argv.includes('--debug'))}\n`);
+    process.stderr.write(
+      `${terminalSafe(describeError(error, context.debug || argv.includes('--debug')))}\n`,
+    );
     return error instanceof CliError ? error.exitCode : 1;
   } finally {
     stopListening();

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
+import { dirname } from 'node:path';
+import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { readConfigFile } from './configFileRead.ts';
 
 /** One thing wrong in a configuration file, located for a human. */
 export interface ConfigProblem {
@@ -39,14 +40,22 @@ export function formatProblem(problem: ConfigProblem): string {
  * an unknown key) is reported with file:line:column and the key; an unknown key also gets the
  * nearest known key. An empty file reads as {}.
  */
-export function readYamlFile<Schema extends z.ZodType>(file: string, schema: Schema): z.output<Schema> {
+export function readYamlFile<Schema extends z.ZodType>(
+  file: string,
+  schema: Schema,
+  options: { root?: string; maxBytes?: number } = {},
+): z.output<Schema> {
+  const read = readConfigFile(file, { root: options.root ?? dirname(file), maxBytes: options.maxBytes });
+  const whole = (message: string) => new ConfigError([{ file, line: 0, column: 0, key: '', message }]);
+  if (read.kind === 'absent') throw whole('cannot be read: it does not exist');
+  if (read.kind === 'refused') {
+    throw whole(read.code === 'EACCES' || read.code === 'EPERM' ? `cannot be read: ${read.why}` : read.why);
+  }
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError([
-      { file, line: 0, column: 0, key: '', message: `cannot be read: ${(error as Error).message}` },
-    ]);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(read.bytes);
+  } catch {
+    throw whole('is not valid UTF-8 text');
   }
   return parseYaml(text, file, schema);
 }
@@ -72,7 +81,8 @@ export function parseYaml<Schema extends z.ZodType>(
   try {
     value = doc.toJS();
   } catch (error) {
-    throw new ConfigError([{ file, line: 0, column: 0, key: '', message: unusableYaml(error) }]);
+    const { line, col } = at(firstAliasOffset(doc));
+    throw new ConfigError([{ file, line, column: col, key: '', message: unusableYaml(error) }]);
   }
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
@@ -125,6 +135,18 @@ export function unusableYaml(error: unknown): string {
   return /alias count/i.test(message)
     ? 'expands aliases (*name) into too many values; write the values out instead of nesting aliases'
     : `cannot be read as data: ${firstLine(message)}`;
+}
+
+/** Where the first alias (`*name`) of a document is written: where an alias bomb starts (0: none). */
+export function firstAliasOffset(doc: Document.Parsed | Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 function firstLine(message: string): string {

@@ -31,9 +31,9 @@ function readsOrRefuses(text: string): void {
 }
 
 describe('ds01.yaml on any input (property)', () => {
-  it('nested aliases (a "billion laughs") are refused naming the file, not thrown as a ReferenceError', () => {
+  it('nested aliases (a "billion laughs") are refused naming the file and line of the first alias, not thrown', () => {
     expect(() => parseYaml(billionLaughs(4), FILE, Ds01Yaml)).toThrow(
-      `${FILE}: expands aliases (*name) into too many values; write the values out instead of nesting aliases`,
+      `${FILE}:2:10: expands aliases (*name) into too many values; write the values out instead of nesting aliases`,
     );
   });
 

@@ -1,6 +1,7 @@
 import { allocationEvents } from './allocation/events.ts';
 import { containerEvents } from './containers/events.ts';
 import { historyGapEvents } from './containers/historyGap.ts';
+import { ownershipEvents } from './containers/ownershipOverride.ts';
 import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
@@ -12,6 +13,7 @@ import { userEvents } from './users/events.ts';
 const allEvents = [
   ...containerEvents,
   ...historyGapEvents,
+  ...ownershipEvents,
   ...allocationEvents,
   ...userEvents,
   ...policyEvents,

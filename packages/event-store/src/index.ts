@@ -47,6 +47,7 @@ export {
   type RepeatedFailureLogOptions,
 } from './retry/repeatedFailureLog.ts';
 // For other SQLite files beside the log (the projections database): the same errors, said the same way.
+export { whoMayRead, whyUnreachable } from './sqlite/fileAccess.ts';
 export { asStoreError } from './sqlite/sqliteErrors.ts';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
 export {

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readPrivateFile } from './privateFile.ts';
 
 /** Another ds01d holds the data dir: two daemons would both project and watch the same host. */
 export class DaemonAlreadyRunningError extends Error {
@@ -87,7 +88,7 @@ export function readDaemonLock(path: string): { pid: number } | null {
 
 function readLockPid(path: string): number | null {
   try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+    const pid = Number.parseInt((readPrivateFile(path) ?? '').trim(), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AllocatorError } from '@ds01/allocation';
+import { readPrivateFile, writeFileAtomically } from '@ds01/service';
 
 /**
  * How far a process manager has read the log: the position of the last event whose commands are
@@ -24,21 +25,15 @@ export class PositionCheckpoint {
   advance(position: number): void {
     if (position <= this.#position) return;
     mkdirSync(dirname(this.path), { recursive: true });
-    const temp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify({ position })}\n`, { mode: 0o640 });
-    renameSync(temp, this.path);
+    // A temp name nobody can guess, created O_EXCL|O_NOFOLLOW: no planted link is written through.
+    writeFileAtomically(this.path, `${JSON.stringify({ position })}\n`);
     this.#position = position;
   }
 }
 
 function read(path: string): number {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return 0;
-    throw error;
-  }
+  const text = readPrivateFile(path);
+  if (text === undefined) return 0;
   const position = (() => {
     try {
       return (JSON.parse(text) as { position?: unknown }).position;

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readPrivateFile, writeFileAtomically } from '@ds01/service';
 
 export class CheckpointFileError extends Error {
   override readonly name = 'CheckpointFileError';
@@ -28,21 +29,15 @@ export class WatcherCheckpoint {
   advance(timeNano: string): void {
     if (this.#timeNano !== undefined && BigInt(timeNano) <= BigInt(this.#timeNano)) return;
     mkdirSync(dirname(this.path), { recursive: true });
-    const temp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify({ timeNano })}\n`, { mode: 0o640 });
-    renameSync(temp, this.path);
+    // A temp name nobody can guess, created O_EXCL|O_NOFOLLOW: no planted link is written through.
+    writeFileAtomically(this.path, `${JSON.stringify({ timeNano })}\n`);
     this.#timeNano = timeNano;
   }
 }
 
 function read(path: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = readPrivateFile(path);
+  if (text === undefined) return undefined;
   try {
     const timeNano = (JSON.parse(text) as { timeNano?: unknown }).timeNano;
     if (typeof timeNano === 'string' && /^\d+$/.test(timeNano)) return timeNano;

@@ -1,8 +1,16 @@
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Ds01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
 import { openEventStore } from '@ds01/event-store';
 import { allProjections, openProjectionsDb, ProjectionRunner } from '@ds01/projections';
-import { acquireDaemonLock, type RunningService, type Service, type ServiceContext } from '@ds01/service';
+import {
+  acquireDaemonLock,
+  ensurePrivateDirectory,
+  type RunningService,
+  type Service,
+  type ServiceContext,
+} from '@ds01/service';
 import type { Logger } from 'pino';
 import { startHealthLog } from './healthLog.ts';
 
@@ -26,6 +34,12 @@ export interface DaemonOptions {
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
   const { config, logger, signal } = options;
+  // Before anything is written: folders others may write are refused (see ensurePrivateDirectory).
+  ensurePrivateDirectory(config.paths.dataDir, 'data dir', { create: true });
+  if (!config.eventStore.url)
+    ensurePrivateDirectory(dirname(config.eventStore.path), 'event store folder', { create: true });
+  // A config dir that does not exist holds nothing to trust (every setting has a default).
+  if (existsSync(config.paths.configDir)) ensurePrivateDirectory(config.paths.configDir, 'config dir');
   const lock = acquireDaemonLock(config.paths.daemonLock);
   const undo: { name: string; stop(): Promise<void> | void }[] = [
     { name: 'lock', stop: () => lock.release() },

@@ -7,7 +7,9 @@ import { runProgram } from '@ds01/host';
  */
 export async function userNameOf(uid: number): Promise<string | null> {
   try {
-    const { stdout, exitCode } = await runProgram('getent', ['passwd', String(uid)], { timeoutMs: 5000 });
+    const { stdout, exitCode } = await runProgram('getent', ['passwd', '--', String(uid)], {
+      timeoutMs: 5000,
+    });
     const name = exitCode === 0 ? stdout.split(':')[0]?.trim() : undefined;
     if (name) return name;
   } catch {

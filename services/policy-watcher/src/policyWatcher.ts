@@ -4,16 +4,23 @@ import { join } from 'node:path';
 import {
   ConfigError,
   type ConfigFiles,
+  type ConfigProblem,
   describeProblem,
   inspectResourceLimits,
   type LimitsProblem,
+  limitsFile,
+  namedAccounts,
   policySnapshot,
   type ResourceLimits,
   readConfigFiles,
+  unknownAccountProblems,
 } from '@ds01/config';
 import {
   type ApplyPolicyChange,
+  type PolicyChangedEvent,
+  type PolicyCommand,
   type PolicyEvent,
+  type PolicyProblem,
   type PolicyState,
   policyDecider,
   policyStream,
@@ -26,6 +33,7 @@ import {
   type FailureLogger,
   RepeatedFailureLog,
 } from '@ds01/event-store';
+import { knownAccountNames } from '@ds01/host';
 import { userNameOf } from './fileOwner.ts';
 
 /** The logger calls the watcher makes (pino's Logger has them). */
@@ -45,14 +53,17 @@ export interface PolicyWatcherOptions {
   /** Watch the folder with fs.watch (default true); the periodic hash check runs regardless. */
   watchFiles?: boolean;
   userName?: (uid: number) => Promise<string | null>;
+  /** Which names the host's user database knows (default: getent); undefined: it cannot say. */
+  knownAccounts?: (names: readonly string[]) => Promise<ReadonlySet<string> | undefined>;
   now?: () => Date;
 }
 
 /** What one check of the folder found. */
 export type CheckOutcome =
   | { result: 'unchanged' }
-  | { result: 'applied'; events: PolicyEvent[] }
-  | { result: 'invalid'; problems: LimitsProblem[] }
+  | { result: 'applied'; events: PolicyChangedEvent[] }
+  /** Refused: not applied, recorded as PolicyRejected (events: empty when this state was refused before). */
+  | { result: 'invalid'; problems: LimitsProblem[]; events: PolicyEvent[] }
   | { result: 'unreadable'; error: string }
   /** The log could not be read or written (a full or read-only disk): the next check tries again. */
   | { result: 'unrecorded'; error: string };
@@ -74,7 +85,7 @@ interface FileChange {
  */
 export class PolicyWatcher {
   readonly #options: PolicyWatcherOptions;
-  readonly #handler: CommandHandler<ApplyPolicyChange, PolicyEvent, PolicyState>;
+  readonly #handler: CommandHandler<PolicyCommand, PolicyEvent, PolicyState>;
   #current: { config: ResourceLimits; files: ConfigFiles } | undefined;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -171,9 +182,15 @@ export class PolicyWatcher {
     try {
       files = readConfigFiles(this.#options.configDir);
     } catch (error) {
-      const message = error instanceof ConfigError ? error.message : String(error);
+      if (!(error instanceof ConfigError)) throw error;
+      const message = error.message;
       this.#reportOnce(`unreadable:${message}`, () =>
         logger.warn({ configDir: this.#options.configDir }, message),
+      );
+      await this.#handler.handle(
+        policyStream,
+        { kind: 'reject', files: [{ file: limitsFile, sha256: null }], problems: recorded(error.problems) },
+        this.#metadata(),
       );
       return { result: 'unreadable', error: message };
     }
@@ -188,29 +205,42 @@ export class PolicyWatcher {
     const { config, problems } = inspectResourceLimits(files);
     if (!config) {
       const errors = problems.filter((p) => p.severity === 'error');
+      const inForce =
+        Object.keys(state.files).length > 0
+          ? 'the last valid configuration stays in force'
+          : 'no valid configuration was ever applied: GPU decisions fail until the files are fixed';
       this.#reportOnce(`invalid:${[...files.sha256.values()].join()}`, () => {
         for (const p of errors) logger.error({ file: p.file, line: p.line, key: p.key }, describeProblem(p));
         logger.error(
           { configDir: files.dir, errors: errors.length },
-          'the changed resource limits are not applied: the last valid configuration stays in force',
+          `the changed resource limits are not applied: ${inForce}`,
         );
       });
-      return { result: 'invalid', problems };
+      const result = await this.#handler.handle(
+        policyStream,
+        {
+          kind: 'reject',
+          files: changes.map(({ file, sha256 }) => ({ file, sha256 })),
+          problems: recorded(errors),
+        },
+        this.#metadata(),
+      );
+      return { result: 'invalid', problems, events: result.events };
     }
-    const events: PolicyEvent[] = [];
+    const events: PolicyChangedEvent[] = [];
     for (const step of this.#steps(files, changes)) {
       const result = await this.#handler.handle(
         policyStream,
         {
           files: step.changes.map(({ file, sha256 }) => ({ file, sha256 })),
           snapshot: step.snapshot,
-          ...changedBy(step.changes),
+          ...writerOf(step.changes),
         },
-        { actor: actorOf(step.changes), host: this.#options.host, now: this.#options.now?.() ?? new Date() },
+        this.#metadata(),
       );
-      events.push(...result.events);
+      events.push(...result.events.filter((e): e is PolicyChangedEvent => e.type === 'PolicyChanged'));
     }
-    for (const warning of config.warnings)
+    for (const warning of [...config.warnings, ...(await this.#unknownAccounts(config))])
       logger.warn({ file: warning.file, line: warning.line }, describeProblem(warning));
     for (const event of events) {
       logger.info(
@@ -236,7 +266,7 @@ export class PolicyWatcher {
     }
     for (const file of Object.keys(state.files)) {
       // A file that exists but cannot be read right now has not been removed.
-      if (!files.sha256.has(file) && !files.unreadable.has(file)) {
+      if (!files.sha256.has(file) && !files.unreadable.has(file) && !files.refused.has(file)) {
         changed.push({ file, sha256: null, modifiedMs: Date.now(), owner: undefined });
       }
     }
@@ -269,7 +299,7 @@ export class PolicyWatcher {
       if (text === undefined) texts.delete(change.file);
       else texts.set(change.file, text);
       pending.push(change);
-      const candidate = { ...files, texts, sha256: new Map(), unreadable: new Map() };
+      const candidate = { ...files, texts, sha256: new Map(), unreadable: new Map(), refused: new Map() };
       const { config } = inspectResourceLimits(candidate);
       if (!config) continue;
       steps.push({ changes: pending, snapshot: policySnapshot(config) });
@@ -277,6 +307,22 @@ export class PolicyWatcher {
     }
     if (pending.length > 0) return [final];
     return steps;
+  }
+
+  /** Names in the files the host's user database does not know: warnings, as `ds01 config check` says. */
+  async #unknownAccounts(config: ResourceLimits): Promise<LimitsProblem[]> {
+    const named = namedAccounts(config.groups, config.overrides);
+    const known = await (this.#options.knownAccounts ?? knownAccountNames)(named.map((n) => n.user));
+    return known ? unknownAccountProblems(named, known) : [];
+  }
+
+  /** The watcher records what it read: the editor of a file is not known to it (see PolicyEditor). */
+  #metadata(): { actor: Actor; host: string; now: Date } {
+    return {
+      actor: { kind: 'service', name: 'policy-watcher' },
+      host: this.#options.host,
+      now: this.#options.now?.() ?? new Date(),
+    };
   }
 
   #resolve(files: ConfigFiles): ResourceLimits | undefined {
@@ -291,14 +337,24 @@ export class PolicyWatcher {
   }
 }
 
-function changedBy(changes: readonly FileChange[]): Pick<ApplyPolicyChange, 'changedBy'> {
-  const owner = changes.find((c) => c.owner)?.owner;
-  return owner ? { changedBy: owner } : {};
+/** At most this many problems are recorded with a refusal (the log is no place for ten thousand). */
+const MAX_RECORDED_PROBLEMS = 50;
+
+function recorded(errors: readonly ConfigProblem[]): PolicyProblem[] {
+  return errors.slice(0, MAX_RECORDED_PROBLEMS).map(({ file, line, column, key, message }) => ({
+    file,
+    line,
+    column,
+    key: key.slice(0, 200),
+    message: message.slice(0, 500),
+  }));
 }
 
-/** Who changed the files: the owner of the (first) changed file; DS01's watcher for a removal. */
-function actorOf(changes: readonly FileChange[]): Actor {
+/**
+ * Who changed the files: fs.watch does not say (nor does inotify), so the editor is `unknown`; the
+ * owner of the (first) changed file is recorded as what it is, the file's owner.
+ */
+function writerOf(changes: readonly FileChange[]): Pick<ApplyPolicyChange, 'changedBy' | 'fileOwner'> {
   const owner = changes.find((c) => c.owner)?.owner;
-  if (!owner) return { kind: 'service', name: 'policy-watcher' };
-  return { kind: 'user', name: owner.user ?? `uid ${owner.uid}` };
+  return { changedBy: 'unknown', ...(owner ? { fileOwner: owner } : {}) };
 }

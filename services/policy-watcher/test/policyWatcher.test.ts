@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventCatalog, type PolicyEvent, policyStream } from '@ds01/domain';
+import { eventCatalog, type PolicyChangedEvent, policyStream } from '@ds01/domain';
 import { type RecordedEvent, SqliteEventStore } from '@ds01/event-store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PolicyWatcher, type PolicyWatcherOptions } from '../src/index.ts';
@@ -61,15 +61,15 @@ function watcher(options: Partial<PolicyWatcherOptions> = {}): PolicyWatcher {
   return w;
 }
 
-async function policyEvents(): Promise<RecordedEvent<string, PolicyEvent['data']>[]> {
-  const events: RecordedEvent<string, PolicyEvent['data']>[] = [];
+async function policyEvents(): Promise<RecordedEvent<string, PolicyChangedEvent['data']>[]> {
+  const events: RecordedEvent<string, PolicyChangedEvent['data']>[] = [];
   for await (const event of store.readStream(policyStream))
-    events.push(event as RecordedEvent<string, PolicyEvent['data']>);
+    events.push(event as RecordedEvent<string, PolicyChangedEvent['data']>);
   return events;
 }
 
 /** Waits (polling the store, up to 10 s) until the policy stream holds `count` events. */
-async function untilEvents(count: number): Promise<RecordedEvent<string, PolicyEvent['data']>[]> {
+async function untilEvents(count: number): Promise<RecordedEvent<string, PolicyChangedEvent['data']>[]> {
   for (let waited = 0; waited < 10_000; waited += 50) {
     const events = await policyEvents();
     if (events.length >= count) return events;
@@ -101,7 +101,7 @@ afterEach(async () => {
 });
 
 describe('the policy watcher', () => {
-  it('records the configuration it finds first, as a diff from nothing, by the files’ owner', async () => {
+  it('records the configuration it finds first, as a diff from nothing, with the files’ owner', async () => {
     const outcome = await watcher().start();
     expect(outcome.result).toBe('applied');
     const [first] = await policyEvents();
@@ -110,14 +110,15 @@ describe('the policy watcher', () => {
       data: {
         file: 'resource-limits.yaml',
         sha256: sha256('resource-limits.yaml'),
-        changedBy: { uid: process.getuid!() },
+        changedBy: 'unknown',
+        fileOwner: { uid: process.getuid!() },
       },
-      metadata: { actor: { kind: 'user' }, host: 'gpu01' },
+      metadata: { actor: { kind: 'service', name: 'policy-watcher' }, host: 'gpu01' },
     });
     expect(first!.data.diff).toContainEqual({ path: 'default_group', change: 'added', after: 'students' });
   });
 
-  it('a valid edit, seen through fs.watch: the diff, the file, its sha256 and who changed it', async () => {
+  it('a valid edit, seen through fs.watch: the diff, the file, its sha256, its owner; the editor unknown', async () => {
     await watcher().start();
     edit('resource-limits.yaml', (t) =>
       t.replace('  researchers:\n    max_mig_instances: 2', '  researchers:\n    max_mig_instances: 3'),
@@ -128,9 +129,10 @@ describe('the policy watcher', () => {
       file: 'resource-limits.yaml',
       sha256: sha256('resource-limits.yaml'),
       diff: [{ path: 'groups.researchers.max_mig_instances', change: 'changed', before: 2, after: 3 }],
-      changedBy: { uid: 65534, user: 'nobody' },
+      changedBy: 'unknown',
+      fileOwner: { uid: 65534, user: 'nobody' },
     });
-    expect(second!.metadata.actor).toEqual({ kind: 'user', name: 'nobody' });
+    expect(second!.metadata.actor).toEqual({ kind: 'service', name: 'policy-watcher' });
   });
 
   it('an invalid edit is not applied: errors logged, the last valid configuration stays in force', async () => {
@@ -139,7 +141,14 @@ describe('the policy watcher', () => {
     edit('resource-limits.yaml', (t) => t.replace('max_cpus: 16', 'max_cpus: -16'));
     const outcome = await w.check();
     expect(outcome.result).toBe('invalid');
-    expect(await policyEvents()).toHaveLength(1);
+    const [, rejected] = await policyEvents();
+    expect(rejected).toMatchObject({
+      type: 'PolicyRejected',
+      data: {
+        files: [{ file: 'resource-limits.yaml', sha256: sha256('resource-limits.yaml') }],
+        problems: [{ line: 30, column: 15, key: 'groups.researchers.max_cpus' }],
+      },
+    });
     expect(logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
       expect.stringMatching(
         /resource-limits\.yaml:30:15: groups\.researchers\.max_cpus: is negative \(-16\)/,
@@ -147,9 +156,10 @@ describe('the policy watcher', () => {
       'the changed resource limits are not applied: the last valid configuration stays in force',
     ]);
     expect(w.current()?.groups.find((g) => g.name === 'researchers')?.limits.values['max_cpus']).toBe(16);
-    // Reported once, not at every check.
+    // Reported and recorded once, not at every check.
     await w.check();
     expect(logs.filter((l) => l.level === 'error')).toHaveLength(2);
+    expect(await policyEvents()).toHaveLength(2);
   });
 
   it('a restart records nothing new; a change made while it was down is recorded at start', async () => {

@@ -7,18 +7,24 @@ import {
   inspectResourceLimits,
   type LimitName,
   type LimitsProblem,
+  type NamedAccount,
   readConfigFiles,
   type SettingSource,
   toGetResourceLimitsJson,
+  unknownAccountProblems,
 } from '@ds01/config';
+import { knownAccountNames } from '@ds01/host';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
+import { terminalSafe } from '../output/terminalText.ts';
 
 interface CheckOptions {
   user?: string;
   json?: boolean;
   allowWarnings?: boolean;
+  /** false with --no-accounts. */
+  accounts?: boolean;
 }
 
 /** Which setting each key of get_resource_limits.py's JSON shows (for the "from" column). */
@@ -46,6 +52,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--user <name>', "also show this user's effective limits")
     .option('--json', 'one JSON document; with --user, the keys of get_resource_limits.py USER --json')
     .option('--allow-warnings', 'exit 0 when there are warnings but no errors')
+    .option('--no-accounts', "do not look the usernames up in this host's user database (checking elsewhere)")
     .addHelpText(
       'after',
       `
@@ -55,8 +62,10 @@ ds01-infra checkout (/opt/ds01-infra) or its config/ folder.
 
 Every problem is printed as file:line:column, the key, what is wrong and what is expected
 ("did you mean ..." for a misspelled key). Errors (unknown key, wrong type, negative number,
-unknown group) make DS01 refuse the files; warnings (a user in two groups, a key that has no
-effect) are applied as ds01-infra would, but fail this check until fixed.
+unknown group, two usernames that make the same cgroup slice) make DS01 refuse the files;
+warnings (a user in two groups, a key that has no effect, a username this host's user database
+does not know) are applied as ds01-infra would, but fail this check until fixed. Checking the
+files on another machine than the lab's: --no-accounts skips the user database.
 Exit code: 0 all good, 1 errors or warnings (warnings alone: 0 with --allow-warnings).
 
 Examples:
@@ -65,9 +74,10 @@ Examples:
   ds01 config check --user h.baker@hertie-school.lan
   ds01 config check --user alice --json            exactly what get_resource_limits.py alice --json prints`,
     )
-    .action((dir: string | undefined, options: CheckOptions) => {
+    .action(async (dir: string | undefined, options: CheckOptions) => {
       const files = readConfigFiles(dir ?? context.config().paths.configDir);
-      const { config: limits, problems } = inspectResourceLimits(files);
+      const { config: limits, problems, accounts } = inspectResourceLimits(files);
+      if (options.accounts !== false) problems.push(...(await accountProblems(accounts)));
       const errors = problems.filter((p) => p.severity === 'error');
       const warnings = problems.filter((p) => p.severity === 'warning');
       const effective =
@@ -77,7 +87,7 @@ Examples:
       if (options.json && effective) {
         // stdout stays the JSON of get_resource_limits.py; warnings go to stderr.
         output.json(toGetResourceLimitsJson(effective));
-        for (const warning of warnings) process.stderr.write(`${describeProblem(warning)}\n`);
+        for (const warning of warnings) process.stderr.write(`${terminalSafe(describeProblem(warning))}\n`);
       } else if (options.json) {
         output.json({
           configDir: files.dir,
@@ -111,6 +121,12 @@ Examples:
         throw new CliError(`cannot show the limits of ${options.user}: the files have errors`);
       }
     });
+}
+
+/** Usernames the host's user database does not know (none said when getent cannot answer). */
+async function accountProblems(named: readonly NamedAccount[]): Promise<LimitsProblem[]> {
+  const known = await knownAccountNames(named.map((n) => n.user));
+  return known ? unknownAccountProblems(named, known) : [];
 }
 
 function summary(dir: string, files: string[], errors: LimitsProblem[], warnings: LimitsProblem[]): string {

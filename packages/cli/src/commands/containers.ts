@@ -1,4 +1,4 @@
-import { ContainerInterface, containerStream } from '@ds01/domain';
+import { ContainerInterface, containerStream, OwnerRule, ownershipSummary } from '@ds01/domain';
 import type { RecordedEvent } from '@ds01/event-store';
 import { CONTAINER_ROW_COLUMNS, ContainerRow } from '@ds01/projections';
 import { type Command, Option } from 'commander';
@@ -37,9 +37,12 @@ export function register(program: Command, context: CliContext): void {
     .addHelpText(
       'after',
       `
-OWNER is followed by the rule that found it, in ds01-infra's words: ds01_label, aime_label (legacy
-aime.mlc.* labels), devcontainer, compose_dir (a /home/<user> folder), cgroup_slice, container_name
-(<name>._.<uid>), mount_path (their home folder mounted), container_uid; "unknown" when nothing said.
+OWNER says how far it can be trusted. "verified: gateway": created through the user's own gateway
+socket. Anything else is a claim the container's creator wrote, "claimed by label", "by path", ...,
+with the rule that read it, in ds01-infra's words: ds01_label, aime_label (legacy aime.mlc.*
+labels), devcontainer, compose_dir (a /home/<user> folder the user owns), cgroup_slice,
+container_name (<name>._.<uid>), mount_path (a folder of theirs mounted), container_uid; a claim is
+never charged to anyone's quota. "unknown" when nothing said.
 UNMANAGED marks containers that did not come through DS01. When several hosts share one log (see the
 README: several servers, one log), every host's containers are listed, with a HOST column.
 
@@ -198,10 +201,18 @@ function isDescribed(row: ContainerRow): boolean {
   return row.owner_rule !== null;
 }
 
-/** "alice (ds01_label)", "unknown (none)"; a container DS01 saw created but has not described yet says so. */
+/**
+ * "alice (verified: gateway)", "bob (claimed by label: ds01_label)", "unknown": a claim its creator
+ * wrote is never shown as a fact. A container DS01 saw created but has not described yet says so.
+ */
 function ownerOf(row: ContainerRow): string {
   if (!isDescribed(row)) return 'not described yet';
-  return `${row.owner ?? 'unknown'} (${row.owner_rule})`;
+  if (row.owner === null) return 'unknown';
+  const summary = ownershipSummary({
+    rule: OwnerRule.catch('unknown').parse(row.owner_rule),
+    verified: row.owner_verified === 1,
+  });
+  return `${row.owner} (${summary})`;
 }
 
 const historyColumns: Column<RecordedEvent>[] = [

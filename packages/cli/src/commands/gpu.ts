@@ -24,6 +24,7 @@ import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import type { Column } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
+import { authorizeContainerUse } from './containerUse.ts';
 import { parseMoment, positiveInteger } from './parse.ts';
 
 /** Exit code of `ds01 gpu allocate` when the request was decided and denied (1 is any other error). */
@@ -46,7 +47,8 @@ export function register(program: Command, context: CliContext): void {
       ),
     )
     .option('--profile <profile>', 'a MIG profile (e.g. 3g.40gb), or "full" for a whole GPU')
-    .option('--container <id>', 'the full id of the container the GPUs are for')
+    .option('--container <id>', "the full id of the container the GPUs are for (one of the user's)")
+    .option('--force', "admins: allocate for a container DS01 does not hold to be the user's (recorded)")
     .option('--json', 'print the decision as one JSON document')
     .addHelpText(
       'after',
@@ -55,6 +57,11 @@ The decision is taken on this host's pool (stream gpu-pool-<host>) against the u
 resource-limits.yaml (max_gpu_equivalents, max_gpu_slots_per_container, allow_full_gpu, the group's
 aggregate gpu_limit). Every decision is an event: a grant (GpuAllocated) or a denial with its reason
 (GpuAllocationDenied). A denied request exits with code ${DENIED_EXIT_CODE} and says what to do next.
+
+--container must name a container DS01 has recorded, not removed, whose owner is --user (verified,
+or claimed by its labels, paths ...: ds01 containers shows which). Root may pass --force to allocate
+anyway; the override is recorded first (OwnershipOverridden, stream ownership-overrides) and the
+allocation names it as its cause.
 
 Without --count or --profile, one device is asked for. A request for any device prefers a MIG slot
 to a whole GPU (whole GPUs stay free for work that needs one) and the least loaded GPU.
@@ -70,15 +77,27 @@ Examples:
         count?: number;
         profile?: string;
         container?: string;
+        force?: boolean;
         json?: boolean;
       }) => {
         const request: GpuRequest = { count: options.count ?? 1, profile: options.profile ?? null };
-        const allocator = hostAllocator({
-          store: await context.store({ write: true }),
-          config: context.config(),
-        });
+        const store = await context.store({ write: true });
+        const causationId = options.container
+          ? await authorizeContainerUse(store, {
+              containerId: options.container,
+              user: options.user,
+              force: options.force === true,
+              host: context.config().host,
+            })
+          : undefined;
+        const allocator = hostAllocator({ store, config: context.config() });
         const outcome = await allocator.allocate(
-          { user: options.user, request, containerId: options.container ?? null },
+          {
+            user: options.user,
+            request,
+            containerId: options.container ?? null,
+            ...(causationId ? { causationId } : {}),
+          },
           cliActor(),
         );
         if (options.json) context.output.json(outcome);
@@ -188,7 +207,7 @@ Examples:
   ds01 gpu who --at "3d ago" --json`,
     )
     .action(async (options: { at: string; slot?: string; json?: boolean }) => {
-      const at = parseMoment(options.at, new Date());
+      const at = parseMoment(options.at, new Date(), { past: true });
       const readModel = await freshAllocationView(context);
       const { host } = context.config();
       const rows = holdingsAt(readModel, at, { host, ...(options.slot ? { slot: options.slot } : {}) });

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { CliError } from '../errors.ts';
+import { parseCalendarTime } from './calendarTime.ts';
 
 /** Commander argument parsers: a wrong value is reported by commander with the option's name. */
 
@@ -21,18 +22,35 @@ const RELATIVE = /^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s+ago$/i;
 const UNIT_MS: Record<string, number> = { s: 1e3, m: 6e4, min: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 };
 
 /**
- * `--at`: "2026-03-02T14:30Z", "2026-03-02 14:30" (local time), "now", "90m ago", "3d ago". A moment
- * no Date can hold ("99999999d ago") is refused like any other text, never an Invalid Date.
+ * `--at`: "2026-03-02T14:30Z", "2026-03-02 14:30" (local time), "now", "90m ago", "3d ago". A day
+ * that does not exist (2026-02-30) and a moment no Date can hold ("99999999d ago") are refused,
+ * never rolled over or an Invalid Date; with `past`, so is a moment after `now` (history has none).
  */
-export function parseMoment(text: string, now: Date): Date {
+export function parseMoment(text: string, now: Date, options: { past?: boolean } = {}): Date {
   const trimmed = text.trim();
-  if (trimmed === 'now') return now;
-  const relative = RELATIVE.exec(trimmed);
-  const parsed = relative
-    ? new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!.toLowerCase()]!)
-    : new Date(trimmed.replace(/^(\d{4}-\d{2}-\d{2}) (\d)/, '$1T$2'));
-  if ((relative || /^\d{4}-\d{2}-\d{2}/.test(trimmed)) && !Number.isNaN(parsed.getTime())) return parsed;
-  throw new CliError(`--at '${text}' is not a moment DS01 can read`, {
-    hint: 'give an ISO time (2026-03-02T14:30:00Z), a local "2026-03-02 14:30", or "2h ago"',
-  });
+  const refuse = (why: string) =>
+    new CliError(`--at '${text}' ${why}`, {
+      hint: 'give an ISO time (2026-03-02T14:30:00Z), a local "2026-03-02 14:30", or "2h ago"',
+    });
+  let parsed: Date;
+  if (trimmed === 'now') parsed = now;
+  else {
+    const relative = RELATIVE.exec(trimmed);
+    const calendar = relative ? undefined : parseCalendarTime(trimmed);
+    if (calendar && 'wrong' in calendar) throw refuse(`is no moment: ${calendar.wrong}`);
+    if (!relative && !calendar) throw refuse('is not a moment DS01 can read');
+    parsed = relative
+      ? new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2]!.toLowerCase()]!)
+      : calendar!.date;
+  }
+  if (Number.isNaN(parsed.getTime())) throw refuse('is not a moment DS01 can read');
+  if (options.past && parsed.getTime() > now.getTime()) {
+    throw new CliError(
+      `--at '${text}' is in the future (${parsed.toISOString()}); the log holds only what happened`,
+      {
+        hint: 'for now, use --at now (or ds01 gpu status)',
+      },
+    );
+  }
+  return parsed;
 }

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { readerGone } from './closedPipe.ts';
 import { type Column, renderTable } from './table.ts';
+import { jsonSafe, terminalSafe } from './terminalText.ts';
 
 /**
  * Where commands write results: tables for people, JSON for programs. Read commands take
@@ -43,16 +44,24 @@ export class Output {
     for (const [label, value] of pairs) this.line(`${`${label}:`.padEnd(width + 1)}  ${value}`);
   }
 
+  /** The document exactly (strings keep every character; controls are \u escapes in the JSON text). */
   json(document: unknown): void {
-    this.line(JSON.stringify(document, null, 2));
+    this.#write(jsonSafe(JSON.stringify(document, null, 2)));
   }
 
   jsonLine(record: unknown): void {
-    this.line(JSON.stringify(record));
+    this.#write(jsonSafe(JSON.stringify(record)));
   }
 
-  /** One whole line in one write, so a reader never sees half of one; nothing once the reader is gone. */
+  /**
+   * One whole line in one write, so a reader never sees half of one; nothing once the reader is
+   * gone. Control characters of text from outside are shown as escapes (terminalText.ts).
+   */
   line(text = ''): void {
+    this.#write(terminalSafe(text));
+  }
+
+  #write(text: string): void {
     if (this.#readerGone.aborted) return;
     this.#out.write(`${text}\n`);
   }

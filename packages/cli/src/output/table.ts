@@ -1,3 +1,5 @@
+import { terminalSafe } from './terminalText.ts';
+
 /** One column of a table: how to get its text from a row, and how it behaves when space is short. */
 export interface Column<Row> {
   header: string;
@@ -58,7 +60,10 @@ export function truncate(text: string, width: number): string {
   return `${text.slice(0, width - 1).trimEnd()}…`;
 }
 
-/** Table cells are one line: newlines and tabs would break the columns. */
+/**
+ * Table cells are one line: newlines and tabs would break the columns, and a control character
+ * from outside (a label, a name) is shown as an escape before the width is measured.
+ */
 function oneLine(text: string): string {
-  return text.replace(/[\r\n\t]+/g, ' ');
+  return terminalSafe(text.replace(/[\r\n\t]+/g, ' '));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readConfigFile } from '../configFileRead.ts';
 import { ConfigError } from '../yamlFile.ts';
 import { problem } from './problems.ts';
 
@@ -24,6 +25,11 @@ export interface ConfigFiles {
   sha256: ReadonlyMap<string, string>;
   /** Files that exist but could not be read (e.g. a members file only admins may read), and why. */
   unreadable: ReadonlyMap<string, string>;
+  /**
+   * Files DS01 refuses to read (a symbolic link out of the folder, a FIFO, over the size limit), and
+   * why: an error, whatever the file, since what they hold is unknown and must not be guessed.
+   */
+  refused: ReadonlyMap<string, string>;
 }
 
 /**
@@ -44,31 +50,35 @@ export function locateLimitsDir(dir: string): string {
   );
 }
 
-/** Reads every file of the resource limits in `dir` (see locateLimitsDir); absent files are left out. */
-export function readConfigFiles(dir: string): ConfigFiles {
+/**
+ * Reads every file of the resource limits in `dir` (see locateLimitsDir); absent files are left out.
+ * Each is read by readConfigFile (regular files under the size limit, no link out of the folder).
+ */
+export function readConfigFiles(dir: string, options: { maxBytes?: number } = {}): ConfigFiles {
   const root = locateLimitsDir(dir);
   const texts = new Map<string, string>();
   const sha256 = new Map<string, string>();
   const unreadable = new Map<string, string>();
+  const refused = new Map<string, string>();
   const names = [limitsFile, userOverridesFile, exemptionsFile, groupOverridesFile, ...membersFiles(root)];
   for (const name of names) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(join(root, name));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') unreadable.set(name, (error as Error).message);
+    const read = readConfigFile(join(root, name), { root, ...options });
+    if (read.kind === 'absent') continue;
+    if (read.kind === 'refused') {
+      // Permission denied is what ds01-infra meets too (a members file only root may read).
+      if (read.code === 'EACCES' || read.code === 'EPERM') unreadable.set(name, read.why);
+      else refused.set(name, read.why);
       continue;
     }
-    sha256.set(name, createHash('sha256').update(bytes).digest('hex'));
+    sha256.set(name, createHash('sha256').update(read.bytes).digest('hex'));
     try {
       // ignoreBOM keeps a byte-order mark in the text: a members file keeps it as Python does.
-      texts.set(name, new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));
+      texts.set(name, new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(read.bytes));
     } catch {
       unreadable.set(name, 'is not valid UTF-8 text');
     }
   }
-  return { dir: root, texts, sha256, unreadable };
+  return { dir: root, texts, sha256, unreadable, refused };
 }
 
 /** `groups/*.members`, sorted. */
@@ -91,5 +101,6 @@ export function configFilesFrom(dir: string, texts: Readonly<Record<string, stri
     texts: new Map(entries),
     sha256: new Map(entries.map(([name, text]) => [name, createHash('sha256').update(text).digest('hex')])),
     unreadable: new Map(),
+    refused: new Map(),
   };
 }

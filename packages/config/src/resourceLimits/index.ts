@@ -1,4 +1,17 @@
-export { type ConfigFiles, configFilesFrom, locateLimitsDir, readConfigFiles } from './configFiles.ts';
+export {
+  accountNameProblems,
+  impossibleName,
+  type NamedAccount,
+  namedAccounts,
+  unknownAccountProblems,
+} from './accountNames.ts';
+export {
+  type ConfigFiles,
+  configFilesFrom,
+  limitsFile,
+  locateLimitsDir,
+  readConfigFiles,
+} from './configFiles.ts';
 export { dockerRunArgs } from './dockerRunArgs.ts';
 export {
   allocationLimits,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, nearest } from '../yamlFile.ts';
+import { accountNameProblems, type NamedAccount, namedAccounts } from './accountNames.ts';
 import {
   type ConfigFiles,
   exemptionsFile,
@@ -60,17 +61,20 @@ export function resolveResourceLimits(files: ConfigFiles): ResourceLimits {
 export function inspectResourceLimits(files: ConfigFiles): {
   config: ResourceLimits | undefined;
   problems: LimitsProblem[];
+  /** Every username the files name (also when they have errors), for checks against the host. */
+  accounts: NamedAccount[];
 } {
   const reader = new FilesReader(files);
   const config = reader.resolve();
   const problems = reader.problems;
   const hasErrors = problems.some((p) => p.severity === 'error');
-  return { config: hasErrors ? undefined : config, problems };
+  return { config: hasErrors ? undefined : config, problems, accounts: reader.accounts };
 }
 
 /** Reads the files one by one, collecting problems; resolve() builds the model from what is valid. */
 class FilesReader {
   readonly problems: LimitsProblem[] = [];
+  accounts: NamedAccount[] = [];
   readonly #files: ConfigFiles;
 
   constructor(files: ConfigFiles) {
@@ -89,6 +93,9 @@ class FilesReader {
           : '';
       this.problems.push(problem(severity, this.#whole(name), '', `cannot be read: ${why}${consequence}`));
     }
+    for (const [name, why] of this.#files.refused) {
+      this.problems.push(problem('error', this.#whole(name), '', why));
+    }
     if (!limits) return undefined;
     // With errors in the file, the checks across files still run on its well-formed parts, so
     // that one run reports every problem; the result is then not used.
@@ -103,6 +110,8 @@ class FilesReader {
     ]);
     this.#checkRenamedKeys(limits.yaml, file);
     this.#checkUserInTwoGroups(groups);
+    this.accounts = namedAccounts(groups, overrides);
+    this.problems.push(...accountNameProblems(this.accounts));
     const groupAssignments = this.#groupAssignments(groups);
     const exemptions = this.#exemptions(exemptionYaml);
     return {
@@ -128,7 +137,7 @@ class FilesReader {
     const text = this.#files.texts.get(name);
     const displayName = this.#display(name);
     if (text === undefined) {
-      if (options.required && !this.#files.unreadable.has(name)) {
+      if (options.required && !this.#files.unreadable.has(name) && !this.#files.refused.has(name)) {
         this.problems.push(problem('error', this.#whole(name), '', 'does not exist'));
       }
       return undefined;
@@ -497,6 +506,7 @@ function override(
 ): UserOverride {
   return {
     user,
+    at: yaml.locate(path, 'key'),
     limits: layer(name, yaml, path, section),
     ...('aggregate' in section ? { aggregate: section.aggregate ?? null } : {}),
     ...(section.policies ? { policies: section.policies } : {}),

@@ -39,6 +39,8 @@ export interface GroupDefinition {
 
 export interface UserOverride {
   user: string;
+  /** Where the override's key is written. */
+  at: Location;
   limits: LimitsLayer;
   /** Absent: the aggregate of the user's group applies; null: none (no per-user totals). */
   aggregate?: Aggregate | null;

@@ -12,7 +12,7 @@ import {
   type ScalarTag,
   type Tags,
 } from 'yaml';
-import { unusableYaml } from '../yamlFile.ts';
+import { firstAliasOffset, unusableYaml } from '../yamlFile.ts';
 import { type LimitsProblem, type Location, problem } from './problems.ts';
 
 /**
@@ -171,9 +171,10 @@ export class PythonYaml {
       return new PythonYaml(file, doc, lines);
     } catch (error) {
       // Well-formed but not data (aliases expanded past the limit): one problem, never an exception.
+      const { line, col } = lines.linePos(firstAliasOffset(doc));
       return {
         problems: [
-          problem('error', { file, line: 0, column: 0 }, '', unusableYaml(error), {
+          problem('error', { file, line, column: col }, '', unusableYaml(error), {
             expected: 'YAML as PyYAML reads it (yaml.safe_load)',
           }),
         ],

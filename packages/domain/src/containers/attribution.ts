@@ -4,8 +4,21 @@ import { Label, readDs01Labels, ToolLabel } from './labels.ts';
 import { sanitiseUsername, sliceOwner } from './userSlices.ts';
 
 /**
- * Who a container belongs to, and which rule said so. The rules run in ds01-infra's order, with its
- * names for them (container-owner-tracker.py `detection_method`) so that its containers read the same:
+ * Who a container belongs to, and which rule said so.
+ *
+ * Verified or claimed. An owner is *verified* only when it comes from something the container's
+ * creator cannot write: the per-user gateway socket the create came through (`gateway`: the kernel
+ * says who connected, SO_PEERCRED). Every other rule reads what the creator wrote themselves —
+ * labels, paths, names, mounts, the cgroup parent, the uid the container runs as (`docker run
+ * --user 1018` picks bob's uid, and so does the container's init process in /proc, which runs as
+ * whatever --user said) — so it is a *claim*, recorded with its rule and `verified: false`. A claim
+ * is never enough to charge a user's quota or stop another user's work without an admin's
+ * confirmation (ownership.ts says so to lifecycle and allocation).
+ *
+ *   gateway         created through the user's gateway socket (verified; the gateway issue builds it)
+ *
+ * The claim rules run in ds01-infra's order, with its names for them (container-owner-tracker.py
+ * `detection_method`) so that its containers read the same:
  *
  *   ds01_label      label `ds01.user`
  *   aime_label      a legacy owner label (`aime.mlc.USER`, `aime.mlc`, `aime.mlc.username`)
@@ -18,11 +31,12 @@ import { sanitiseUsername, sliceOwner } from './userSlices.ts';
  *   container_uid   the numeric uid the container runs as (`--user 1001:1001`)
  *   unknown         none of the above: said plainly, never guessed
  *
- * Labels are taken as written (they are the truth DS01 and ds01-infra wrote); names read from paths,
- * slices, container names and uids count only when they resolve to a real account on the host, as
- * ds01-infra's tracker checks.
+ * Names read from paths, slices, container names and uids count only when they resolve to a real
+ * account on the host, as ds01-infra's tracker checks; a path names its user only when that user
+ * owns it (`/home/bob/x` that alice made names nobody).
  */
 export const OwnerRule = z.enum([
+  'gateway',
   'ds01_label',
   'aime_label',
   'devcontainer',
@@ -41,6 +55,11 @@ export const Attribution = z.strictObject({
   rule: OwnerRule,
   /** What the rule read, for people: `ds01.user=alice`, `cgroup parent ds01-student-alice.slice`. */
   evidence: z.string(),
+  /**
+   * True only for an owner the creator could not write (the gateway); false: a claim. Absent on
+   * descriptions recorded before 2026-12, which were all claims.
+   */
+  verified: z.boolean().optional(),
 });
 export type Attribution = z.infer<typeof Attribution>;
 
@@ -57,14 +76,40 @@ export interface UserDirectory {
   bySanitisedName(sanitised: string): readonly HostUser[];
 }
 
+/**
+ * What the gateway records when it lets a user create a container through their socket
+ * (`ContainerCreateAuthorized` on `container-<id>`, built on the gateway's branch): the account the
+ * kernel says connected. A placeholder of its shape until that event is in the catalog.
+ */
+export interface GatewayAuthorization {
+  user: string;
+  uid: number;
+  /** The socket it came through, e.g. /run/ds01/users/alice/docker.sock. */
+  socket: string;
+}
+
 /** Facts about the host that attribution reads, gathered by the host layer. */
 export interface AttributionFacts {
   users: UserDirectory;
-  /** For each bind-mount source under /home: the uid owning it (or its closest existing parent). */
+  /**
+   * For each path a rule reads under /home (bind-mount sources, the compose and dev container
+   * folders): the uid owning it (or its closest existing parent).
+   */
   pathOwners: ReadonlyMap<string, number>;
+  /** The gateway's authorization of this container's create, when it came through the gateway. */
+  gateway?: GatewayAuthorization | undefined;
 }
 
 type Rule = (inspect: ContainerInspect, facts: AttributionFacts) => Attribution | undefined;
+
+/** The one verified source: the kernel's word on who connected to the user's gateway socket. */
+const gateway: Rule = (_inspect, facts) =>
+  facts.gateway && {
+    user: facts.gateway.user,
+    rule: 'gateway',
+    evidence: `created through ${facts.gateway.socket} by uid ${facts.gateway.uid}`,
+    verified: true,
+  };
 
 const ownerLabel: Rule = (inspect) => {
   const labels = readDs01Labels(inspect.Config.Labels);
@@ -84,12 +129,19 @@ function homeOwner(path: string | undefined, facts: AttributionFacts): string | 
   return facts.users.byName(name)?.name;
 }
 
+/** `/home/<user>/...` → user, when the account exists and owns the path (a label anyone can write). */
+function ownedHomePath(path: string | undefined, facts: AttributionFacts): HostUser | undefined {
+  const name = homeOwner(path, facts);
+  const user = name === undefined ? undefined : facts.users.byName(name);
+  return user && path !== undefined && facts.pathOwners.get(path) === user.uid ? user : undefined;
+}
+
 const pathLabel =
   (label: string, rule: OwnerRule): Rule =>
   (inspect, facts) => {
     const path = inspect.Config.Labels[label];
-    const user = homeOwner(path, facts);
-    return user ? { user, rule, evidence: `${label}=${path}` } : undefined;
+    const user = ownedHomePath(path, facts);
+    return user ? { user: user.name, rule, evidence: `${label}=${path}` } : undefined;
   };
 
 const cgroupSlice: Rule = (inspect, facts) => {
@@ -126,10 +178,10 @@ export function bindSources(inspect: ContainerInspect): string[] {
 
 const mountPath: Rule = (inspect, facts) => {
   for (const source of bindSources(inspect)) {
-    const name = homeOwner(source, facts);
-    const user = name === undefined ? undefined : facts.users.byName(name);
-    // Mounting /home/bob does not make a container Bob's: he must own what is mounted.
-    if (user && facts.pathOwners.get(source) === user.uid) {
+    // Mounting /home/bob/x that alice made does not make a container Bob's: he must own it. (Even
+    // then it is a claim: anyone may mount what Bob lets them read.)
+    const user = ownedHomePath(source, facts);
+    if (user) {
       return {
         user: user.name,
         rule: 'mount_path',
@@ -149,6 +201,7 @@ const containerUid: Rule = (inspect, facts) => {
 };
 
 const RULES: readonly Rule[] = [
+  gateway,
   ownerLabel,
   pathLabel(ToolLabel.devcontainerLocalFolder, 'devcontainer'),
   pathLabel(ToolLabel.composeWorkingDir, 'compose_dir'),
@@ -158,17 +211,29 @@ const RULES: readonly Rule[] = [
   containerUid,
 ];
 
-/** The first rule that names an owner decides; none: `unknown`. */
+/** The first rule that names an owner decides (the gateway first); none: `unknown`. */
 export function attributeOwner(inspect: ContainerInspect, facts: AttributionFacts): Attribution {
   for (const rule of RULES) {
     const attribution = rule(inspect, facts);
-    if (attribution) return attribution;
+    if (attribution) return { ...attribution, verified: attribution.verified === true };
   }
   return {
     user: null,
     rule: 'unknown',
     evidence: 'no owner label, /home path, user slice, ._.<uid> name, owned home mount or user uid',
+    verified: false,
   };
+}
+
+/** The paths under /home whose owners attribution compares (the host layer stats exactly these). */
+export function ownerPaths(inspect: ContainerInspect): string[] {
+  const labels = inspect.Config.Labels;
+  const paths = [
+    labels[ToolLabel.devcontainerLocalFolder],
+    labels[ToolLabel.composeWorkingDir],
+    ...bindSources(inspect),
+  ];
+  return [...new Set(paths.filter((p): p is string => p?.startsWith('/home/') === true))];
 }
 
 /** Names and uids attribution may ask the directory about: the host layer resolves exactly these. */

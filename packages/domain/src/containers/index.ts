@@ -12,6 +12,8 @@ export * from './historyGap.ts';
 export * from './inspect.ts';
 export * from './labels.ts';
 export * from './limits.ts';
+export * from './ownership.ts';
+export * from './ownershipOverride.ts';
 export * from './planned.ts';
 export * from './reconcile.ts';
 export * from './userSlices.ts';

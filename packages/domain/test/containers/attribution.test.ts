@@ -1,4 +1,12 @@
-import { type AttributionFacts, attributeOwner, ownerCandidates, userDirectoryOf } from '@ds01/domain';
+import {
+  type AttributionFacts,
+  actingNeedsAdminConfirmation,
+  attributeOwner,
+  chargeableOwner,
+  ownerCandidates,
+  ownershipSummary,
+  userDirectoryOf,
+} from '@ds01/domain';
 import { describe, expect, it } from 'vitest';
 import { exitedInspect, type InspectChanges, inspectWith } from './inspectFixture.ts';
 
@@ -34,12 +42,14 @@ describe('container owner attribution (ds01-infra order, then DS01 extras)', () 
       { labels: { 'devcontainer.local_folder': '/home/h.baker@hertie-school.lan/thesis' } },
       'h.baker@hertie-school.lan',
       'devcontainer',
+      { '/home/h.baker@hertie-school.lan/thesis': 1002 },
     ],
     [
       'compose working_dir under /home',
       { labels: { 'com.docker.compose.project.working_dir': '/home/alice/stack' } },
       'alice',
       'compose_dir',
+      { '/home/alice/stack': 1001 },
     ],
     [
       'cgroup parent user slice, mapped back from the sanitised name',
@@ -63,8 +73,29 @@ describe('container owner attribution (ds01-infra order, then DS01 extras)', () 
     ],
     ['numeric uid the container runs as', { user: '1003:1003' }, 'john.doe', 'container_uid'],
     ['nothing names anyone', {}, null, 'unknown'],
-  ])('%s', (_case, changes, user, rule, pathOwners) => {
-    expect(owner(changes, pathOwners)).toMatchObject({ user, rule });
+  ])('%s: a claim, never verified', (_case, changes, user, rule, pathOwners) => {
+    expect(owner(changes, pathOwners)).toMatchObject({ user, rule, verified: false });
+  });
+
+  it('a create through the gateway is the verified owner, whatever the container claims', () => {
+    const result = attributeOwner(inspectWith({ labels: { 'ds01.user': 'carol' }, user: '1005' }), {
+      ...facts(),
+      gateway: { user: 'alice', uid: 1001, socket: '/run/ds01/users/alice/docker.sock' },
+    });
+    expect(result).toEqual({
+      user: 'alice',
+      rule: 'gateway',
+      evidence: 'created through /run/ds01/users/alice/docker.sock by uid 1001',
+      verified: true,
+    });
+  });
+
+  it.each<[string, InspectChanges]>([
+    ['compose working_dir', { labels: { 'com.docker.compose.project.working_dir': '/home/carol/proj' } }],
+    ['devcontainer.local_folder', { labels: { 'devcontainer.local_folder': '/home/carol/x' } }],
+  ])("a %s in someone else's home that they do not own names nobody (finding 2)", (_case, changes) => {
+    // alice wrote the label; /home/carol/proj is alice's (or does not exist: its parent is carol's home).
+    expect(owner(changes, { '/home/carol/proj': 1001, '/home/carol/x': 1001 }).rule).toBe('unknown');
   });
 
   it('takes the first rule that names someone: ds01.user over every other hint', () => {
@@ -77,24 +108,35 @@ describe('container owner attribution (ds01-infra order, then DS01 extras)', () 
       name: 'x._.1005',
       user: '1005',
     });
-    expect(result).toEqual({ user: 'alice', rule: 'ds01_label', evidence: 'ds01.user=alice' });
+    expect(result).toEqual({
+      user: 'alice',
+      rule: 'ds01_label',
+      evidence: 'ds01.user=alice',
+      verified: false,
+    });
   });
 
   it('devcontainer folder comes before the compose folder, both before the cgroup slice', () => {
     expect(
-      owner({
-        labels: {
-          'devcontainer.local_folder': '/home/alice/a',
-          'com.docker.compose.project.working_dir': '/home/carol/b',
+      owner(
+        {
+          labels: {
+            'devcontainer.local_folder': '/home/alice/a',
+            'com.docker.compose.project.working_dir': '/home/carol/b',
+          },
+          hostConfig: { CgroupParent: 'ds01-student-carol.slice' },
         },
-        hostConfig: { CgroupParent: 'ds01-student-carol.slice' },
-      }).user,
+        { '/home/alice/a': 1001, '/home/carol/b': 1005 },
+      ).user,
     ).toBe('alice');
     expect(
-      owner({
-        labels: { 'com.docker.compose.project.working_dir': '/home/carol/b' },
-        hostConfig: { CgroupParent: 'ds01-student-alice.slice' },
-      }).user,
+      owner(
+        {
+          labels: { 'com.docker.compose.project.working_dir': '/home/carol/b' },
+          hostConfig: { CgroupParent: 'ds01-student-alice.slice' },
+        },
+        { '/home/carol/b': 1005 },
+      ).user,
     ).toBe('carol');
   });
 
@@ -142,5 +184,29 @@ describe('container owner attribution (ds01-infra order, then DS01 extras)', () 
     expect(candidates.uids.sort()).toEqual([1007, 1008, 1009]);
     const slice = inspectWith({ hostConfig: { CgroupParent: 'ds01-student-h_baker.slice' } });
     expect(ownerCandidates(slice).sanitisedNames).toEqual(['h_baker']);
+  });
+});
+
+describe('what an attribution may be used for (ownership.ts)', () => {
+  const claim = { user: 'bob', rule: 'ds01_label' as const, evidence: 'ds01.user=bob', verified: false };
+  const verified = { user: 'alice', rule: 'gateway' as const, evidence: 'socket', verified: true };
+  const before2026_12 = { user: 'bob', rule: 'ds01_label' as const, evidence: 'ds01.user=bob' };
+
+  it('only a verified owner is charged; a claim (or an old description) is charged to nobody', () => {
+    expect(chargeableOwner(verified)).toBe('alice');
+    expect(chargeableOwner(claim)).toBeNull();
+    expect(chargeableOwner(before2026_12)).toBeNull();
+  });
+
+  it("acting on a claimed owner's work needs an admin's confirmation", () => {
+    expect(actingNeedsAdminConfirmation(claim)).toBe(true);
+    expect(actingNeedsAdminConfirmation(verified)).toBe(false);
+  });
+
+  it('says how far the owner can be trusted', () => {
+    expect(ownershipSummary(claim)).toBe('claimed by label: ds01_label');
+    expect(ownershipSummary({ rule: 'compose_dir', verified: false })).toBe('claimed by path: compose_dir');
+    expect(ownershipSummary(verified)).toBe('verified: gateway');
+    expect(ownershipSummary({ rule: 'unknown', verified: false })).toBe('unknown');
   });
 });

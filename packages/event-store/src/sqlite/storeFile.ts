@@ -2,6 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync } from 'n
 import { dirname, relative, resolve, sep } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { StoreUnavailableError } from '../errors.ts';
+import { whyUnreachable } from './fileAccess.ts';
 import { asStoreError } from './sqliteErrors.ts';
 
 /** 32 MiB of page cache (SQLite's default is 2 MiB): keeps the indexes' upper pages in memory. */
@@ -24,6 +25,8 @@ export function prepareStoreFile(path: string, readOnly: boolean): 'new' | 'exis
   try {
     size = statSync(path).size;
   } catch {
+    const why = whyUnreachable(path);
+    if (why) throw new StoreUnavailableError(path, why);
     if (readOnly)
       throw new StoreUnavailableError(path, 'does not exist yet: start ds01d once, or check --data-dir');
     createEmptyFile(path);

@@ -1,10 +1,13 @@
 import {
-  bindSources,
   type ContainerDescription,
   type ContainerInspect,
   describeContainer,
   describeFromEventAttributes,
+  type GatewayAuthorization,
+  labelsOfEventAttributes,
   ownerCandidates,
+  ownerPaths,
+  ToolLabel,
 } from '@ds01/domain';
 import type { HostUserDirectory } from './hostUsers.ts';
 import { homePathOwners } from './hostUsers.ts';
@@ -16,14 +19,19 @@ export interface HostFacts {
   defaultRuntime: string;
 }
 
-/** Describes an inspected container: the pure description, fed with the host facts it needs. */
+/**
+ * Describes an inspected container: the pure description, fed with the host facts it needs.
+ * `gateway`: the gateway's authorization of its create (ContainerCreateAuthorized), when the
+ * container came through a user's socket: then that, not any claim, is its owner.
+ */
 export async function describeOnHost(
   inspect: ContainerInspect,
   host: HostFacts,
+  gateway?: GatewayAuthorization,
 ): Promise<ContainerDescription> {
   const users = await host.users.resolve(ownerCandidates(inspect));
-  const pathOwners = await homePathOwners(bindSources(inspect));
-  return describeContainer(inspect, { users, pathOwners, defaultRuntime: host.defaultRuntime });
+  const pathOwners = await homePathOwners(ownerPaths(inspect));
+  return describeContainer(inspect, { users, pathOwners, gateway, defaultRuntime: host.defaultRuntime });
 }
 
 /** Describes a container that is already gone, from its Docker event's attributes. */
@@ -32,10 +40,15 @@ export async function describeGoneContainer(
   attributes: Readonly<Record<string, string>>,
   host: HostFacts,
 ): Promise<ContainerDescription> {
-  const users = await host.users.resolve({ names: [], uids: [] });
+  const labels = labelsOfEventAttributes(attributes);
+  const paths = [labels[ToolLabel.composeWorkingDir], labels[ToolLabel.devcontainerLocalFolder]].filter(
+    (p): p is string => p?.startsWith('/home/') === true,
+  );
+  const names = paths.map((p) => p.split('/')[2]!).filter(Boolean);
+  const users = await host.users.resolve({ names, uids: [] });
   return describeFromEventAttributes(containerId, attributes, {
     users,
-    pathOwners: new Map(),
+    pathOwners: await homePathOwners(paths),
     defaultRuntime: host.defaultRuntime,
   });
 }

@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
+import { lstat } from 'node:fs/promises';
 import { type HostUser, type UserDirectory, userDirectoryOf } from '@ds01/domain';
 import { ProgramError, ProgramTimeoutError, runProgram } from '../process/index.ts';
 
@@ -17,13 +16,15 @@ export function parsePasswd(text: string): HostUser[] {
 }
 
 /**
- * `getent passwd KEY…` (no key: the enumeration): the accounts it printed. Exit 2 means some key is
+ * `getent passwd -- KEY…` (no key: the enumeration): the accounts it printed. Exit 2 means some key is
  * unknown (the known ones are printed); whatever the exit, or when it is missing or stuck past its
  * deadline, what it printed is what it knows, so attribution goes on with the accounts it has.
  */
 async function getent(keys: readonly string[]): Promise<HostUser[]> {
   try {
-    const result = await runProgram('getent', ['passwd', ...keys], { timeoutMs: GETENT_TIMEOUT_MS });
+    // `--`: a name from a container (a path /home/--service=nis/x) is never read as an option.
+    const args = keys.length > 0 ? ['passwd', '--', ...keys] : ['passwd'];
+    const result = await runProgram('getent', args, { timeoutMs: GETENT_TIMEOUT_MS });
     return parsePasswd(result.stdout);
   } catch (error) {
     if (error instanceof ProgramTimeoutError) return parsePasswd(error.stdout);
@@ -108,21 +109,19 @@ export class HostUserDirectory {
 }
 
 /**
- * Who owns each bind-mount source under /home (or, when it does not exist, its closest existing parent),
- * so that mounting someone else's folder does not make a container theirs.
+ * Who owns each path under /home a rule reads (bind-mount sources, compose and dev container
+ * folders), so that naming someone else's folder does not make a container theirs. Only the path
+ * itself counts, as itself: a folder that does not exist proves nothing (its parent, the home, is
+ * always its user's), and a link is owned by whoever made it, not by what it points at.
  */
 export async function homePathOwners(sources: readonly string[]): Promise<Map<string, number>> {
   const owners = new Map<string, number>();
   for (const source of sources) {
     if (!source.startsWith('/home/')) continue;
-    let current = source;
-    while (current !== '/') {
-      try {
-        owners.set(source, (await stat(current)).uid);
-        break;
-      } catch {
-        current = path.dirname(current);
-      }
+    try {
+      owners.set(source, (await lstat(source)).uid);
+    } catch {
+      // gone or never there: nobody is named by it
     }
   }
   return owners;
