@@ -30,6 +30,7 @@ export function namedAccounts(
   return named;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
