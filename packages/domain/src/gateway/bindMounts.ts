@@ -29,7 +29,6 @@ const FORBIDDEN = [
   '/var/lib/docker',
   '/var/lib/containerd',
   '/var/lib/ds01',
-  '/etc/ds01',
 ];
 
 export function isWithin(path: string, root: string): boolean {

@@ -97,13 +97,13 @@ function applySwap(host: HostConfig, limit: number | null): CreateRefusal | unde
 
 function applyPids(host: HostConfig, limit: number | null): CreateRefusal | undefined {
   if (limit === null) return undefined;
-  const asked = host.PidsLimit;
-  if (asked === null || asked === undefined) {
+  const asked = host.PidsLimit ?? 0;
+  if (asked === 0) {
     host.PidsLimit = limit;
     return undefined;
   }
   if (asked > 0 && asked <= limit) return undefined;
-  const what = asked <= 0 ? 'no process limit asked (--pids-limit 0 or -1)' : `${asked} processes asked`;
+  const what = asked < 0 ? 'no process limit asked (--pids-limit -1)' : `${asked} processes asked`;
   return refuse(
     'pids-limit',
     `${what}, and you may run at most ${limit} per container (pids_limit): ` +
