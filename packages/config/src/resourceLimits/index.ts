@@ -1,4 +1,5 @@
 export { type ConfigFiles, configFilesFrom, locateLimitsDir, readConfigFiles } from './configFiles.ts';
+export { createPolicyLimits, dockerSizeBytes } from './createPolicyLimits.ts';
 export { dockerRunArgs } from './dockerRunArgs.ts';
 export {
   allocationLimits,
