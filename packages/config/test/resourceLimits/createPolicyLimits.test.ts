@@ -48,10 +48,7 @@ describe("the create policy's limits from a user's effective limits", () => {
 
   it('reads -1 (unlimited swap and pids) as null', () => {
     const limits = { ...effectiveLimits(lab, 'ana'), memory_swap: '-1', pids_limit: -1 };
-    expect(() => createPolicyLimits(limits)).toThrow(/not a size/);
-    expect(createPolicyLimits({ ...limits, memory_swap: '0' })).toMatchObject({
-      memory_swap: null,
-      pids_limit: null,
-    });
+    expect(createPolicyLimits(limits)).toMatchObject({ memory_swap: null, pids_limit: null });
+    expect(createPolicyLimits({ ...limits, memory_swap: '0' })).toMatchObject({ memory_swap: null });
   });
 });
