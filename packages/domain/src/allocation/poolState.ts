@@ -63,7 +63,8 @@ export function evolvePool(state: PoolState, event: GpuPoolEvent): PoolState {
       const holdings = withEntry(state.holdings, event.data.slot, event.data);
       const { requestId, user, slot, pendingUntil } = event.data;
       if (pendingUntil === undefined || event.data.containerId !== null) return { ...state, holdings };
-      const slots = [...(state.pending.get(requestId)?.slots ?? []), slot];
+      // In slot order, as a snapshot lists them: the state does not depend on how it was folded.
+      const slots = [...(state.pending.get(requestId)?.slots ?? []), slot].sort(compareSlots);
       return {
         ...state,
         holdings,
