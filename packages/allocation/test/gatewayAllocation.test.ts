@@ -22,7 +22,12 @@ const unlimited = limitsOf({ ...studentLimits, quotaGpuEquivalents: null, perCon
 /** A clock the test moves. */
 function testClock(start = Date.parse('2026-12-03T12:00:00Z')) {
   let now = start;
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => new Date(now),
+    advance(ms: number) {
+      now += ms;
+    },
+  };
 }
 
 /** The store, counting the events its stream reads hand out. */
