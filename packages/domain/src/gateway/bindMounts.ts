@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { CreateBody } from './createBody.ts';
+import { type CreateBody, CreateBodySchema } from './createBody.ts';
 import type { CreatePolicyContext } from './createContext.ts';
 import { type CreateRefusal, refuse } from './createRules.ts';
 import { NVIDIA_DEVICE_MOUNTS } from './gpuRequests.ts';
@@ -50,14 +50,18 @@ function forbiddenPath(path: string): boolean {
   );
 }
 
-/** The host paths of a body's binds (Binds and Mounts of type bind), normalised: what the gateway resolves. */
-export function createBindSources(body: CreateBody): string[] {
-  const host = body.HostConfig ?? {};
+/**
+ * The host paths of a create body's binds (Binds, and Mounts of type bind), normalised: what the
+ * gateway resolves on the host (realpath) and passes back as the context's realPaths.
+ */
+export function createBindSources(body: unknown): string[] {
+  const parsed = CreateBodySchema.safeParse(body);
+  if (!parsed.success) return [];
+  const host = parsed.data.HostConfig ?? {};
   const fromBinds = (host.Binds ?? []).map((b) => splitBind(b).source);
   const fromMounts = (host.Mounts ?? []).filter((m) => m.Type === 'bind').map((m) => m.Source ?? '');
-  return [...new Set([...fromBinds, ...fromMounts].map((s) => (s === null ? null : hostPath(s))))].filter(
-    (p): p is string => p !== null,
-  );
+  const paths = [...fromBinds, ...fromMounts].map((s) => (s === null ? null : hostPath(s)));
+  return [...new Set(paths)].filter((p): p is string => p !== null);
 }
 
 /** `src:dst[:options]`, `dst` alone (an anonymous volume), or `name:dst` (a named volume). */

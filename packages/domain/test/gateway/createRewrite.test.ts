@@ -1,4 +1,9 @@
-import { type CreateDecision, decideContainerCreate, withGrantedDevices } from '@ds01/domain';
+import {
+  type CreateDecision,
+  createBindSources,
+  decideContainerCreate,
+  withGrantedDevices,
+} from '@ds01/domain';
 import { describe, expect, it } from 'vitest';
 import { aliceContext, alicesContainer, bodyWith, cliBodies } from './createFixtures.ts';
 
@@ -257,5 +262,19 @@ describe('withGrantedDevices', () => {
     const copy = structuredClone(body);
     withGrantedDevices(body, ['GPU-1']);
     expect(body).toEqual(copy);
+  });
+});
+
+describe('createBindSources', () => {
+  it('lists the host paths the gateway must resolve, normalised, once each', () => {
+    const body = bodyWith({
+      Binds: ['/home/alice/a/../b:/b', 'named:/v', '/anon', '/home/alice/b/:/c:ro'],
+      Mounts: [
+        { Type: 'bind', Source: '/data/shared/x', Target: '/x' },
+        { Type: 'volume', Source: 'v', Target: '/y' },
+      ],
+    });
+    expect(createBindSources(body)).toEqual(['/home/alice/b', '/data/shared/x']);
+    expect(createBindSources('not a body')).toEqual([]);
   });
 });
