@@ -47,6 +47,7 @@ export function decideContainerCreate(request: CreateRequest, context: CreatePol
 
   const refusal =
     checkLabels(body) ??
+    checkName(request.query.name, context) ??
     checkCgroupParent(host, context) ??
     checkContainerCount(context) ??
     checkPrivileges(host, context) ??
@@ -86,6 +87,17 @@ function checkLabels(body: CreateBody): CreateRefusal | undefined {
     'reserved-label',
     `the label${reserved.length === 1 ? '' : 's'} ${reserved.join(', ')} ${reserved.length === 1 ? 'is' : 'are'} ` +
       "DS01's own: it sets who owns the container from your socket; leave them out",
+  );
+}
+
+/** ds01-infra reads the uid in `<name>._.<uid>` as the owner: a name may carry only the caller's. */
+function checkName(name: string | undefined, context: CreatePolicyContext): CreateRefusal | undefined {
+  const uid = /\._\.(\d+)$/.exec(name ?? '')?.[1];
+  if (uid === undefined || Number(uid) === context.user.uid) return undefined;
+  return refuse(
+    'container-name',
+    `the name ${name} ends in ._.${uid}, which names the owner by uid, and yours is ${context.user.uid}: ` +
+      `choose another name (or end it in ._.${context.user.uid})`,
   );
 }
 

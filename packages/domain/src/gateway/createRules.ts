@@ -10,6 +10,8 @@ export const CreateRule = z.enum([
   /** A `ds01.*` or `aime.mlc*` label: only DS01 writes those. */
   'reserved-label',
   'cgroup-parent',
+  /** A name `<name>._.<uid>` (ds01-infra's convention, read as the owner) naming another uid. */
+  'container-name',
   'cpu-limit',
   'memory-limit',
   'memory-swap-limit',

@@ -15,6 +15,7 @@ type Case = [
   rule: CreateRule,
   message: RegExp,
   context?: Partial<CreatePolicyContext>,
+  name?: string,
 ];
 
 // Given alice's socket and her limits, when this create arrives, then it is refused by this rule.
@@ -35,6 +36,7 @@ const cases: Case[] = [
     'cgroup-parent',
     /ds01-student-alice\.slice/,
   ],
+  ["--name x._.1018 (bob's uid)", cliBodies.plain, 'container-name', /\._\.1018.*1001/, {}, 'x._.1018'],
   ['--cpus 9 (max 8)', bodyWith({ NanoCpus: 9e9 }), 'cpu-limit', /9 CPUs.*max_cpus/],
   ['--cpu-quota 900000 (9 CPUs)', bodyWith({ CpuQuota: 900_000 }), 'cpu-limit', /9 CPUs/],
   [
@@ -384,8 +386,8 @@ const cases: Case[] = [
 describe('the create policy refuses, naming the rule', () => {
   it.each(cases.map((c) => [`${c[0]} → ${c[2]}`, c] as const))(
     '%s',
-    (_name, [, body, rule, message, context]) => {
-      const decision = decideContainerCreate({ body, query: {} }, aliceContext(context));
+    (_name, [, body, rule, message, context, name]) => {
+      const decision = decideContainerCreate({ body, query: name ? { name } : {} }, aliceContext(context));
       expect(decision).toMatchObject({ kind: 'refused', rule });
       if (decision.kind !== 'refused') return;
       expect(decision.message).toMatch(message);

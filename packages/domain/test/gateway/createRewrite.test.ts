@@ -105,6 +105,14 @@ describe('the create policy rewrites what it allows', () => {
     expect(body['Labels']).toMatchObject({ ...labels, 'ds01.user': 'alice' });
   });
 
+  it('accepts a name that carries her own uid, as ds01-infra names containers', () => {
+    const decision = decideContainerCreate(
+      { body: cliBodies.plain, query: { name: 'proj._.1001' } },
+      aliceContext(),
+    );
+    expect(decision.kind).toBe('allowed');
+  });
+
   it("accepts her own slice as cgroup parent (ds01-infra's tools pass it)", () => {
     const { body } = allowed(bodyWith({ CgroupParent: 'ds01-student-alice.slice' }));
     expect(body['HostConfig'].CgroupParent).toBe('ds01-student-alice.slice');
