@@ -82,27 +82,37 @@ export class CommandHandler<Command, Event extends DomainEvent, State> {
     return fresh;
   }
 
-  /** A first read: back to the last snapshot (or the start), folded forwards from there. */
+  /**
+   * A first read: back to the last snapshot (or the start), folded forwards from there. Read in
+   * chunks of one snapshot interval, so that a store reading pages ahead decodes no more than that.
+   */
   async #fromLastSnapshot(streamId: string): Promise<CachedState<State>> {
     const initial = { state: this.#decider.initialState(), revision: 'no_stream' as const, sinceSnapshot: 0 };
-    const type = this.#snapshots?.type;
-    if (type === undefined) return initial;
+    if (!this.#snapshots) return initial;
+    const { type, every } = this.#snapshots;
     const tail: Array<{ type: string; data: unknown; revision: number }> = [];
-    for await (const event of this.#store.readStream(streamId, { direction: 'backwards' })) {
-      tail.push(event);
-      if (event.type === type) break;
+    let found = false;
+    for (let from: number | undefined; !found; ) {
+      const chunk: typeof tail = [];
+      for await (const event of this.#store.readStream(streamId, {
+        direction: 'backwards',
+        maxCount: every + 1,
+        ...(from === undefined ? {} : { fromRevision: from }),
+      })) {
+        chunk.push(event);
+        if (event.type === type) break;
+      }
+      tail.push(...chunk);
+      found = chunk.at(-1)?.type === type;
+      if (found || chunk.length < every + 1 || chunk.at(-1)!.revision === 0) break;
+      from = chunk.at(-1)!.revision - 1;
     }
     if (tail.length === 0) return initial;
     let state = initial.state;
     for (let i = tail.length - 1; i >= 0; i--) {
       state = this.#decider.evolve(state, { type: tail[i]!.type, data: tail[i]!.data } as Event);
     }
-    const snapshotFound = tail.at(-1)!.type === type;
-    return {
-      state,
-      revision: tail[0]!.revision,
-      sinceSnapshot: snapshotFound ? tail.length - 1 : tail.length,
-    };
+    return { state, revision: tail[0]!.revision, sinceSnapshot: found ? tail.length - 1 : tail.length };
   }
 
   async handle(
