@@ -60,6 +60,30 @@ function allocatorOn(store: SqliteEventStore, host: string): GpuAllocator {
   });
 }
 
+/** One GpuAllocated as a bare store append writes it (no decision). */
+const bareEvent = (container: string): NewEvent => ({
+  ...GpuAllocated({
+    requestId: randomUUID(),
+    slot: '0.0',
+    gpuIndex: 0,
+    profile: '1g.10gb',
+    gpuEquivalents: 1 / 7,
+    deviceId: 'MIG-bench',
+    user: 'alice',
+    containerId: container,
+    observation: 'observed',
+    since: new Date().toISOString(),
+  }),
+  metadata: {
+    eventId: newEventId(),
+    occurredAt: new Date().toISOString(),
+    actor,
+    host: 'bench',
+    correlationId: randomUUID(),
+    causationId: null,
+  },
+});
+
 /** Allocate and release, each from the command to its durable event, against one bare append. */
 async function roundTrips(context: BenchContext): Promise<BenchResult[]> {
   const store = new SqliteEventStore({ path: join(context.workDir, 'round-trips.db'), codec: eventCatalog });
@@ -68,28 +92,6 @@ async function roundTrips(context: BenchContext): Promise<BenchResult[]> {
   const holds = async (id: string) =>
     [...(await allocator.state()).holdings.values()].some((h) => h.containerId === id);
   let revision: number | 'no_stream' = 'no_stream';
-  const bareEvent = (): NewEvent => ({
-    ...GpuAllocated({
-      requestId: randomUUID(),
-      slot: '0.0',
-      gpuIndex: 0,
-      profile: '1g.10gb',
-      gpuEquivalents: 1 / 7,
-      deviceId: 'MIG-bench',
-      user: 'alice',
-      containerId: a,
-      observation: 'observed',
-      since: new Date().toISOString(),
-    }),
-    metadata: {
-      eventId: newEventId(),
-      occurredAt: new Date().toISOString(),
-      actor,
-      host: 'bench',
-      correlationId: randomUUID(),
-      causationId: null,
-    },
-  });
   const name = 'one GPU command, from command to durable event';
   const warmup = context.quick ? 5 : 30;
   const repetitions = context.quick ? 40 : 500;
@@ -103,7 +105,7 @@ async function roundTrips(context: BenchContext): Promise<BenchResult[]> {
         warmup,
         repetitions,
         run: async () => {
-          revision = (await store.append('bench-bare', [bareEvent()], { expectedRevision: revision }))
+          revision = (await store.append('bench-bare', [bareEvent(a)], { expectedRevision: revision }))
             .nextExpectedRevision;
         },
       },
@@ -440,6 +442,12 @@ async function runGpus1(context: BenchContext): Promise<BenchResult[]> {
     };
     const name = `docker run --gpus 1, the gateway's allocation step: ${(events + 1).toLocaleString('en-US')} events on the pool stream`;
     const whole = 'load the whole pool stream (a reader without snapshots)';
+    let floorRevision: number | 'no_stream' = 'no_stream';
+    const bareAppend = async () => {
+      floorRevision = (
+        await store.append('bench-floor', [bareEvent(containerId(1))], { expectedRevision: floorRevision })
+      ).nextExpectedRevision;
+    };
     const big = size > 100_000;
     const measured = await measureInterleaved([
       {
@@ -449,6 +457,17 @@ async function runGpus1(context: BenchContext): Promise<BenchResult[]> {
         warmup: big ? 0 : 2,
         repetitions: big ? 2 : context.quick ? 5 : 30,
         run: async () => void (await new CommandHandler(store, gpuPoolDecider).load(gpuPoolStream(host))),
+      },
+      {
+        name,
+        variant: 'the floor: two bare appends (grant and bind are two durable appends)',
+        eventsPerRepetition: 1,
+        warmup: 5,
+        repetitions: context.quick ? 20 : 300,
+        run: async () => {
+          await bareAppend();
+          await bareAppend();
+        },
       },
       {
         name,
@@ -473,7 +492,7 @@ async function runGpus1(context: BenchContext): Promise<BenchResult[]> {
     ]);
     await free();
     await store.close();
-    for (const r of measured.slice(1)) {
+    for (const r of measured.slice(2)) {
       console.log(
         `  ${r.variant}: p99 ${r.p99Ms.toFixed(1)} ms (target < 20 ms: ${r.p99Ms < 20 ? 'met' : 'MISSED'})`,
       );
