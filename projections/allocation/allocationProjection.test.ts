@@ -1,5 +1,6 @@
 import {
   GpuAllocated,
+  GpuGrantBound,
   GpuHoldEnded,
   GpuHoldStarted,
   GpuPoolInventoryRecorded,
@@ -148,5 +149,32 @@ describe('allocation projection', () => {
         .when({ ...granted, stream: 'elsewhere' })
         .rows('SELECT * FROM gpu_holdings'),
     ).toEqual([]);
+  });
+
+  it('shows a grant for a create without a container until GpuGrantBound names it', () => {
+    const pending = on(
+      GpuAllocated({
+        ...granted.data,
+        requestId: 'r2',
+        containerId: null,
+        pendingUntil: '2026-03-01T09:02:00.000Z',
+      }),
+    );
+    const bound = on(
+      GpuGrantBound({
+        requestId: 'r2',
+        containerId: container,
+        slots: ['1.0'],
+        at: '2026-03-01T09:00:01.000Z',
+      }),
+    );
+    const spec = () => projectionSpec(allocationProjection).given(inventory, pending);
+    expect(spec().when().rows('SELECT container_id FROM gpu_holdings')).toEqual([{ container_id: null }]);
+    expect(spec().when(bound).rows('SELECT container_id, request_id FROM gpu_holdings')).toEqual([
+      { container_id: container, request_id: 'r2' },
+    ]);
+    expect(spec().when(bound).rows('SELECT container_id FROM gpu_holding_history')).toEqual([
+      { container_id: container },
+    ]);
   });
 });

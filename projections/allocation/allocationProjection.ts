@@ -8,15 +8,17 @@ const POOL_PREFIX = 'gpu-pool-';
  *  - gpu_holdings: the slots held now, with the container's hold when it is stopped;
  *  - gpu_holding_history: one row per grant, closed by its release (`ds01 gpu who --at`);
  *  - gpu_reconciliation_problems: what the switch-over from ds01-infra found for a person to look at.
+ * A grant for a create not answered yet holds its slots with no container until GpuGrantBound names it.
  * Times are the events' own (when a slot was granted, released), never the clock of the projection.
  */
 export const allocationProjection = defineProjection({
   name: 'allocation',
-  version: 1,
+  version: 2,
   description: 'GPU allocation: every slot of each pool, who holds it (and held it when), holds after stop',
   eventTypes: [
     'GpuPoolInventoryRecorded',
     'GpuAllocated',
+    'GpuGrantBound',
     'GpuReleased',
     'GpuHoldStarted',
     'GpuHoldEnded',
@@ -127,6 +129,10 @@ export const allocationProjection = defineProjection({
         );
         return;
       }
+      case 'GpuGrantBound':
+        sql.bind.run(event.data.containerId, host, event.data.requestId);
+        sql.bindHistory.run(event.data.containerId, host, event.data.requestId);
+        return;
       case 'GpuReleased':
         sql.release.run(host, event.data.slot);
         sql.close.run(instant(event.data.at), event.data.reason, host, event.data.slot);
@@ -181,6 +187,12 @@ const statements = preparedOnce((db) => ({
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
   ),
   release: db.prepare('DELETE FROM gpu_holdings WHERE host = ? AND slot = ?'),
+  bind: db.prepare(
+    'UPDATE gpu_holdings SET container_id = ? WHERE host = ? AND request_id = ? AND container_id IS NULL',
+  ),
+  bindHistory: db.prepare(
+    'UPDATE gpu_holding_history SET container_id = ? WHERE host = ? AND request_id = ? AND until IS NULL AND container_id IS NULL',
+  ),
   setHold: db.prepare(
     'UPDATE gpu_holdings SET hold_stopped_at = ?, hold_expires_at = ? WHERE host = ? AND container_id = ?',
   ),

@@ -8,6 +8,7 @@ import {
   type ExistingGpuContainer,
   type GpuPoolCommand,
   type GpuPoolEvent,
+  GpuPoolSnapshotTaken,
   type GpuRequest,
   GpuRequestSchema,
   GpuSlotId,
@@ -15,6 +16,7 @@ import {
   gpuPoolStream,
   type Holding,
   type PoolState,
+  snapshotOfPoolState,
   UserName,
 } from '@ds01/domain';
 import { type Actor, CommandHandler, type EventStore } from '@ds01/event-store';
@@ -31,6 +33,30 @@ export interface GpuAllocatorOptions {
   users: UserStatusSource;
   /** The time commands are decided at; tests and replays give their own. */
   clock?: () => Date;
+  /**
+   * A snapshot of the pool state is appended with the decision that makes this many events since
+   * the last one (DEFAULT_SNAPSHOT_EVERY), so a process new to the pool reads at most that many.
+   */
+  snapshotEvery?: number;
+}
+
+/**
+ * Events between pool snapshots. A snapshot of a full 28-slot pool is ~14 KB of data, about 23
+ * events with their metadata: every 200 events it adds ~11% to the pool stream, and a cold reader
+ * decodes at most 200 events instead of the whole history.
+ */
+export const DEFAULT_SNAPSHOT_EVERY = 200;
+
+/** How long a grant for a create waits for dockerd's answer before it is released. */
+export const DEFAULT_PENDING_GRANT_MS = 120_000;
+
+export interface AllocateForCreateInput {
+  user: string;
+  request: GpuRequest;
+  requestId?: string;
+  /** How long the grant waits for bindGrant (default DEFAULT_PENDING_GRANT_MS). */
+  pendingForMs?: number;
+  causationId?: string;
 }
 
 export interface AllocateInput {
@@ -88,7 +114,13 @@ export class GpuAllocator {
     this.stream = gpuPoolStream(options.host);
     this.#options = options;
     this.#clock = options.clock ?? (() => new Date());
-    this.#handler = new CommandHandler(options.store, gpuPoolDecider);
+    this.#handler = new CommandHandler(options.store, gpuPoolDecider, {
+      snapshots: {
+        type: 'GpuPoolSnapshotTaken',
+        every: options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,
+        take: (state, revision) => GpuPoolSnapshotTaken(snapshotOfPoolState(state, revision)),
+      },
+    });
   }
 
   /** The pool's current state (read from the log, cached). */
@@ -96,7 +128,65 @@ export class GpuAllocator {
     return (await this.#handler.load(this.stream)).state;
   }
 
+  /**
+   * The gateway's allocation for a container it is about to create: granted pending (no container
+   * yet), to be bound with bindGrant once dockerd answers with the id, or released with releaseGrant
+   * when it refuses. A grant bound by nobody is released after pendingForMs (the hold timer or the
+   * next allocation does it), so a create that never answered holds nothing.
+   */
+  async allocateForCreate(input: AllocateForCreateInput, actor: Actor): Promise<AllocationOutcome> {
+    const pendingForMs = input.pendingForMs ?? DEFAULT_PENDING_GRANT_MS;
+    return this.#allocate(
+      {
+        user: input.user,
+        request: input.request,
+        containerId: null,
+        ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+        ...(input.causationId === undefined ? {} : { causationId: input.causationId }),
+      },
+      actor,
+      pendingForMs,
+    );
+  }
+
+  /**
+   * dockerd created the container: the pending grant's slots are bound to its id. Throws
+   * GrantNotPendingError when the grant expired or was released first (the container must then not
+   * run with those devices: remove it). Binding again to the same container is a no-op.
+   */
+  async bindGrant(
+    requestId: string,
+    containerId: string,
+    actor: Actor,
+    causationId?: string,
+  ): Promise<Holding[]> {
+    const id = valid(
+      ContainerId,
+      'container',
+      containerId,
+      'give the full id dockerd answered the create with',
+    );
+    const now = this.#clock();
+    await this.#handle({ type: 'BindGpuGrant', requestId, containerId: id, now }, actor, now, causationId);
+    return containerSlots(await this.state(), id).filter((h) => h.requestId === requestId);
+  }
+
+  /** dockerd refused the create (or the gateway gave up): the pending grant's slots are free again. */
+  async releaseGrant(requestId: string, actor: Actor, causationId?: string): Promise<ReleaseOutcome> {
+    const now = this.#clock();
+    const result = await this.#handle({ type: 'ReleaseGpuGrant', requestId, now }, actor, now, causationId);
+    return { released: releasedSlots(result.events) };
+  }
+
   async allocate(input: AllocateInput, actor: Actor): Promise<AllocationOutcome> {
+    return this.#allocate(input, actor, undefined);
+  }
+
+  async #allocate(
+    input: AllocateInput,
+    actor: Actor,
+    pendingForMs: number | undefined,
+  ): Promise<AllocationOutcome> {
     const user = valid(UserName, 'user', input.user, 'give the unix user name the GPUs are for');
     const request = valid(GpuRequestSchema, 'request', input.request, 'ask for --count N or --profile P');
     const containerId =
@@ -122,6 +212,9 @@ export class GpuAllocator {
         user,
         request,
         containerId,
+        ...(pendingForMs === undefined || containerId !== null
+          ? {}
+          : { pendingUntil: new Date(now.getTime() + pendingForMs) }),
         limits,
         userStatus,
         inventory: [...inventory],
@@ -158,13 +251,7 @@ export class GpuAllocator {
       now,
       causationId,
     );
-    return {
-      released: result.events.flatMap((e) =>
-        e.type === 'GpuReleased'
-          ? [{ slot: e.data.slot, user: e.data.user, containerId: e.data.containerId }]
-          : [],
-      ),
-    };
+    return { released: releasedSlots(result.events) };
   }
 
   /** A container stopped at `stoppedAt`: hold its GPUs for its owner's gpu_hold_after_stop_h. */
@@ -278,6 +365,14 @@ export class GpuAllocator {
         : 'give more characters of the id',
     );
   }
+}
+
+function releasedSlots(events: readonly GpuPoolEvent[]): ReleaseOutcome['released'] {
+  return events.flatMap((e) =>
+    e.type === 'GpuReleased'
+      ? [{ slot: e.data.slot, user: e.data.user, containerId: e.data.containerId }]
+      : [],
+  );
 }
 
 /** The parsed value, or InvalidGpuRequestError naming the field, the value and the schema's complaint. */

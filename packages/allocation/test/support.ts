@@ -44,6 +44,7 @@ export function allocatorOn(
     status?: (user: string) => UserStatus;
     clock?: () => Date;
     host?: string;
+    snapshotEvery?: number;
   },
 ): GpuAllocator {
   return new GpuAllocator({
@@ -53,6 +54,7 @@ export function allocatorOn(
     inventory: fixedInventory(options.pool),
     users: { statusOf: async (user) => options.status?.(user) ?? 'active' },
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.snapshotEvery ? { snapshotEvery: options.snapshotEvery } : {}),
   });
 }
 

@@ -1,6 +1,6 @@
 export type { EventCodec } from './codec.ts';
 export { passthroughCodec } from './codec.ts';
-export type { CommandContext, HandleResult } from './commandHandler.ts';
+export type { CommandContext, HandleResult, SnapshotPolicy } from './commandHandler.ts';
 export { CommandHandler } from './commandHandler.ts';
 export type { Decider, DomainEvent } from './decider.ts';
 export type {

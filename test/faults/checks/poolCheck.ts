@@ -19,6 +19,13 @@ export function checkPool(poolEvents: readonly RecordedEvent[]): Finding[] {
         });
       }
       holders.set(data.slot!, { containerId: data.containerId ?? null, position: event.position });
+    } else if (event.type === 'GpuGrantBound') {
+      // A grant for a create, now the container's: its later release names the container.
+      const bound = event.data as { slots: string[]; containerId: string };
+      for (const slot of bound.slots) {
+        const holder = holders.get(slot);
+        if (holder) holders.set(slot, { ...holder, containerId: bound.containerId });
+      }
     } else if (event.type === 'GpuReleased') {
       const holder = holders.get(data.slot!);
       if (!holder || holder.containerId !== (data.containerId ?? null)) {

@@ -12,6 +12,7 @@ export {
   locateLimitsDir,
   readConfigFiles,
 } from './configFiles.ts';
+export { createPolicyLimits, dockerSizeBytes } from './createPolicyLimits.ts';
 export { dockerRunArgs } from './dockerRunArgs.ts';
 export {
   allocationLimits,

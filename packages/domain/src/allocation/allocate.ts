@@ -1,9 +1,11 @@
 import type { AllocateGpu } from './commands.ts';
 import { denialMessage, roundGpuEquivalents } from './denials.ts';
 import { type DenialReason, GpuAllocated, GpuAllocationDenied, type PoolSlot } from './events.ts';
+import { expirePendingGrants } from './grants.ts';
 import { inventoryChange } from './inventoryChange.ts';
 import {
   containerSlots,
+  evolvePool,
   type GpuPoolEvent,
   gpuEquivalentsHeldBy,
   loadByGpu,
@@ -14,12 +16,14 @@ import { cheapestCost, chooseSlots, GPU_EQUIVALENT_EPSILON } from './slotSelecti
 /**
  * AllocateGpu → GpuAllocated (one per granted slot) or GpuAllocationDenied with a reason a person
  * can act on. Preceded by GpuPoolInventoryRecorded when the pool's devices changed since the last
- * decision, so every decision can be checked against what the pool looked like.
+ * decision, so every decision can be checked against what the pool looked like, and by the expiry
+ * of pending grants past their deadline, so that a create nobody answered holds nothing it asked.
  */
 export function decideAllocate(command: AllocateGpu, state: PoolState): GpuPoolEvent[] {
   const at = command.now.toISOString();
-  const recorded = inventoryChange(state, command.inventory, at);
-  const outcome = grantOrDeny(command, state);
+  const expired = expirePendingGrants(state, command.now);
+  const recorded = [...expired, ...inventoryChange(state, command.inventory, at)];
+  const outcome = grantOrDeny(command, expired.reduce(evolvePool, state));
   if ('denied' in outcome) {
     return [
       ...recorded,
@@ -48,6 +52,9 @@ export function decideAllocate(command: AllocateGpu, state: PoolState): GpuPoolE
         containerId: command.containerId,
         observation: 'observed',
         since: at,
+        ...(command.pendingUntil && command.containerId === null
+          ? { pendingUntil: command.pendingUntil.toISOString() }
+          : {}),
       }),
     ),
   ];

@@ -34,6 +34,11 @@ export const AllocateGpuSchema = z.strictObject({
   user: UserName,
   request: GpuRequestSchema,
   containerId: ContainerId.nullable(),
+  /**
+   * For a container not created yet (containerId null): the grant waits for GpuGrantBound until
+   * then, and is released after.
+   */
+  pendingUntil: z.date().optional(),
   limits: AllocationLimitsSchema,
   userStatus: UserStatusSchema,
   /** The pool's devices now (from nvidia-smi or the simulated inventory). */
@@ -88,7 +93,8 @@ export const ContainerStartSchema = z.strictObject({
 export type ContainerStart = z.infer<typeof ContainerStartSchema>;
 
 /**
- * Issued by a timer: releases the GPUs of every hold that has run out by `now`, except a hold whose
+ * Issued by a timer: releases the GPUs of every hold that has run out by `now` (and of every pending
+ * grant not bound by its deadline), except a hold whose
  * container started again before it ran out (`lastStarts`): that one ends, whichever of the start
  * and the timer reached the pool first (after a restart the timer may run before the start is read).
  */
@@ -137,6 +143,23 @@ export const RecordPoolInventorySchema = z.strictObject({
 });
 export type RecordPoolInventory = z.infer<typeof RecordPoolInventorySchema>;
 
+/** dockerd created the container a pending grant was for: bind the grant's slots to it. */
+export const BindGpuGrantSchema = z.strictObject({
+  type: z.literal('BindGpuGrant'),
+  requestId: z.string().min(1),
+  containerId: ContainerId,
+  now: z.date(),
+});
+export type BindGpuGrant = z.infer<typeof BindGpuGrantSchema>;
+
+/** dockerd refused the create (or the gateway gave up on it): release the pending grant's slots. */
+export const ReleaseGpuGrantSchema = z.strictObject({
+  type: z.literal('ReleaseGpuGrant'),
+  requestId: z.string().min(1),
+  now: z.date(),
+});
+export type ReleaseGpuGrant = z.infer<typeof ReleaseGpuGrantSchema>;
+
 export type GpuPoolCommand =
   | RecordPoolInventory
   | AllocateGpu
@@ -144,4 +167,6 @@ export type GpuPoolCommand =
   | StartGpuHold
   | EndGpuHold
   | ExpireGpuHolds
-  | ReconcileGpuPool;
+  | ReconcileGpuPool
+  | BindGpuGrant
+  | ReleaseGpuGrant;

@@ -18,3 +18,19 @@ export class NothingToReleaseError extends AllocationError {
     this.target = target;
   }
 }
+
+/**
+ * A bind for a grant the pool no longer has pending: it expired or was released before dockerd
+ * answered, and its slots may be someone else's now. The container must not run with them.
+ */
+export class GrantNotPendingError extends AllocationError {
+  override name = 'GrantNotPendingError';
+  readonly requestId: string;
+  constructor(requestId: string) {
+    super(
+      `the GPU grant ${requestId} is no longer pending (it expired or was released): its devices may be ` +
+        "someone else's now; remove the container and create it again",
+    );
+    this.requestId = requestId;
+  }
+}

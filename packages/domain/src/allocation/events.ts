@@ -88,6 +88,12 @@ export const GpuAllocated = defineEvent({
     observation: Observation,
     /** Since when the slot is held: the decision's time, or (reconciled) when ds01-infra granted it. */
     since: Instant,
+    /**
+     * A grant for a container that does not exist yet (the gateway allocates before dockerd answers
+     * the create; containerId is null): GpuGrantBound names the container, and a grant not bound by
+     * this time is released (GpuGrantExpired), so a create that never answered leaks nothing.
+     */
+    pendingUntil: Instant.optional(),
   }),
 });
 
@@ -104,7 +110,15 @@ export const GpuAllocationDenied = defineEvent({
   }),
 });
 
-export const GpuReleaseReason = z.enum(['requested', 'hold_expired', 'container_removed']);
+export const GpuReleaseReason = z.enum([
+  'requested',
+  'hold_expired',
+  'container_removed',
+  /** A pending grant nobody bound in time (GpuGrantExpired precedes). */
+  'grant_expired',
+  /** dockerd refused the create the grant was for. */
+  'create_failed',
+]);
 export type GpuReleaseReason = z.infer<typeof GpuReleaseReason>;
 
 export const GpuReleased = defineEvent({
@@ -172,6 +186,47 @@ export const GpuPoolReconciled = defineEvent({
   }),
 });
 
+/** dockerd created the container a pending grant was for: its slots are the container's from now. */
+export const GpuGrantBound = defineEvent({
+  type: 'GpuGrantBound',
+  schema: z.strictObject({
+    requestId: z.string().min(1),
+    containerId: ContainerId,
+    slots: z.array(GpuSlotId).min(1),
+    at: Instant,
+  }),
+});
+
+/** A pending grant was not bound by its deadline; GpuReleased events for its slots follow. */
+export const GpuGrantExpired = defineEvent({
+  type: 'GpuGrantExpired',
+  schema: z.strictObject({
+    requestId: z.string().min(1),
+    user: UserName.nullable(),
+    slots: z.array(GpuSlotId).min(1),
+    pendingUntil: Instant,
+    at: Instant,
+  }),
+});
+
+/**
+ * The whole pool state at this point of the stream, so that a decision reads the last snapshot and
+ * the events after it, not years of history. It changes nothing: folding the stream from the start
+ * gives the same state at this event.
+ */
+export const GpuPoolSnapshotTaken = defineEvent({
+  type: 'GpuPoolSnapshotTaken',
+  schema: z.strictObject({
+    inventory: z.array(PoolSlotSchema),
+    holdings: z.array(GpuAllocated.schema),
+    holds: z.array(GpuHoldStarted.schema),
+    resumedAt: z.array(z.strictObject({ containerId: ContainerId, at: Instant })),
+    reconciled: z.boolean(),
+    /** Revision of the stream's event this state is after. */
+    revision: z.number().int().nonnegative(),
+  }),
+});
+
 export const allocationEvents = [
   GpuPoolInventoryRecorded,
   GpuAllocated,
@@ -182,4 +237,7 @@ export const allocationEvents = [
   GpuHoldExpired,
   GpuReconciliationProblem,
   GpuPoolReconciled,
+  GpuGrantBound,
+  GpuGrantExpired,
+  GpuPoolSnapshotTaken,
 ] as const;

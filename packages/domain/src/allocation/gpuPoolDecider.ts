@@ -1,6 +1,7 @@
 import type { Decider } from '@ds01/event-store';
 import { decideAllocate } from './allocate.ts';
 import type { GpuPoolCommand } from './commands.ts';
+import { decideBindGrant, decideReleaseGrant } from './grants.ts';
 import { decideEndHold, decideExpireHolds, decideStartHold } from './holds.ts';
 import { inventoryChange } from './inventoryChange.ts';
 import { evolvePool, type GpuPoolEvent, initialPoolState, type PoolState } from './poolState.ts';
@@ -24,6 +25,10 @@ export function decideGpuPool(command: GpuPoolCommand, state: PoolState): GpuPoo
       return decideExpireHolds(command, state);
     case 'ReconcileGpuPool':
       return decideReconcile(command, state);
+    case 'BindGpuGrant':
+      return decideBindGrant(command, state);
+    case 'ReleaseGpuGrant':
+      return decideReleaseGrant(command, state);
   }
 }
 

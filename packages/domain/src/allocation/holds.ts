@@ -1,5 +1,6 @@
 import type { EndGpuHold, ExpireGpuHolds, StartGpuHold } from './commands.ts';
 import { GpuHoldEnded, GpuHoldExpired, GpuHoldStarted, GpuReleased } from './events.ts';
+import { expirePendingGrants } from './grants.ts';
 import { containerSlots, type GpuPoolEvent, type Hold, type PoolState } from './poolState.ts';
 
 const HOUR_MS = 3_600_000;
@@ -41,8 +42,13 @@ export function decideEndHold(command: EndGpuHold, state: PoolState): GpuPoolEve
 /**
  * ExpireGpuHolds → for each hold run out by `now`: GpuHoldExpired, then GpuReleased per held slot;
  * or GpuHoldEnded when its container started again within the hold (it is running: it keeps them).
+ * Then the pending grants past their deadline (grants.ts).
  */
 export function decideExpireHolds(command: ExpireGpuHolds, state: PoolState): GpuPoolEvent[] {
+  return [...expireRunOutHolds(command, state), ...expirePendingGrants(state, command.now)];
+}
+
+function expireRunOutHolds(command: ExpireGpuHolds, state: PoolState): GpuPoolEvent[] {
   const now = command.now.getTime();
   const at = command.now.toISOString();
   const lastStart = new Map((command.lastStarts ?? []).map((s) => [s.containerId, s.startedAt]));

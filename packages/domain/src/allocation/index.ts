@@ -13,5 +13,8 @@ export {
   type Hold,
   type Holding,
   initialPoolState,
+  type PendingGrant,
+  type PoolSnapshot,
   type PoolState,
+  snapshotOfPoolState,
 } from './poolState.ts';

@@ -16,9 +16,18 @@ export interface Hold {
   expiresAt: string | null;
 }
 
+/** Slots granted for a container dockerd has not created yet (GpuAllocated with pendingUntil). */
+export interface PendingGrant {
+  requestId: string;
+  user: string | null;
+  slots: readonly string[];
+  pendingUntil: string;
+}
+
 /**
- * What the pool stream says now: the devices it last decided against, who holds which slot, and
- * which stopped containers are on hold. Only current facts; the past is the log itself.
+ * What the pool stream says now: the devices it last decided against, who holds which slot, which
+ * stopped containers are on hold, and which grants wait for their container. Only current facts;
+ * the past is the log itself.
  */
 export interface PoolState {
   inventory: readonly PoolSlot[];
@@ -30,10 +39,19 @@ export interface PoolState {
   resumedAt: ReadonlyMap<string, string>;
   /** The switch-over from ds01-infra has been done. */
   reconciled: boolean;
+  /** By request id. */
+  pending: ReadonlyMap<string, PendingGrant>;
 }
 
 export function initialPoolState(): PoolState {
-  return { inventory: [], holdings: new Map(), holds: new Map(), resumedAt: new Map(), reconciled: false };
+  return {
+    inventory: [],
+    holdings: new Map(),
+    holds: new Map(),
+    resumedAt: new Map(),
+    reconciled: false,
+    pending: new Map(),
+  };
 }
 
 /** Folds one event into the state. Never mutates the given state. */
@@ -41,11 +59,38 @@ export function evolvePool(state: PoolState, event: GpuPoolEvent): PoolState {
   switch (event.type) {
     case 'GpuPoolInventoryRecorded':
       return { ...state, inventory: event.data.slots };
-    case 'GpuAllocated':
-      return { ...state, holdings: withEntry(state.holdings, event.data.slot, event.data) };
+    case 'GpuAllocated': {
+      const holdings = withEntry(state.holdings, event.data.slot, event.data);
+      const { requestId, user, slot, pendingUntil } = event.data;
+      if (pendingUntil === undefined || event.data.containerId !== null) return { ...state, holdings };
+      // In slot order, as a snapshot lists them: the state does not depend on how it was folded.
+      const slots = [...(state.pending.get(requestId)?.slots ?? []), slot].sort(compareSlots);
+      return {
+        ...state,
+        holdings,
+        pending: withEntry(state.pending, requestId, { requestId, user, slots, pendingUntil }),
+      };
+    }
+    case 'GpuGrantBound': {
+      const { requestId, containerId } = event.data;
+      const holdings = new Map(state.holdings);
+      for (const [slot, holding] of state.holdings) {
+        if (holding.requestId === requestId && holding.containerId === null) {
+          const { pendingUntil: _bound, ...held } = holding;
+          holdings.set(slot, { ...held, containerId });
+        }
+      }
+      return { ...state, holdings, pending: withoutEntry(state.pending, requestId) };
+    }
+    case 'GpuGrantExpired':
+      return { ...state, pending: withoutEntry(state.pending, event.data.requestId) };
+    case 'GpuPoolSnapshotTaken':
+      return poolStateOfSnapshot(event.data);
     case 'GpuReleased': {
       const holdings = withoutEntry(state.holdings, event.data.slot);
-      const container = state.holdings.get(event.data.slot)?.containerId;
+      const released = state.holdings.get(event.data.slot);
+      const container = released?.containerId;
+      if (released && !container) return { ...state, holdings, pending: withoutPendingSlot(state, released) };
       if (!container || containerSlots({ ...state, holdings }, container).length > 0) {
         return { ...state, holdings };
       }
@@ -78,6 +123,46 @@ export function evolvePool(state: PoolState, event: GpuPoolEvent): PoolState {
     case 'GpuReconciliationProblem':
       return state;
   }
+}
+
+/** A pending grant loses a released slot; with none left it is gone. */
+function withoutPendingSlot(state: PoolState, released: Holding): ReadonlyMap<string, PendingGrant> {
+  const grant = state.pending.get(released.requestId);
+  if (!grant) return state.pending;
+  const slots = grant.slots.filter((s) => s !== released.slot);
+  return slots.length === 0
+    ? withoutEntry(state.pending, grant.requestId)
+    : withEntry(state.pending, grant.requestId, { ...grant, slots });
+}
+
+export type PoolSnapshot = Extract<GpuPoolEvent, { type: 'GpuPoolSnapshotTaken' }>['data'];
+
+/** The state as a snapshot event holds it (pending grants are in their holdings' pendingUntil). */
+export function snapshotOfPoolState(state: PoolState, revision: number): PoolSnapshot {
+  return {
+    inventory: [...state.inventory],
+    holdings: [...state.holdings.values()].sort(bySlot),
+    holds: [...state.holds.values()].map((h) => ({ ...h, slots: [...h.slots] })),
+    resumedAt: [...state.resumedAt].map(([containerId, at]) => ({ containerId, at })),
+    reconciled: state.reconciled,
+    revision,
+  };
+}
+
+function poolStateOfSnapshot(snapshot: PoolSnapshot): PoolState {
+  const state: PoolState = {
+    inventory: snapshot.inventory,
+    holdings: new Map(),
+    holds: new Map(snapshot.holds.map((h) => [h.containerId, h])),
+    resumedAt: new Map(snapshot.resumedAt.map((r) => [r.containerId, r.at])),
+    reconciled: snapshot.reconciled,
+    pending: new Map(),
+  };
+  // Folding the holdings again rebuilds the pending grants from their pendingUntil.
+  return snapshot.holdings.reduce<PoolState>(
+    (s, holding) => evolvePool(s, { type: 'GpuAllocated', data: holding }),
+    state,
+  );
 }
 
 /** Slots a container holds, in slot order. */

@@ -5,12 +5,14 @@ import {
   evolvePool,
   type GpuPoolCommand,
   type GpuPoolEvent,
+  GpuPoolSnapshotTaken,
   gpuEquivalentsHeldBy,
   gpuPoolDecider,
   initialPoolState,
   NothingToReleaseError,
   type PoolSlot,
   type PoolState,
+  snapshotOfPoolState,
 } from '../../src/index.ts';
 import { mixedPool, NOW, sevenSlicePool, wholeGpuPool } from './pools.ts';
 
@@ -20,7 +22,9 @@ import { mixedPool, NOW, sevenSlicePool, wholeGpuPool } from './pools.ts';
  *    (also while MIG is reconfigured under held slots: the inventory changes between commands);
  *  - a grant never takes a user over their quota or group limit, nor a container over its cap;
  *  - every release frees exactly what was held, and nothing else changes hands;
- *  - folding the decided events from scratch gives the same state as deciding step by step.
+ *  - folding the decided events from scratch gives the same state as deciding step by step;
+ *  - a grant for a create (pending) is bound, released or expired whole, and holds its slots till then;
+ *  - a snapshot of the state, folded, is that state.
  */
 
 const USERS = ['u0', 'u1', 'u2', 'u3'];
@@ -46,12 +50,15 @@ type Step =
       profile: string | null;
       pool: number;
       user: number;
+      pendingMinutes: number | null;
     }
   | { kind: 'releaseContainer'; container: number }
   | { kind: 'releaseSlot'; slot: string }
   | { kind: 'stop'; container: number; minutesAgo: number }
   | { kind: 'start'; container: number }
-  | { kind: 'expire' };
+  | { kind: 'expire' }
+  | { kind: 'bindGrant'; container: number }
+  | { kind: 'releaseGrant' };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
@@ -64,6 +71,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       // Mostly the same pool; sometimes MIG is reconfigured under the held slots.
       pool: fc.constantFrom(0, 0, 0, 0, 1, 2),
       user: fc.integer({ min: 0, max: USERS.length - 1 }),
+      /** For a container-less request: a grant for a create, pending this many minutes (null: plain). */
+      pendingMinutes: fc.constantFrom(null, 1, 5, 20),
     }),
   },
   {
@@ -93,6 +102,14 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.constant({ kind: 'expire' as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('bindGrant' as const),
+      container: fc.integer({ min: 0, max: CONTAINERS.length - 1 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.constant({ kind: 'releaseGrant' as const }) },
 );
 
 function commandOf(
@@ -100,8 +117,17 @@ function commandOf(
   now: Date,
   limits: Record<string, AllocationLimits>,
   i: number,
-): GpuPoolCommand {
+  state: PoolState,
+): GpuPoolCommand | null {
+  // Grant steps act on the oldest pending grant, if any.
+  const pending = [...state.pending.keys()].sort()[0];
   switch (step.kind) {
+    case 'bindGrant':
+      return pending === undefined
+        ? null
+        : { type: 'BindGpuGrant', requestId: pending, containerId: CONTAINERS[step.container]!, now };
+    case 'releaseGrant':
+      return pending === undefined ? null : { type: 'ReleaseGpuGrant', requestId: pending, now };
     case 'allocate': {
       // A container's GPUs are asked for by its owner; a container-less request by anyone.
       const user = step.container === null ? USERS[step.user]! : ownerOf(step.container);
@@ -111,6 +137,9 @@ function commandOf(
         user,
         request: { count: step.count, profile: step.profile },
         containerId: step.container === null ? null : CONTAINERS[step.container]!,
+        ...(step.container === null && step.pendingMinutes !== null
+          ? { pendingUntil: new Date(now.getTime() + step.pendingMinutes * 60_000) }
+          : {}),
         limits: limits[user]!,
         userStatus: 'active',
         inventory: POOLS[step.pool]!,
@@ -181,13 +210,24 @@ function checkDecision(
 
   const changed = (slot: string) => before.holdings.get(slot) !== after.holdings.get(slot);
   const changedSlots = SLOT_NAMES.filter(changed);
+  // Pending grants past their deadline are released by allocations and by the hold timer.
+  const overdue =
+    command.type === 'AllocateGpu' || command.type === 'ExpireGpuHolds'
+      ? [...before.pending.values()].filter((g) => Date.parse(g.pendingUntil) <= command.now.getTime())
+      : [];
+  const overdueSlots = overdue.flatMap((g) => g.slots);
+  for (const grant of overdue) expect(after.pending.has(grant.requestId)).toBe(false);
+  for (const grant of after.pending.values()) {
+    // A pending grant holds every slot it was given, with no container.
+    for (const slot of grant.slots) expect(after.holdings.get(slot)?.containerId).toBeNull();
+  }
   switch (command.type) {
     case 'AllocateGpu': {
       const grants = events.filter((e) => e.type === 'GpuAllocated');
       const denials = events.filter((e) => e.type === 'GpuAllocationDenied');
       expect(grants.length + denials.length > 0 && (grants.length === 0 || denials.length === 0)).toBe(true);
       if (denials.length > 0) {
-        expect(changedSlots).toEqual([]);
+        expect(changedSlots.sort()).toEqual([...overdueSlots].sort());
         break;
       }
       expect(grants).toHaveLength(command.request.count);
@@ -210,7 +250,25 @@ function checkDecision(
         const inContainer = [...after.holdings.values()].filter((h) => h.containerId === command.containerId);
         expect(inContainer.length).toBeLessThanOrEqual(cap);
       }
-      expect(changedSlots.sort()).toEqual(grants.map((g) => g.data.slot).sort());
+      expect(changedSlots.sort()).toEqual(
+        [...new Set([...grants.map((g) => g.data.slot), ...overdueSlots])].sort(),
+      );
+      if (command.pendingUntil && command.containerId === null) {
+        expect(after.pending.get(command.requestId)?.slots).toHaveLength(grants.length);
+      }
+      break;
+    }
+    case 'BindGpuGrant': {
+      const grant = before.pending.get(command.requestId)!;
+      expect(changedSlots.sort()).toEqual([...grant.slots].sort());
+      for (const slot of grant.slots) expect(after.holdings.get(slot)?.containerId).toBe(command.containerId);
+      expect(after.pending.has(command.requestId)).toBe(false);
+      break;
+    }
+    case 'ReleaseGpuGrant': {
+      const grant = before.pending.get(command.requestId)!;
+      expect(changedSlots.sort()).toEqual([...grant.slots].sort());
+      for (const slot of grant.slots) expect(after.holdings.has(slot)).toBe(false);
       break;
     }
     case 'ReleaseGpu': {
@@ -232,7 +290,7 @@ function checkDecision(
       const expected = [...before.holdings.values()]
         .filter((h) => expired.some((hold) => hold.containerId === h.containerId))
         .map((h) => h.slot);
-      expect(changedSlots.sort()).toEqual(expected.sort());
+      expect(changedSlots.sort()).toEqual([...expected, ...overdueSlots].sort());
       for (const hold of after.holds.values()) {
         if (hold.expiresAt !== null) expect(Date.parse(hold.expiresAt)).toBeGreaterThan(now);
       }
@@ -279,7 +337,8 @@ describe('GPU pool decider properties', () => {
           let now = NOW.getTime();
           steps.forEach(([step, minutes], i) => {
             now += minutes * 60_000;
-            const command = commandOf(step, new Date(now), limits, i);
+            const command = commandOf(step, new Date(now), limits, i, state);
+            if (command === null) return;
             let events: GpuPoolEvent[];
             try {
               events = gpuPoolDecider.decide(command, state);
@@ -291,6 +350,9 @@ describe('GPU pool decider properties', () => {
             }
             const after = events.reduce(evolvePool, state);
             checkDecision(command, state, events, after);
+            expect(
+              evolvePool(initialPoolState(), GpuPoolSnapshotTaken(snapshotOfPoolState(after, i))),
+            ).toEqual(after);
             countOutcomes(seen, events);
             log.push(...events);
             state = after;
@@ -309,6 +371,10 @@ describe('GPU pool decider properties', () => {
       'GpuHoldExpired',
       'released:requested',
       'released:hold_expired',
+      'released:grant_expired',
+      'released:create_failed',
+      'GpuGrantBound',
+      'GpuGrantExpired',
       'over_quota',
       'over_group_limit',
       'over_container_cap',
