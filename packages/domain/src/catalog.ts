@@ -2,6 +2,7 @@ import { allocationEvents } from './allocation/events.ts';
 import { containerEvents } from './containers/events.ts';
 import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
+import { gatewayEvents } from './gateway/events.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
 import { policyEvents } from './policy/events.ts';
@@ -15,6 +16,7 @@ const allEvents = [
   ...policyEvents,
   ...hostProcessEvents,
   ...inventoryEvents,
+  ...gatewayEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);
