@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalize, containerCreateShape, foldKey, parseGoJson } from '../src/request/goJson.ts';
-import { BadRequestError, cleanPath, encodeTarget, parseRequestTarget } from '../src/request/requestTarget.ts';
+import {
+  BadRequestError,
+  cleanPath,
+  encodeTarget,
+  parseRequestTarget,
+} from '../src/request/requestTarget.ts';
 import { matchRoute } from '../src/request/routes.ts';
 
 const refused = (raw: string) => {
@@ -15,7 +20,10 @@ const refused = (raw: string) => {
 
 describe('the request target, read as dockerd reads it', () => {
   it('takes the API version prefix or none', () => {
-    expect(parseRequestTarget('/v1.41/containers/json')).toMatchObject({ version: '1.41', path: '/containers/json' });
+    expect(parseRequestTarget('/v1.41/containers/json')).toMatchObject({
+      version: '1.41',
+      path: '/containers/json',
+    });
     expect(parseRequestTarget('/containers/json')).toMatchObject({ version: null, path: '/containers/json' });
   });
 
@@ -29,7 +37,9 @@ describe('the request target, read as dockerd reads it', () => {
     expect(target.path).toBe('/containers/my box/a/json');
     const match = matchRoute('GET', target.path)!;
     expect(match.param).toBe('my box/a');
-    expect(encodeTarget('1.41', ['containers', match.param!, 'json'], [])).toBe('/v1.41/containers/my%20box%2Fa/json');
+    expect(encodeTarget('1.41', ['containers', match.param!, 'json'], [])).toBe(
+      '/v1.41/containers/my%20box%2Fa/json',
+    );
   });
 
   it('refuses paths mux would redirect: dot segments (also percent-encoded) and empty segments', () => {
@@ -96,12 +106,21 @@ describe('JSON bodies, read as Go decodes them', () => {
     );
     expect(body).toEqual({
       Image: 'x',
-      HostConfig: { Privileged: true, SecurityOpt: ['seccomp=unconfined'], NetworkMode: 'host', Binds: ['/:/h'] },
+      HostConfig: {
+        Privileged: true,
+        SecurityOpt: ['seccomp=unconfined'],
+        NetworkMode: 'host',
+        Binds: ['/:/h'],
+      },
     });
   });
 
   it('lets the last of several spellings of one field win, as Go does', () => {
-    const body = parseGoJson('{"HostConfig":{"Privileged":false,"privileged":true}}', containerCreateShape, 'create');
+    const body = parseGoJson(
+      '{"HostConfig":{"Privileged":false,"privileged":true}}',
+      containerCreateShape,
+      'create',
+    );
     expect(body).toEqual({ HostConfig: { Privileged: true } });
   });
 
