@@ -36,7 +36,9 @@ describeWithDocker('the gateway keeps users apart', (td) => {
   });
 
   it("bob's list and events show nothing of alice's", async () => {
-    expect((await lab.as(bob, 'docker', ['ps', '-a', '--format', '{{.Names}}'])).stdout).not.toContain(aliceName);
+    expect((await lab.as(bob, 'docker', ['ps', '-a', '--format', '{{.Names}}'])).stdout).not.toContain(
+      aliceName,
+    );
     expect((await lab.as(alice, 'docker', ['ps', '--format', '{{.Names}}'])).stdout).toContain(aliceName);
     const until = `${Math.ceil(Date.now() / 1000)}`;
     const bobsEvents = await lab.as(bob, 'docker', ['events', '--since', '0', '--until', until]);
@@ -57,7 +59,10 @@ describeWithDocker('the gateway keeps users apart', (td) => {
     ['rename', () => ['rename', aliceName, `${prefix}-stolen`]],
     ['cp out', () => ['cp', `${aliceName}:/etc/hostname`, '/tmp/x']],
     ['run --volumes-from', () => ['run', '--rm', '--volumes-from', aliceName, td.image, 'true']],
-    ['run --network container:', () => ['run', '--rm', '--network', `container:${aliceName}`, td.image, 'true']],
+    [
+      'run --network container:',
+      () => ['run', '--rm', '--network', `container:${aliceName}`, td.image, 'true'],
+    ],
   ])("bob's %s on alice's container is refused", async (_what, args) => {
     const attempt = await lab.as(bob, 'docker', args());
     expect(attempt.code).not.toBe(0);
@@ -65,14 +70,22 @@ describeWithDocker('the gateway keeps users apart', (td) => {
   });
 
   it("alice's container is untouched and every refusal is recorded with user, endpoint, target and rule", async () => {
-    expect((await lab.as(alice, 'docker', ['inspect', '--format', '{{.State.Running}}', aliceName])).stdout.trim()).toBe('true');
+    expect(
+      (await lab.as(alice, 'docker', ['inspect', '--format', '{{.State.Running}}', aliceName])).stdout.trim(),
+    ).toBe('true');
     const denials = (await lab.events('AccessDenied')).map((e) => e.data as Record<string, unknown>);
     const bobs = denials.filter((d) => d['user'] === bob.name && d['rule'] === 'not-owner');
     expect(bobs.length).toBeGreaterThanOrEqual(12);
     expect(bobs).toContainEqual(
-      expect.objectContaining({ endpoint: 'GET /containers/{name}/json', target: aliceId.slice(0, 8), status: 403 }),
+      expect.objectContaining({
+        endpoint: 'GET /containers/{name}/json',
+        target: aliceId.slice(0, 8),
+        status: 403,
+      }),
     );
-    expect(bobs).toContainEqual(expect.objectContaining({ endpoint: 'POST /containers/{name}/stop', target: aliceName }));
+    expect(bobs).toContainEqual(
+      expect.objectContaining({ endpoint: 'POST /containers/{name}/stop', target: aliceName }),
+    );
   });
 
   it("exec ids are mapped to their container: bob cannot start or inspect alice's exec", async () => {
@@ -103,20 +116,30 @@ describeWithDocker('the gateway keeps users apart', (td) => {
     const mount = await lab.as(bob, 'docker', ['run', '--rm', '-v', `${volume}:/data`, td.image, 'true']);
     expect(mount.stderr).toMatch(/is not yours/);
     const bindOpts = await lab.as(bob, 'docker', [
-      'volume', 'create', '--opt', 'type=none', '--opt', 'o=bind', '--opt', 'device=/etc', `${prefix}-bind`,
+      'volume',
+      'create',
+      '--opt',
+      'type=none',
+      '--opt',
+      'o=bind',
+      '--opt',
+      'device=/etc',
+      `${prefix}-bind`,
     ]);
     expect(bindOpts.stderr).toMatch(/driver options are not allowed/);
 
     const network = `${prefix}-net`;
     expect((await lab.as(alice, 'docker', ['network', 'create', network])).code).toBe(0);
-    expect((await lab.as(bob, 'docker', ['network', 'ls', '--format', '{{.Name}}'])).stdout).not.toContain(network);
+    expect((await lab.as(bob, 'docker', ['network', 'ls', '--format', '{{.Name}}'])).stdout).not.toContain(
+      network,
+    );
     expect((await lab.as(bob, 'docker', ['network', 'inspect', network])).stderr).toMatch(/is not yours/);
     expect((await lab.as(bob, 'docker', ['network', 'rm', network])).stderr).toMatch(/is not yours/);
     expect((await lab.as(alice, 'docker', ['network', 'rm', network])).code).toBe(0);
     expect((await lab.as(alice, 'docker', ['volume', 'rm', volume])).code).toBe(0);
   });
 
-  it('the DS01 API answers for the socket\'s user only', async () => {
+  it("the DS01 API answers for the socket's user only", async () => {
     const whoami = await rawRequest(lab.socketOf(bob), 'GET', '/ds01/v1/whoami');
     expect(JSON.parse(whoami.body)).toMatchObject({ user: bob.name, uid: bob.uid });
     const limits = await rawRequest(lab.socketOf(alice), 'GET', '/ds01/v1/limits');

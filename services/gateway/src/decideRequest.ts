@@ -19,7 +19,7 @@ import {
   volumeCreateShape,
 } from './request/goJson.ts';
 import { encodeTarget, firstValue, parseRequestTarget, type RequestTarget } from './request/requestTarget.ts';
-import { matchRoute, methodsFor, type Route, type RouteMatch } from './request/routes.ts';
+import { matchRoute, type Route, type RouteMatch } from './request/routes.ts';
 
 /** One request as the socket server hands it over: the head, and ways to get the body. */
 export interface IncomingCall {
@@ -67,12 +67,10 @@ export async function decideRequest(
   const target = parseRequestTarget(call.url);
   const match = matchRoute(call.method, target.path);
   if (!match) {
-    const methods = methodsFor(target.path);
     return refuse(
       403,
       'not-allowed',
-      `not allowed through the DS01 gateway: ${call.method} ${target.path}` +
-        (methods.length ? ` (allowed there: ${methods.join(', ')})` : ''),
+      `not allowed through the DS01 gateway: ${call.method} ${target.path}`,
       null,
     );
   }

@@ -146,11 +146,6 @@ export function matchRoute(method: string, path: string): RouteMatch | null {
   return null;
 }
 
-/** Every pattern that matches the path for any method: to say "GET only" rather than "unknown". */
-export function methodsFor(path: string): string[] {
-  return compiled.filter(({ regex }) => regex.test(path)).map(({ route: r }) => r.method);
-}
-
 function regexLiteral(literal: string): string {
   return literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
