@@ -73,13 +73,9 @@ export async function recordCreation(
 export async function recordAdminCall(
   context: GatewayContext,
   caller: Caller,
-  call: { method: string; path: string; status: number | null },
+  call: { method: string; path: string; query: Array<[string, string]> },
 ): Promise<void> {
-  try {
-    await context.store.append(gatewayStream(context.host), [
-      { ...AdminCallForwarded({ ...call, uid: caller.uid }), metadata: metadata(context, caller) },
-    ]);
-  } catch (error) {
-    context.logger.error({ err: error, ...call }, 'gateway: could not record an admin call');
-  }
+  await context.store.append(gatewayStream(context.host), [
+    { ...AdminCallForwarded({ ...call, uid: caller.uid }), metadata: metadata(context, caller) },
+  ]);
 }

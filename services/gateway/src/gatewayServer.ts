@@ -83,30 +83,33 @@ async function decide(context: GatewayContext, caller: Caller, call: IncomingCal
   return decideRequest(context, caller, call);
 }
 
-/** The admin socket: anything goes (read as dockerd reads it), every change recorded. */
-function decideAdmin(
+/**
+ * The admin socket: anything goes (read as dockerd reads it), and every change is recorded before
+ * it is forwarded: a change that cannot be recorded is not made.
+ */
+async function decideAdmin(
   context: GatewayContext,
   caller: Caller,
   call: IncomingCall,
   upgradeBody?: Buffer,
-): Decision {
+): Promise<Decision> {
   const target = parseRequestTarget(call.url);
   const forwarded = encodeTarget(target.version, target.path.split('/').slice(1), target.query);
   const hasBody =
     Number(call.headers['content-length'] ?? 0) > 0 || call.headers['transfer-encoding'] !== undefined;
-  const mutating = call.method !== 'GET' && call.method !== 'HEAD';
+  if (call.method !== 'GET' && call.method !== 'HEAD') {
+    await recordAdminCall(context, caller, {
+      method: call.method,
+      path: target.path,
+      query: target.query.map(([k, v]) => [k, v]),
+    });
+  }
   return {
     kind: 'forward',
     method: call.method,
     target: forwarded,
     body: upgradeBody ?? (hasBody ? call.bodyStream() : undefined),
     response: { mode: 'pipe' },
-    ...(mutating
-      ? {
-          onDone: (status: number | null) =>
-            void recordAdminCall(context, caller, { method: call.method, path: target.path, status }),
-        }
-      : {}),
   };
 }
 
@@ -232,7 +235,7 @@ async function handleUpgrade(
       throw new BadRequestError(`${call.method} ${path} cannot be upgraded`);
     }
     if (caller.kind === 'admin') {
-      decision = decideAdmin(context, caller, call, await call.readBody(context.maxBodyBytes));
+      decision = await decideAdmin(context, caller, call, await call.readBody(context.maxBodyBytes));
     } else {
       decision = await decideRequest(context, caller, call);
     }

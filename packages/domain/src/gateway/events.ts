@@ -60,15 +60,18 @@ export const ContainerCreateAuthorized = defineEvent({
   }),
 });
 
-/** A mutating call through the admin socket: unrestricted, but never unrecorded. */
+/**
+ * A mutating call through the admin socket: unrestricted, but never unrecorded. Appended before the
+ * call is forwarded, so a crash between the two cannot leave a change without its record.
+ */
 export const AdminCallForwarded = defineEvent({
   type: 'AdminCallForwarded',
   schema: z.strictObject({
     method: z.string().min(1),
-    /** The path as forwarded (version prefix kept), without the query. */
+    /** The decoded path, without the version prefix. */
     path: z.string().min(1),
-    /** dockerd's status code, or null when it never answered. */
-    status: z.number().int().nullable(),
+    /** The query as forwarded (decoded pairs). */
+    query: z.array(z.tuple([z.string(), z.string()])),
     /** The uid the admin socket belongs to (root). */
     uid: z.number().int().nonnegative(),
   }),
