@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, uniqueName } from '../support/docker.ts';
 import type { TestUser } from '../support/users.ts';
+import { waitUntil } from '../support/waitUntil.ts';
 import { type GatewayLab, rawRequest, removeRunResources, startGatewayLab } from './gatewayLab.ts';
 
 /**
@@ -137,6 +139,26 @@ describeWithDocker('the gateway keeps users apart', (td) => {
     expect((await lab.as(bob, 'docker', ['network', 'rm', network])).stderr).toMatch(/is not yours/);
     expect((await lab.as(alice, 'docker', ['network', 'rm', network])).code).toBe(0);
     expect((await lab.as(alice, 'docker', ['volume', 'rm', volume])).code).toBe(0);
+  });
+
+  it('ds01 run by a user goes through their socket: their containers and GPUs only, no store needed', async () => {
+    const ds01 = join(process.cwd(), 'packages', 'cli', 'bin', 'ds01.js');
+    const listOf = async (user: TestUser) => {
+      const listed = await lab.as(user, ds01, ['containers', '--json']);
+      expect(listed.code, listed.stderr).toBe(0);
+      return (JSON.parse(listed.stdout) as Array<{ name: string; owner: string }>).map((r) => r.name);
+    };
+    await waitUntil(async () => (await listOf(alice)).includes(aliceName), "alice's container in her ds01 containers", 20_000);
+    expect(await listOf(bob)).not.toContain(aliceName);
+    const table = await lab.as(alice, ds01, ['containers']);
+    expect(table.stdout).toContain(aliceName);
+    const gpus = await lab.as(alice, ds01, ['gpu', 'status', '--json']);
+    expect(gpus.code, gpus.stderr).toBe(0);
+    expect(JSON.parse(gpus.stdout)).toMatchObject({ user: alice.name, slots: [] });
+    // With her socket, but not her own: the kernel refuses, and ds01 says so.
+    const other = await lab.as(bob, 'env', [`DS01_SOCKET=${lab.socketOf(alice)}`, ds01, 'containers']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/EACCES[\s\S]*not yours/);
   });
 
   it("the DS01 API answers for the socket's user only", async () => {
