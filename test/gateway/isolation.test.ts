@@ -148,7 +148,11 @@ describeWithDocker('the gateway keeps users apart', (td) => {
       expect(listed.code, listed.stderr).toBe(0);
       return (JSON.parse(listed.stdout) as Array<{ name: string; owner: string }>).map((r) => r.name);
     };
-    await waitUntil(async () => (await listOf(alice)).includes(aliceName), "alice's container in her ds01 containers", 20_000);
+    await waitUntil(
+      async () => (await listOf(alice)).includes(aliceName),
+      "alice's container in her ds01 containers",
+      20_000,
+    );
     expect(await listOf(bob)).not.toContain(aliceName);
     const table = await lab.as(alice, ds01, ['containers']);
     expect(table.stdout).toContain(aliceName);

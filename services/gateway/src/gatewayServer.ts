@@ -120,8 +120,12 @@ async function forward(
   response: ServerResponse,
 ): Promise<void> {
   const abort = new AbortController();
-  // The caller went away (Ctrl-C on `docker logs -f`): stop dockerd's stream too.
-  response.once('close', () => abort.abort());
+  // The caller went away (Ctrl-C on `docker logs -f`): stop dockerd's stream too. Not a create: what
+  // dockerd does with it must still be recorded, whether or not the caller waits for the answer.
+  const callerGone = () => {
+    if (decision.response.mode !== 'json') abort.abort();
+  };
+  response.once('close', callerGone);
   let status: number | null = null;
   try {
     const upstream = await context.upstream.request({
@@ -151,15 +155,7 @@ async function forward(
       await pipeLines(upstream, response, decision.response.keep);
       return;
     }
-    upstream.pipe(response);
-    await new Promise<void>((resolve) => {
-      upstream.once('end', resolve);
-      upstream.once('error', () => {
-        response.destroy();
-        resolve();
-      });
-      response.once('close', resolve);
-    });
+    await pumpCoalesced(upstream, response);
   } catch (error) {
     if (abort.signal.aborted) return;
     context.logger.warn({ err: error, target: decision.target }, 'gateway: dockerd did not answer');
@@ -169,8 +165,51 @@ async function forward(
       });
     else response.destroy();
   } finally {
+    // Aborting after the answer is complete would destroy a connection the agent already reuses.
+    response.off('close', callerGone);
     decision.onDone?.(status);
   }
+}
+
+/**
+ * Passes dockerd's answer on as it comes, but everything that arrived together in one write: dockerd
+ * flushes each log line as its own HTTP chunk, and `pipe()` would re-send each as its own chunk too
+ * (a 100 MB log is a million of them). A stream (logs -f) still gets each line as soon as it came.
+ */
+function pumpCoalesced(upstream: IncomingMessage, response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    let waiting = false;
+    const flush = () => {
+      if (waiting) return;
+      for (
+        let chunk = upstream.read() as Buffer | null;
+        chunk !== null;
+        chunk = upstream.read() as Buffer | null
+      ) {
+        if (!response.write(chunk)) {
+          waiting = true;
+          response.once('drain', () => {
+            waiting = false;
+            flush();
+          });
+          return;
+        }
+      }
+    };
+    upstream.on('readable', flush);
+    upstream.once('end', () => {
+      response.end();
+      resolve();
+    });
+    upstream.once('error', () => {
+      response.destroy();
+      resolve();
+    });
+    response.once('close', () => {
+      upstream.destroy();
+      resolve();
+    });
+  });
 }
 
 /** Passes a stream of JSON documents (one a line) on, keeping those `keep` accepts. */
