@@ -1,4 +1,5 @@
-import { existsSync, lstatSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker, uniqueName } from '../support/docker.ts';
 import type { TestUser } from '../support/users.ts';
@@ -103,7 +104,22 @@ describeWithDocker('the gateway when ds01d stops or dies', (td) => {
     // The socket file outlives a killed ds01d; nobody answers on it.
     expect(lstatSync(lab.socketOf(alice)).isSocket()).toBe(true);
     expect((await lab.as(alice, 'docker', ['ps'])).code).not.toBe(0);
+    // Her folder is hers: she replaces the stale socket by a link to a file of root's before ds01d
+    // comes back. Root must neither chown it nor follow it.
+    const victim = join(dirname(lab.dataDir), 'root-only-file');
+    writeFileSync(victim, 'secret\n', { mode: 0o600 });
+    const planted = await lab.as(alice, 'sh', [
+      '-c',
+      `rm -f ${lab.socketOf(alice)} && ln -s ${victim} ${lab.socketOf(alice)}`,
+    ]);
+    expect(planted.code, planted.stderr).toBe(0);
     await lab.restart();
+    expect([statSync(victim).uid, statSync(victim).mode & 0o777, readFileSync(victim, 'utf8')]).toEqual([
+      0,
+      0o600,
+      'secret\n',
+    ]);
+    expect(lstatSync(lab.socketOf(alice)).isSocket()).toBe(true);
     expect((await lab.as(alice, 'docker', ['ps', '--format', '{{.Names}}'])).stdout).toContain(name);
     const recorded = (await lab.events('ContainerCreateAuthorized')).map(
       (e) => (e.data as { containerId: string }).containerId,

@@ -112,6 +112,25 @@ describeWithDocker('the gateway and hostile requests', (td) => {
     expect(label.status).toBe(403);
   });
 
+  it('exec with privileges (docker exec --privileged) is refused, in any case of the key', async () => {
+    const box = await rawRequest(socket, 'POST', `/containers/create?name=${prefix}-exec-target`, {
+      headers: json,
+      body: JSON.stringify({ Image: td.image, Cmd: ['sleep', '60'] }),
+    });
+    expect(box.status).toBe(201);
+    for (const body of [
+      { Cmd: ['id'], Privileged: true },
+      { cmd: ['id'], PRIVILEGED: true },
+    ]) {
+      const exec = await rawRequest(socket, 'POST', `/containers/${prefix}-exec-target/exec`, {
+        headers: json,
+        body: JSON.stringify(body),
+      });
+      expect(exec.status).toBe(403);
+      expect(message(exec.body)).toMatch(/privileged exec is not allowed/);
+    }
+  });
+
   it('duplicate query parameters: the first is what dockerd reads, and what is decided and recorded', async () => {
     const first = `${prefix}-first`;
     const answer = await rawRequest(
@@ -151,7 +170,13 @@ describeWithDocker('the gateway and hostile requests', (td) => {
   it('every refusal is on the log with its rule', async () => {
     const rules = new Set((await lab.events('AccessDenied')).map((e) => (e.data as { rule: string }).rule));
     expect(rules).toEqual(
-      new Set(['bad-request', 'not-allowed', 'create-policy:privileged', 'create-policy:ds01-label']),
+      new Set([
+        'bad-request',
+        'not-allowed',
+        'create-policy:privileged',
+        'create-policy:ds01-label',
+        'privileged',
+      ]),
     );
   });
 });

@@ -59,7 +59,18 @@ export async function answerDs01Api(
           `SELECT ${CONTAINER_ROW_COLUMNS} FROM containers${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, name`,
           ...(user === null ? [] : [user]),
         );
-      return answer(rows);
+      // The read model's owner comes from attribution rules a creator can write (a compose folder, a
+      // mount); the API shows a user only what the gateway knows is theirs: created through their
+      // socket, or labelled ds01.user (which only the gateway and root can set).
+      return answer(
+        user === null
+          ? rows
+          : rows.filter((row) =>
+              context.owners.verified(row.container_id)
+                ? context.owners.ownerOf(row.container_id, null) === user
+                : row.owner_rule === 'ds01_label',
+            ),
+      );
     }
     case 'gpus': {
       const readModel = context.readModel();
