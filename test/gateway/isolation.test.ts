@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithDocker, uniqueName } from '../support/docker.ts';
+import { describeWithDocker } from '../support/docker.ts';
 import type { TestUser } from '../support/users.ts';
 import { waitUntil } from '../support/waitUntil.ts';
 import { type GatewayLab, rawRequest, removeRunResources, startGatewayLab } from './gatewayLab.ts';

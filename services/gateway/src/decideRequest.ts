@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Label } from '@ds01/domain';
 import type { Caller } from './access/caller.ts';
-import { ownsLabelled, resolveOwnContainer } from './access/containerAccess.ts';
+import { resolveOwnContainer } from './access/containerAccess.ts';
 import { type Decision, type Forward, pipe, refuse } from './decision.ts';
 import type { GatewayContext } from './gatewayContext.ts';
 import { decideContainerCreate } from './handlers/containerCreate.ts';
@@ -12,11 +12,8 @@ import {
   containerUpdateShape,
   execCreateShape,
   execStartShape,
-  networkConnectShape,
-  networkCreateShape,
   parseGoJson,
   type Shape,
-  volumeCreateShape,
 } from './request/goJson.ts';
 import { encodeTarget, firstValue, parseRequestTarget, type RequestTarget } from './request/requestTarget.ts';
 import { matchRoute, type Route, type RouteMatch } from './request/routes.ts';
@@ -42,17 +39,6 @@ export interface RouteCall {
   /** `GET /containers/{name}/json` — names the endpoint in messages and AccessDenied events. */
   endpoint: string;
 }
-
-const JSON_BODIES: Partial<Record<string, Shape>> = {
-  'POST /containers/{name}/update': containerUpdateShape,
-  'POST /containers/{name}/exec': execCreateShape,
-  'POST /exec/{name}/start': execStartShape,
-  'POST /commit': containerConfigShape,
-  'POST /volumes/create': volumeCreateShape,
-  'POST /networks/create': networkCreateShape,
-  'POST /networks/{id+}/connect': networkConnectShape,
-  'POST /networks/{id+}/disconnect': networkConnectShape,
-};
 
 /**
  * Decides one request of a user: parse the target as dockerd will, match the allowlist, read and
