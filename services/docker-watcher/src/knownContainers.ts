@@ -1,14 +1,25 @@
-import { type ContainerEvent, type ContainerState, evolveContainerState } from '@ds01/domain';
+import {
+  type ContainerEvent,
+  type ContainerState,
+  containerEvents,
+  evolveContainerState,
+} from '@ds01/domain';
 import type { EventStore } from '@ds01/event-store';
 
 /**
  * Every container the log knows, folded from the `container-` streams. Reconciliation compares the
  * daemon with this rather than with the containers read model: the watcher is the only writer of these
- * streams, so the log is exact at the moment it reconciles, whereas a read model may lag behind it.
+ * events, so the log is exact at the moment it reconciles, whereas a read model may lag behind it.
+ * Other writers' events on a container's stream (the gateway's ContainerCreateAuthorized) are not
+ * Docker's facts and are not folded.
  */
+const WATCHER_EVENT_TYPES = containerEvents.map((e) => e.type);
+
 export async function loadKnownContainers(store: EventStore): Promise<Map<string, ContainerState>> {
   const known = new Map<string, ContainerState>();
-  for await (const recorded of store.readAll({ filter: { streamPrefixes: ['container-'] } })) {
+  for await (const recorded of store.readAll({
+    filter: { streamPrefixes: ['container-'], eventTypes: WATCHER_EVENT_TYPES },
+  })) {
     const event = { type: recorded.type, data: recorded.data } as ContainerEvent;
     const id = event.data.containerId;
     known.set(id, evolveContainerState(known.get(id), event, recorded.metadata.occurredAt));
