@@ -179,21 +179,17 @@ export function rawRequest(
   });
 }
 
-/** Bytes written on a socket as they are (what no HTTP client library would send); the raw answer. */
-export function rawBytes(socketPath: string, bytes: string | Buffer, timeoutMs = 5000): Promise<string> {
+/**
+ * Bytes written on a socket as they are (what no HTTP client library would send); the raw answer,
+ * once the gateway closes the connection (send `Connection: close`, or a request it refuses).
+ */
+export function rawBytes(socketPath: string, bytes: string | Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(socketPath);
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(Buffer.concat(chunks).toString());
-    }, timeoutMs);
     socket.once('error', reject);
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.once('close', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString());
-    });
+    socket.once('close', () => resolve(Buffer.concat(chunks).toString()));
     socket.write(bytes);
   });
 }

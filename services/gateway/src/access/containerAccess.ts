@@ -24,6 +24,14 @@ export async function resolveOwnContainer(
   ref: string,
   endpoint: string,
 ): Promise<ResolvedContainer | Refusal> {
+  // A full id whose owner is known needs no lookup: an id names one container for ever, and its owner
+  // never changes. dockerd answers 404 itself if it is gone. Names and prefixes are always resolved.
+  if (/^[0-9a-f]{64}$/.test(ref)) {
+    const owner = context.owners.known(ref);
+    if (owner !== undefined && (caller.kind === 'admin' || owner === caller.user)) {
+      return { id: ref, name: ref, labels: {}, owner };
+    }
+  }
   const answer = await context.upstream.json('GET', encodeTarget(null, ['containers', ref, 'json'], []));
   if (answer.status !== 200) {
     return { ...refuse(answer.status, 'not-found', dockerMessage(answer.body), ref), record: false };

@@ -11,6 +11,9 @@ import type { EventStore } from '@ds01/event-store';
  */
 export class ContainerOwners {
   readonly #owners = new Map<string, string | null>();
+  /** Owners read from labels, by full id: a container's labels never change, so neither does this. */
+  readonly #labelled = new Map<string, string | null>();
+  static readonly MAX_LABELLED = 100_000;
 
   /** Reads every ContainerCreateAuthorized in the log (once, at start). */
   async load(store: EventStore): Promise<void> {
@@ -29,7 +32,15 @@ export class ContainerOwners {
     const recorded = this.#owners.get(containerId);
     if (recorded !== undefined) return recorded;
     const label = labels?.[Label.user];
-    return label ? label : null;
+    const owner = label ? label : null;
+    if (this.#labelled.size >= ContainerOwners.MAX_LABELLED) this.#labelled.clear();
+    this.#labelled.set(containerId, owner);
+    return owner;
+  }
+
+  /** The owner of a full container id already resolved once (undefined: ask dockerd). */
+  known(containerId: string): string | null | undefined {
+    return this.#owners.get(containerId) ?? this.#labelled.get(containerId);
   }
 
   /** Whether the gateway created it (vs. only labelled): for the DS01 API's "verified" column. */
