@@ -91,8 +91,13 @@ const bench: BenchFile = {
         () => `/v1.41/containers/json?all=1&filters=${own}`,
       );
       const inspect = await latency(
-        'GET /containers/{id}/json (inspect)',
+        'GET /containers/{id}/json (inspect by id)',
         () => `/v1.41/containers/${ids[n++ % ids.length]}/json`,
+      );
+      const names = ids.map((_, i) => `ds01-bench-gw-${process.pid}-${i}`);
+      const inspectByName = await latency(
+        'GET /containers/{name}/json (inspect by name)',
+        () => `/v1.41/containers/${names[n++ % names.length]}/json`,
       );
 
       // docker logs of a big log: bytes through per second, direct vs gateway.
@@ -137,14 +142,16 @@ const bench: BenchFile = {
         'ds01d (a child process) serves a user socket in front of the test dockerd; the same calls go to both ' +
         'sockets, interleaved, on keep-alive connections. Added latency by the gateway: ' +
         `docker ps median ${verdict(added(ps, 'medianMs'), 5)}, p99 ${verdict(added(ps, 'p99Ms'), 20)}; ` +
-        `inspect median ${verdict(added(inspect, 'medianMs'), 5)}, p99 ${verdict(added(inspect, 'p99Ms'), 20)} ` +
-        '(an inspect is resolved by dockerd first, so it costs two daemon calls). ' +
+        `inspect by id median ${verdict(added(inspect, 'medianMs'), 5)}, p99 ${verdict(added(inspect, 'p99Ms'), 20)}; ` +
+        `inspect by name median ${verdict(added(inspectByName, 'medianMs'), 5)}, ` +
+        `p99 ${verdict(added(inspectByName, 'p99Ms'), 20)} (a name or prefix is resolved by dockerd first: two ` +
+        'daemon calls; a full id the gateway knows is owned: one). ' +
         `ds01d RSS ${(idleRss / 2 ** 20).toFixed(0)} MiB with no connection, ${(busyRss / 2 ** 20).toFixed(0)} MiB with 100 ` +
         'connections following /events. The logs rows count bytes as "events".';
       console.log(`  ${bench.description}`);
       direct.close();
       gateway.close();
-      return [...ps, ...inspect, ...logs];
+      return [...ps, ...inspect, ...inspectByName, ...logs];
     } finally {
       await Promise.all(
         made.map((id) =>
