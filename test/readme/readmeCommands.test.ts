@@ -47,6 +47,10 @@ const QUICK_FORM: Record<string, { run: string; why: string }> = {
     run: 'npx ds01 store backup var/backups/ --keep 14',
     why: "/var/backups is the host's: the check writes into the clone",
   },
+  'npx ds01 user add alice --group researcher': {
+    run: 'npx ds01 user add root --group researcher',
+    why: 'the machine running the check has no account alice; root is an account every machine has',
+  },
   "npm run test:repeat -- --times 50 services/docker-watcher/test/watcherResilience.test.ts -t 'killed with -9'":
     {
       run: 'npm run test:repeat -- --times 2 packages/domain/test/policy/policyDecider.test.ts',

@@ -3,6 +3,7 @@ import { type Ds01Config, loadDs01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
 import { type EventStore, openEventStore } from '@ds01/event-store';
 import { openProjectionsDb, ReadModel } from '@ds01/projections';
+import { Ds01ApiClient } from './gateway/ds01ApiClient.ts';
 import { Interruption } from './interruption.ts';
 import { Output } from './output/output.ts';
 import { requireExistingStore } from './store/existingStore.ts';
@@ -49,6 +50,14 @@ export class CliContext {
       this.#config = loadDs01Config({ dataDir, configDir, env: this.#env });
     }
     return this.#config;
+  }
+
+  /**
+   * The DS01 API on the caller's gateway socket, for an ordinary user (DS01_SOCKET, or a unix
+   * DOCKER_HOST when not root); null: read the store and read models directly.
+   */
+  gatewayApi(): Ds01ApiClient | null {
+    return Ds01ApiClient.fromEnvironment(this.#env);
   }
 
   /**

@@ -4,6 +4,7 @@ import { historyGapEvents } from './containers/historyGap.ts';
 import { ownershipEvents } from './containers/ownershipOverride.ts';
 import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
+import { gatewayEvents } from './gateway/events.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
 import { policyEvents } from './policy/events.ts';
@@ -19,6 +20,7 @@ const allEvents = [
   ...policyEvents,
   ...hostProcessEvents,
   ...inventoryEvents,
+  ...gatewayEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);

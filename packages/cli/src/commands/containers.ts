@@ -2,8 +2,10 @@ import { ContainerInterface, containerStream, OwnerRule, ownershipSummary } from
 import type { RecordedEvent } from '@ds01/event-store';
 import { CONTAINER_ROW_COLUMNS, ContainerRow } from '@ds01/projections';
 import { type Command, Option } from 'commander';
+import { z } from 'zod';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
+import type { Ds01ApiClient } from '../gateway/ds01ApiClient.ts';
 import { summarizeData } from '../output/summary.ts';
 import type { Column } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
@@ -37,6 +39,9 @@ export function register(program: Command, context: CliContext): void {
     .addHelpText(
       'after',
       `
+Run by an ordinary user whose DOCKER_HOST (or DS01_SOCKET) is their DS01 socket, it asks the
+gateway and lists their own containers only.
+
 OWNER says how far it can be trusted. "verified: gateway": created through the user's own gateway
 socket. Anything else is a claim the container's creator wrote, "claimed by label", "by path", ...,
 with the rule that read it, in ds01-infra's words: ds01_label, aime_label (legacy aime.mlc.*
@@ -53,8 +58,9 @@ Examples:
   ds01 containers --host gpu02             the containers of one host
   ds01 containers show my-notebook         one container's history`,
     )
-    .action((options: ListOptions) => {
-      const rows = listContainers(context, options);
+    .action(async (options: ListOptions) => {
+      const api = context.gatewayApi();
+      const rows = api ? await listOwnContainers(api, options) : listContainers(context, options);
       if (options.json) {
         context.output.json(rows);
         return;
@@ -105,6 +111,16 @@ Examples:
       const history = events.toSorted((a, b) => a.metadata.occurredAt.localeCompare(b.metadata.occurredAt));
       context.output.table(historyColumns, history, '(no events of this container in the log)');
     });
+}
+
+/** An ordinary user's list, through their gateway socket: their own containers, nobody else's. */
+async function listOwnContainers(api: Ds01ApiClient, options: ListOptions): Promise<ContainerRow[]> {
+  const rows = await api.get(z.array(ContainerRow), `/ds01/v1/containers${options.all ? '?all=1' : ''}`);
+  return rows.filter(
+    (row) =>
+      (!options.interface || row.interface === options.interface) &&
+      (!options.user || row.owner === options.user),
+  );
 }
 
 function listContainers(context: CliContext, options: ListOptions): ContainerRow[] {

@@ -13,15 +13,17 @@ import {
   holdingsAt,
   ProjectionRunner,
   reconciliationProblems,
-  type SlotStatusRow,
+  SlotStatusRow,
   slotStatus,
-  type UserHoldingRow,
+  UserHoldingRow,
   userHoldings,
 } from '@ds01/projections';
 import { readDaemonLock } from '@ds01/service';
 import { type Command, Option } from 'commander';
+import { z } from 'zod';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
+import type { Ds01ApiClient } from '../gateway/ds01ApiClient.ts';
 import type { Column } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
 import { authorizeContainerUse } from './containerUse.ts';
@@ -156,6 +158,8 @@ Examples:
   ds01 gpu status --json`,
     )
     .action(async (options: { host?: string; json?: boolean }) => {
+      const api = context.gatewayApi();
+      if (api) return printOwnGpus(context, api, options);
       const readModel = await freshAllocationView(context);
       const slots = slotStatus(readModel, options.host);
       const users = await withQuotas(userHoldings(readModel, options.host), quotaSource(context));
@@ -220,7 +224,6 @@ Examples:
     });
 }
 
-/** The person running the command (the CLI has no other identity yet; the gateway will give one). */
 function cliActor() {
   return { kind: 'user' as const, name: userInfo().username };
 }
@@ -265,6 +268,36 @@ async function withQuotas(rows: UserHoldingRow[], limits: LimitsSource | null): 
         return { ...row, quota: undefined };
       }
     }),
+  );
+}
+
+/** What the gateway tells an ordinary user: their slots, how many are free, what they hold of their quota. */
+const OwnGpus = z.object({
+  host: z.string(),
+  user: z.string().nullable(),
+  slots: z.array(SlotStatusRow),
+  free: z.number().int(),
+  held: z.array(UserHoldingRow),
+  quotaGpuEquivalents: z.number().nullable().optional(),
+});
+
+async function printOwnGpus(
+  context: CliContext,
+  api: Ds01ApiClient,
+  options: { json?: boolean },
+): Promise<void> {
+  const gpus = await api.get(OwnGpus, '/ds01/v1/gpus');
+  if (options.json) {
+    context.output.json(gpus);
+    return;
+  }
+  context.output.line(`GPU pool of ${gpus.host}: ${gpus.free} slot${gpus.free === 1 ? '' : 's'} free`);
+  context.output.table(slotColumns(new Date()), gpus.slots, `(${gpus.user ?? 'you'} hold no GPU)`);
+  const held = gpus.held.reduce((sum, row) => sum + row.gpu_equivalents, 0);
+  const quota = gpus.quotaGpuEquivalents;
+  context.output.line();
+  context.output.line(
+    `you hold ${formatGpuEquivalents(held)} of ${quota === undefined ? '?' : quota === null ? 'unlimited' : formatGpuEquivalents(quota)} GPU-equivalents`,
   );
 }
 

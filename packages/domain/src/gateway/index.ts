@@ -4,4 +4,5 @@ export * from './createContext.ts';
 export { formatBytes } from './createLimits.ts';
 export * from './createPolicy.ts';
 export * from './createRules.ts';
+export * from './events.ts';
 export { NVIDIA_DEVICE_MOUNTS, withGrantedDevices } from './gpuRequests.ts';

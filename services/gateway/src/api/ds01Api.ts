@@ -1,0 +1,108 @@
+import { effectiveLimits } from '@ds01/config';
+import { CONTAINER_ROW_COLUMNS, ContainerRow, slotStatus, userHoldings } from '@ds01/projections';
+import type { Caller } from '../access/caller.ts';
+import type { IncomingCall } from '../decideRequest.ts';
+import { type Decision, refuse } from '../decision.ts';
+import type { GatewayContext } from '../gatewayContext.ts';
+import { firstValue, parseRequestTarget } from '../request/requestTarget.ts';
+
+/**
+ * DS01's own API, on the same socket as Docker's: `/ds01/v1/...`, JSON. The caller is the socket's
+ * user, so every answer is about them — there is no parameter naming a user, and so no way to ask
+ * for another's. The admin socket answers for everyone.
+ *
+ *   GET /ds01/v1/whoami       who the socket says you are
+ *   GET /ds01/v1/containers   your containers (?all=1: removed ones too), as `ds01 containers` shows them
+ *   GET /ds01/v1/gpus         the pool: your slots, how many are free, what you hold of your quota
+ *   GET /ds01/v1/limits       your resource limits, resolved as ds01-infra resolves them
+ */
+export const DS01_API_PREFIX = '/ds01/v1/';
+
+export function isDs01ApiPath(path: string): boolean {
+  return path.startsWith('/ds01/');
+}
+
+export async function answerDs01Api(
+  context: GatewayContext,
+  caller: Caller,
+  call: IncomingCall,
+): Promise<Decision> {
+  const target = parseRequestTarget(call.url);
+  if (!target.path.startsWith(DS01_API_PREFIX)) {
+    return refuse(404, 'ds01-api', `no DS01 API at ${target.path}: the API is under ${DS01_API_PREFIX}`);
+  }
+  if (call.method !== 'GET')
+    return refuse(405, 'ds01-api', `${call.method} ${target.path}: the DS01 API is read-only for now`);
+  const user = caller.kind === 'user' ? caller.user : null;
+  const answer = (json: unknown): Decision => ({ kind: 'answer', status: 200, json });
+  switch (target.path.slice(DS01_API_PREFIX.length)) {
+    case 'whoami':
+      return answer(
+        caller.kind === 'user'
+          ? {
+              user: caller.user,
+              uid: caller.uid,
+              gid: caller.gid,
+              group: caller.group,
+              host: context.host,
+              socket: caller.socketPath,
+            }
+          : { user: null, admin: true, uid: caller.uid, host: context.host, socket: caller.socketPath },
+      );
+    case 'containers': {
+      const all = ['1', 'true'].includes(firstValue(target.query, 'all') ?? '');
+      const where = [...(all ? [] : ["status <> 'removed'"]), ...(user === null ? [] : ['owner = ?'])];
+      const rows = context
+        .readModel()
+        .query(
+          ContainerRow,
+          `SELECT ${CONTAINER_ROW_COLUMNS} FROM containers${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, name`,
+          ...(user === null ? [] : [user]),
+        );
+      // The read model's owner comes from attribution rules a creator can write (a compose folder, a
+      // mount); the API shows a user only what the gateway knows is theirs: created through their
+      // socket, or labelled ds01.user (which only the gateway and root can set).
+      return answer(
+        user === null
+          ? rows
+          : rows.filter((row) =>
+              context.owners.verified(row.container_id)
+                ? context.owners.ownerOf(row.container_id, null) === user
+                : row.owner_rule === 'ds01_label',
+            ),
+      );
+    }
+    case 'gpus': {
+      const readModel = context.readModel();
+      const slots = slotStatus(readModel, context.host);
+      const mine = user === null ? slots : slots.filter((s) => s.user === user);
+      const holdings = userHoldings(readModel, context.host).filter((h) => user === null || h.user === user);
+      let quota: number | null | undefined;
+      if (user !== null) {
+        try {
+          quota = effectiveLimits(context.resourceLimits(), user).max_gpu_equivalents;
+        } catch {
+          quota = undefined; // limits that do not load: the quota is unknown, the rest still answers
+        }
+      }
+      return answer({
+        host: context.host,
+        user,
+        slots: mine,
+        free: slots.filter((s) => s.since === null && s.in_inventory === 1).length,
+        held: holdings,
+        ...(quota === undefined ? {} : { quotaGpuEquivalents: quota }),
+      });
+    }
+    case 'limits':
+      if (user === null)
+        return refuse(400, 'ds01-api', 'the admin socket has no limits of its own: ask a user socket');
+      return answer(effectiveLimits(context.resourceLimits(), user));
+    default:
+      return refuse(
+        404,
+        'ds01-api',
+        `no DS01 API endpoint ${target.path} (there are: whoami, containers, gpus, limits)`,
+      );
+  }
+}

@@ -1,0 +1,52 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * What the gateway does with one request, decided before anything reaches dockerd: refuse it, answer
+ * it itself (the DS01 API), or forward the request it rebuilt from its own reading.
+ */
+export type Decision = Refusal | { kind: 'answer'; status: number; json: unknown } | Forward;
+
+export interface Refusal {
+  kind: 'refuse';
+  status: number;
+  message: string;
+  /** A stable rule name for the AccessDenied event. */
+  rule: string;
+  /** What the request named (container, exec, volume...), as written. */
+  target: string | null;
+  /** A 404 passed on from dockerd's own lookup is not a refusal of the gateway: not recorded. */
+  record?: boolean;
+}
+
+export interface Forward {
+  kind: 'forward';
+  method: string;
+  /** Path and query re-encoded from the gateway's reading. */
+  target: string;
+  body: Buffer | Readable | undefined;
+  /**
+   * How dockerd's answer goes back: piped as it comes, filtered line by line (events), or read
+   * whole and handed to `onJson` before it is passed on (create, exec create: the id is recorded).
+   */
+  response:
+    | { mode: 'pipe' }
+    | { mode: 'lines'; keep: (line: unknown) => boolean }
+    | { mode: 'json'; onJson: (status: number, body: unknown) => Promise<void> };
+  /** Called with dockerd's status once it answered (or null when it failed): admin call records. */
+  onDone?: (status: number | null) => void;
+}
+
+export const refuse = (
+  status: number,
+  rule: string,
+  message: string,
+  target: string | null = null,
+): Refusal => ({ kind: 'refuse', status, rule, message, target });
+
+export const pipe = (method: string, target: string, body?: Buffer | Readable): Forward => ({
+  kind: 'forward',
+  method,
+  target,
+  body,
+  response: { mode: 'pipe' },
+});

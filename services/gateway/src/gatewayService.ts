@@ -1,0 +1,125 @@
+import { hostAllocator, inventoryFrom, storedInventory } from '@ds01/allocation';
+import { gatewayConfigOf, loadResourceLimits, type ResourceLimits } from '@ds01/config';
+import { ReadModel } from '@ds01/projections';
+import type { RunningService, Service, ServiceContext } from '@ds01/service';
+import { ContainerOwners, ExecContainers } from './access/ownership.ts';
+import type { GatewayContext } from './gatewayContext.ts';
+import { createGatewayServer } from './gatewayServer.ts';
+import { GatewaySockets } from './sockets/gatewaySockets.ts';
+import { DockerUpstream } from './upstream/dockerUpstream.ts';
+import { gatewayUsers, RegisteredUsers } from './users/gatewayUsers.ts';
+
+export interface GatewayServiceOptions {
+  /** The time decisions are taken at (tests give their own). */
+  clock?: () => Date;
+}
+
+/** Events that change who gets a socket. */
+const USER_EVENTS = ['UserRegistered', 'UserDeparted', 'PolicyChanged'];
+
+/**
+ * The gateway in ds01d: a socket per user and the admin socket (ds01.yaml `gateway:`), forwarding
+ * to the real daemon after deciding each request for the socket's user. Sockets follow the users:
+ * UserRegistered opens one, UserDeparted closes it, a members file edit (PolicyChanged) does either.
+ */
+export function createGatewayService(options: GatewayServiceOptions = {}): Service {
+  return {
+    name: 'gateway',
+    async start(service: ServiceContext): Promise<RunningService> {
+      const { store, config, paths, logger } = service;
+      const settings = gatewayConfigOf(config.yaml);
+      if (!settings.enabled) {
+        logger.info('gateway disabled in ds01.yaml (gateway.enabled: false)');
+        return { stop: async () => {} };
+      }
+      const upstream = new DockerUpstream(settings.dockerSocket);
+      const owners = new ContainerOwners();
+      await owners.load(store);
+      const readModel = new ReadModel(paths.projectionsDb);
+      let limits: ResourceLimits | null = null;
+      const loadLimits = (): ResourceLimits => {
+        limits = loadResourceLimits(paths.configDir);
+        return limits;
+      };
+      try {
+        loadLimits();
+      } catch (error) {
+        logger.warn(
+          { err: error },
+          'gateway: resource limits do not load: creates are refused until they do',
+        );
+      }
+      const inventory = inventoryFrom(
+        async () => (await storedInventory(store, config.host))?.inventory ?? null,
+        "the gpu-sampler's recorded inventory",
+      );
+      const context: GatewayContext = {
+        upstream,
+        store,
+        host: config.host,
+        logger,
+        owners,
+        execs: new ExecContainers(),
+        allocator: hostAllocator({ store, config, inventory }),
+        resourceLimits: loadLimits,
+        readModel: () => readModel,
+        maxBodyBytes: settings.max_body_bytes,
+        clock: options.clock ?? (() => new Date()),
+      };
+      const sockets = new GatewaySockets({
+        usersDir: settings.users_dir,
+        adminSocket: settings.admin_socket,
+        serverFor: (caller) => createGatewayServer(context, caller),
+        logger,
+      });
+      await sockets.start();
+      const warned = new Set<string>();
+      const registered = new RegisteredUsers(readModel);
+      const resync = async (): Promise<void> => {
+        let current = limits;
+        try {
+          current = loadLimits();
+        } catch {
+          // a members file that does not load: the last good one stands
+        }
+        try {
+          await sockets.sync(await gatewayUsers({ registered, limits: current, logger, warned }));
+        } catch (error) {
+          logger.error({ err: error }, 'gateway: could not bring the sockets up to date with the users');
+        }
+      };
+      await resync();
+      const subscription = store.subscribeToAll({
+        after: registered.after,
+        filter: { eventTypes: USER_EVENTS },
+      });
+      const following = (async () => {
+        for await (const event of subscription) {
+          registered.apply(event);
+          await resync();
+        }
+      })().catch((error: unknown) => logger.error({ err: error }, 'gateway: stopped following users'));
+      logger.info(
+        {
+          usersDir: settings.users_dir,
+          adminSocket: settings.admin_socket,
+          docker: settings.docker_host,
+          users: sockets.served().size,
+        },
+        'gateway started',
+      );
+      return {
+        async stop() {
+          await subscription.close();
+          await following;
+          await sockets.stop();
+          upstream.close();
+          readModel.close();
+        },
+      };
+    },
+  };
+}
+
+/** ds01d's gateway (services.ts registers it last: it serves what the others record). */
+export const gatewayService = createGatewayService();

@@ -1,0 +1,159 @@
+import { effectiveLimits } from '@ds01/config';
+import { type CreateInterface, Label } from '@ds01/domain';
+import { socketOf } from '../access/caller.ts';
+import {
+  ownsLabelled,
+  referencedContainers,
+  referencedVolumes,
+  resolveOwnContainer,
+} from '../access/containerAccess.ts';
+import {
+  allocateForCreate,
+  bindGrant,
+  type CreateGrant,
+  decideContainerCreate as decidePolicy,
+  releaseGrant,
+  withGrantedDevices,
+} from '../createPolicyAdapter.ts';
+import { forwardJson, type RouteCall, readJsonBody } from '../decideRequest.ts';
+import { type Decision, refuse } from '../decision.ts';
+import { recordCreation } from '../gatewayContext.ts';
+import { containerCreateShape } from '../request/goJson.ts';
+import { encodeTarget, firstValue } from '../request/requestTarget.ts';
+
+/** How the request came: compose and dev containers say so in their labels, the DS01 API in its path. */
+export function detectInterface(labels: Readonly<Record<string, string>>): CreateInterface {
+  const keys = Object.keys(labels);
+  if (keys.some((k) => k.startsWith('devcontainer.'))) return 'devcontainer';
+  if (keys.some((k) => k.startsWith('com.docker.compose.'))) return 'compose';
+  return 'docker';
+}
+
+/**
+ * POST /containers/create: parse the body as dockerd will (400 when it cannot be read), check that
+ * whatever it reaches into (other containers, named volumes) is the caller's, ask the create
+ * policy, allocate the GPUs it asks for, forward the rewritten body, and record the creation with
+ * its kernel-checked owner (ContainerCreateAuthorized) once dockerd answered 201; a create dockerd
+ * refused gives its GPUs back.
+ */
+export async function decideContainerCreate(routeCall: RouteCall): Promise<Decision> {
+  const { context, caller, call, target, endpoint } = routeCall;
+  const body = await readJsonBody(routeCall, containerCreateShape);
+  const name = firstValue(target.query, 'name') ?? null;
+  const platform = firstValue(target.query, 'platform');
+  const labels = (body['Labels'] ?? {}) as Record<string, string>;
+  const createInterface = detectInterface(labels);
+  // Only the first `name` and `platform` are what dockerd reads; the request forwards exactly those.
+  const query: Array<[string, string]> = [
+    ...(name === null ? [] : [['name', name] as [string, string]]),
+    ...(platform === undefined ? [] : [['platform', platform] as [string, string]]),
+  ];
+  const forwardedTarget = encodeTarget(target.version, ['containers', 'create'], query);
+  const record =
+    (user: string | null, rewritten: string[], devices: string[]) =>
+    async (status: number, answer: unknown) => {
+      const id = (answer as { Id?: unknown } | null)?.Id;
+      if (status !== 201 || typeof id !== 'string') return;
+      await recordCreation(context, caller, {
+        containerId: id,
+        user,
+        socket: socketOf(caller),
+        interface: createInterface,
+        name,
+        rewritten,
+        devices,
+      });
+    };
+  if (caller.kind === 'admin') return forwardJson(call.method, forwardedTarget, body, record(null, [], []));
+
+  for (const ref of referencedContainers(body)) {
+    const other = await resolveOwnContainer(context, caller, ref, endpoint);
+    if ('kind' in other) return { ...other, status: other.status === 404 ? 400 : other.status };
+  }
+  for (const volume of referencedVolumes(body)) {
+    const answer = await context.upstream.json('GET', encodeTarget(null, ['volumes', volume], []));
+    const volumeLabels = (answer.body as { Labels?: Record<string, string> | null } | null)?.Labels;
+    if (answer.status === 200 && !ownsLabelled(caller, volumeLabels)) {
+      return refuse(
+        403,
+        'not-owner',
+        `volume ${JSON.stringify(volume)} is not yours: mount your own volumes only`,
+        volume,
+      );
+    }
+  }
+
+  const limits = effectiveLimits(context.resourceLimits(), caller.user);
+  const running = await context.upstream.json(
+    'GET',
+    encodeTarget(
+      null,
+      ['containers', 'json'],
+      [['filters', JSON.stringify({ label: [`${Label.user}=${caller.user}`] })]],
+    ),
+  );
+  const decision = decidePolicy(
+    { body, query: { ...(name === null ? {} : { name }), ...(platform === undefined ? {} : { platform }) } },
+    {
+      user: { name: caller.user, uid: caller.uid, gid: caller.gid, group: caller.group },
+      interface: createInterface,
+      limits: limits as unknown as Record<string, unknown>,
+      runningContainers: Array.isArray(running.body) ? running.body.length : 0,
+      allowedBindRoots: [],
+      capabilityAllowlist: [],
+      daemonDefaultRuntime: null,
+      now: context.clock().toISOString(),
+    },
+  );
+  if (decision.kind === 'refused') return refuse(403, `create-policy:${decision.rule}`, decision.message);
+
+  let forwarded = decision.body;
+  let grant: CreateGrant | null = null;
+  if (decision.gpuRequest) {
+    grant = await allocateForCreate(context.allocator, caller.user, decision.gpuRequest);
+    if (!grant.granted) return refuse(403, 'gpu-denied', grant.message);
+    forwarded = withGrantedDevices(forwarded, grant.devices);
+  }
+  const rewritten = describeRewrite(body, forwarded);
+  const granted = grant?.granted ? grant : null;
+  const recordIt = record(caller.user, rewritten, granted?.devices ?? []);
+  return {
+    ...forwardJson(call.method, forwardedTarget, forwarded, async (status, answer) => {
+      if (granted && status !== 201) {
+        await releaseGrant(context.allocator, granted);
+        return;
+      }
+      await recordIt(status, answer);
+      const id = (answer as { Id?: string }).Id;
+      if (granted && id) await bindGrant(context.allocator, granted, id);
+    }),
+    onDone: (status) => {
+      // dockerd never answered: the grant would be held by nobody's container.
+      if (status === null && granted) void releaseGrant(context.allocator, granted).catch(() => {});
+    },
+  };
+}
+
+/** One line per top-level change the policy made (labels added, limits set, devices granted...). */
+function describeRewrite(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  const beforeLabels = (before['Labels'] ?? {}) as Record<string, string>;
+  for (const [key, value] of Object.entries((after['Labels'] ?? {}) as Record<string, string>)) {
+    if (beforeLabels[key] !== value) lines.push(`label ${key}=${value}`);
+  }
+  const beforeHost = (before['HostConfig'] ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries((after['HostConfig'] ?? {}) as Record<string, unknown>)) {
+    if (JSON.stringify(beforeHost[key]) !== JSON.stringify(value))
+      lines.push(`HostConfig.${key}=${JSON.stringify(value)}`);
+  }
+  for (const key of Object.keys(after)) {
+    if (
+      key !== 'Labels' &&
+      key !== 'HostConfig' &&
+      JSON.stringify(before[key]) !== JSON.stringify(after[key])
+    ) {
+      lines.push(`${key}=${JSON.stringify(after[key])}`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,2 @@
+export * from './gatewayService.ts';
+export { GatewaySockets, type GatewaySocketUser } from './sockets/gatewaySockets.ts';

@@ -1,0 +1,163 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithDocker, uniqueName } from '../support/docker.ts';
+import { ensureUserFolder } from '../support/users.ts';
+import { waitUntil } from '../support/waitUntil.ts';
+import { type GatewayLab, removeRunResources, startGatewayLab } from './gatewayLab.ts';
+
+/**
+ * Real clients through alice's gateway socket, run as alice: the docker CLI, Debian's docker-compose
+ * and @devcontainers/cli. Each container they make is labelled and recorded with its kernel-checked
+ * owner (ContainerCreateAuthorized).
+ */
+describeWithDocker('the gateway with real Docker clients', (td) => {
+  let lab: GatewayLab;
+  const prefix = `ds01t-${td.runId}`;
+  const looping = [
+    'sh',
+    '-c',
+    'trap "exit 0" TERM; i=0; while true; do echo line $i; i=$((i+1)); sleep 0.2; done',
+  ];
+
+  beforeAll(async () => {
+    lab = await startGatewayLab(td, ['alice']);
+  });
+  afterAll(async () => {
+    await lab?.stop();
+    await removeRunResources(td, prefix);
+  });
+
+  const docker = (...args: string[]) => lab.as(lab.users['alice']!, 'docker', args);
+
+  it('docker run, ps, logs -f, exec -it (a pty), stop and rm work, and the container is attributed', async () => {
+    const name = uniqueName(td, 'cli');
+    const run = await docker('run', '-d', '--name', name, td.image, ...looping);
+    expect(run.stderr).toBe('');
+    const id = run.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+
+    const ps = await docker('ps', '--format', '{{.Names}}');
+    expect(ps.stdout.split('\n')).toContain(name);
+    const labels = JSON.parse((await docker('inspect', '--format', '{{json .Config.Labels}}', name)).stdout);
+    expect(labels).toMatchObject({
+      'ds01.user': lab.users['alice']!.name,
+      'ds01.managed': 'true',
+      'ds01.interface': 'docker',
+    });
+
+    // logs -f streams: lines arrive while the container runs.
+    const follower = lab.spawnAs(lab.users['alice']!, 'docker', ['logs', '-f', name]);
+    let followed = '';
+    follower.stdout!.on('data', (chunk: Buffer) => {
+      followed += chunk.toString();
+    });
+    await waitUntil(() => /line 3\n/.test(followed), 'docker logs -f to stream 4 lines', 20_000);
+    follower.kill();
+
+    // exec -it with a pty (script gives docker a terminal): the hijacked connection carries both ways.
+    const exec = await lab.as(lab.users['alice']!, 'script', [
+      '-qec',
+      `docker exec -it ${name} sh -c 'echo exec-says-hello; tty'`,
+      '/dev/null',
+    ]);
+    expect(exec.stdout).toContain('exec-says-hello');
+    expect(exec.stdout).toMatch(/\/dev\/pts\/\d+/);
+
+    expect((await docker('stop', '-t', '1', name)).stdout.trim()).toBe(name);
+    expect((await docker('rm', name)).stdout.trim()).toBe(name);
+
+    const [authorized] = await lab.events('ContainerCreateAuthorized');
+    expect(authorized).toMatchObject({
+      streamId: `container-${id}`,
+      data: {
+        containerId: id,
+        user: lab.users['alice']!.name,
+        interface: 'docker',
+        name,
+        socket: { kind: 'user', user: lab.users['alice']!.name, path: lab.socketOf(lab.users['alice']!) },
+      },
+    });
+  });
+
+  it('docker run -it: stdin and a terminal through the hijacked attach', async () => {
+    const name = uniqueName(td, 'it');
+    const session = await lab.as(lab.users['alice']!, 'sh', [
+      '-c',
+      `echo 'echo typed-into-run-it; exit 0' | script -qec "docker run -it --name ${name} ${td.image} sh" /dev/null`,
+    ]);
+    expect(session.stdout).toContain('typed-into-run-it');
+    await docker('rm', '-f', name);
+  });
+
+  it('docker create --gpus 1 on the simulated inventory: granted and rewritten to the allocated device', async () => {
+    const name = uniqueName(td, 'gpu');
+    const created = await docker('create', '--gpus', '1', '--name', name, td.image, 'true');
+    expect(created.stderr).toBe('');
+    const requests = JSON.parse(
+      (await docker('inspect', '--format', '{{json .HostConfig.DeviceRequests}}', name)).stdout,
+    );
+    const [granted] = (await lab.events('GpuAllocated')).filter(
+      (e) => (e.data as { user: string }).user === lab.users['alice']!.name,
+    );
+    expect(granted).toBeDefined();
+    expect(requests).toEqual([
+      expect.objectContaining({
+        Driver: 'nvidia',
+        DeviceIDs: [(granted!.data as { deviceId: string }).deviceId],
+      }),
+    ]);
+    const [authorized] = (await lab.events('ContainerCreateAuthorized')).filter(
+      (e) => (e.data as { name: string }).name === name,
+    );
+    expect(authorized!.data).toMatchObject({ devices: [(granted!.data as { deviceId: string }).deviceId] });
+    await docker('rm', name);
+  });
+
+  it('docker-compose up and down (Debian docker-compose 1.29) through the socket', {
+    timeout: 120_000,
+  }, async () => {
+    const alice = lab.users['alice']!;
+    const project = await ensureUserFolder(alice, `compose-${td.runId}`);
+    await writeFile(
+      join(project, 'docker-compose.yml'),
+      ["version: '3'", 'services:', '  worker:', `    image: ${td.image}`, '    command: sleep 60', ''].join(
+        '\n',
+      ),
+    );
+    const projectName = `${prefix}-stack`;
+    const up = await lab.as(alice, 'docker-compose', ['-p', projectName, 'up', '-d'], { cwd: project });
+    expect(up.code, up.stderr).toBe(0);
+    const ps = await docker(
+      'ps',
+      '--format',
+      '{{.Names}} {{.Label "ds01.user"}} {{.Label "ds01.interface"}}',
+    );
+    expect(ps.stdout).toContain(`${projectName}_worker_1 ${alice.name} compose`);
+    const down = await lab.as(alice, 'docker-compose', ['-p', projectName, 'down', '-t', '1'], {
+      cwd: project,
+    });
+    expect(down.code, down.stderr).toBe(0);
+    expect((await docker('ps', '-a', '--format', '{{.Names}}')).stdout).not.toContain(projectName);
+  });
+
+  it('devcontainer up (@devcontainers/cli) through the socket', { timeout: 120_000 }, async () => {
+    const alice = lab.users['alice']!;
+    const project = await ensureUserFolder(alice, `${prefix}-dev`);
+    await ensureUserFolder(alice, `${prefix}-dev/.devcontainer`);
+    await writeFile(join(project, '.devcontainer', 'devcontainer.json'), JSON.stringify({ image: td.image }));
+    const cli = join(process.cwd(), 'node_modules', '.bin', 'devcontainer');
+    const up = await lab.as(alice, cli, ['up', '--workspace-folder', project], { timeoutMs: 110_000 });
+    const outcome = JSON.parse(up.stdout.trim().split('\n').at(-1)!) as {
+      outcome: string;
+      containerId: string;
+    };
+    expect(outcome.outcome).toBe('success');
+    const labels = JSON.parse(
+      (await docker('inspect', '--format', '{{json .Config.Labels}}', outcome.containerId)).stdout,
+    );
+    expect(labels).toMatchObject({ 'ds01.user': alice.name, 'ds01.interface': 'vscode' });
+    expect(labels['devcontainer.local_folder']).toBe(project);
+    await docker('rm', '-f', outcome.containerId);
+  });
+});
