@@ -5,6 +5,7 @@ import type { EventOf } from './events/defineEvent.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
 import { policyEvents } from './policy/events.ts';
+import { usageWindowEvents } from './telemetry/events.ts';
 import { userEvents } from './users/events.ts';
 
 /** Every domain event of DS01. A new concept adds its events file here. */
@@ -15,6 +16,7 @@ const allEvents = [
   ...policyEvents,
   ...hostProcessEvents,
   ...inventoryEvents,
+  ...usageWindowEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);

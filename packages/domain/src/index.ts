@@ -6,5 +6,6 @@ export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from 
 export * from './hostProcesses/events.ts';
 export * from './inventory/index.ts';
 export * from './policy/index.ts';
+export * from './telemetry/index.ts';
 export * from './users/events.ts';
 export * from './values.ts';
