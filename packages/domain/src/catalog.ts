@@ -2,6 +2,7 @@ import { allocationEvents } from './allocation/events.ts';
 import { containerEvents } from './containers/events.ts';
 import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
+import { gpuHealthEvents } from './gpuHealth/events.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
 import { policyEvents } from './policy/events.ts';
@@ -17,6 +18,7 @@ const allEvents = [
   ...hostProcessEvents,
   ...inventoryEvents,
   ...usageWindowEvents,
+  ...gpuHealthEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);

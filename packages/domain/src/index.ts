@@ -3,6 +3,7 @@ export * from './catalog.ts';
 export * from './containers/index.ts';
 export { EventCatalog } from './events/catalog.ts';
 export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from './events/defineEvent.ts';
+export * from './gpuHealth/index.ts';
 export * from './hostProcesses/events.ts';
 export * from './inventory/index.ts';
 export * from './policy/index.ts';

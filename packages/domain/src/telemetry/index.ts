@@ -1,2 +1,3 @@
 export * from './events.ts';
+export * from './gpuUsageWindows.ts';
 export * from './usageWindow.ts';
