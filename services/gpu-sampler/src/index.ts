@@ -1,3 +1,5 @@
 export * from './gpuSampler.ts';
 export * from './gpuSamplerService.ts';
 export * from './probeFailure.ts';
+export * from './usage/gpuSampleOf.ts';
+export * from './usage/gpuUsageRecorder.ts';
