@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 // By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
 import { gpusSection } from './gpusConfig.ts';
+import { telemetrySection } from './telemetryConfig.ts';
 import { ConfigError, readYamlFile } from './yamlFile.ts';
 
 /**
@@ -45,6 +46,7 @@ export const coreSection = {
 const sections = {
   ...coreSection,
   ...gpusSection,
+  ...telemetrySection,
 };
 
 export const Ds01Yaml = z.strictObject(sections);

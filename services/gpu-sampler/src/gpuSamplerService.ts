@@ -1,7 +1,10 @@
-import { gpusConfigOf } from '@ds01/config';
+import { gpuHealthThresholdsOf, gpusConfigOf, telemetryConfigOf } from '@ds01/config';
+import type { UsageHolder } from '@ds01/domain';
 import { selectGpuSource } from '@ds01/host';
+import { ReadModel, slotStatus } from '@ds01/projections';
 import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { GpuSampler } from './gpuSampler.ts';
+import { GpuUsageRecorder } from './usage/gpuUsageRecorder.ts';
 
 export interface GpuSamplerService extends Service {
   /** The running sampler (its latest() and status()), null while the service is stopped. */
@@ -36,12 +39,27 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
             'on a GPU server, install the NVIDIA driver or set gpus.mode: nvidia-smi',
         );
       }
+      const telemetry = telemetryConfigOf(context.config.yaml);
+      const holders = new SlotHolders(context.paths.projectionsDb, context.logger);
+      const host = context.config.host;
+      const usage = new GpuUsageRecorder({
+        store: context.store,
+        host,
+        logger: context.logger,
+        windowMs: telemetry.window_seconds * 1000,
+        dcgm: telemetry.dcgm_exporter_url
+          ? { url: telemetry.dcgm_exporter_url, timeoutMs: telemetry.dcgm_timeout_seconds * 1000 }
+          : null,
+        healthThresholds: gpuHealthThresholdsOf(telemetry),
+        holders: () => holders.of(host),
+      });
       const sampler = new GpuSampler({
         store: context.store,
         source,
-        host: context.config.host,
+        host,
         intervalMs: config.probe_interval_seconds * 1000,
         logger: context.logger,
+        usage,
       });
       const first = sampler.probeOnce();
       let waited: NodeJS.Timeout | undefined;
@@ -73,10 +91,52 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
         async stop() {
           running = null;
           await sampler.stop();
+          holders.close();
         },
       };
     },
   };
+}
+
+/**
+ * Who holds each slot of this host now, per the allocation projection (kept caught up by ds01d's
+ * runner). Opened when first asked; while the read models do not exist yet, every slot reads as free
+ * (said once in the log).
+ */
+class SlotHolders {
+  readonly #path: string;
+  readonly #logger: ServiceContext['logger'];
+  #readModel: ReadModel | null = null;
+  #warned = false;
+
+  constructor(path: string, logger: ServiceContext['logger']) {
+    this.#path = path;
+    this.#logger = logger;
+  }
+
+  of(host: string): Map<string, UsageHolder> {
+    const holders = new Map<string, UsageHolder>();
+    try {
+      this.#readModel ??= new ReadModel(this.#path);
+      for (const row of slotStatus(this.#readModel, host)) {
+        if (row.user === null && row.container_id === null) continue;
+        holders.set(row.slot, { containerId: row.container_id, user: row.user });
+      }
+    } catch (error) {
+      if (!this.#warned) {
+        this.#logger.warn(
+          { err: error },
+          `usage windows record no holders until the allocation read model can be read: ${String(error)}`,
+        );
+        this.#warned = true;
+      }
+    }
+    return holders;
+  }
+
+  close(): void {
+    this.#readModel?.close();
+  }
 }
 
 /** ds01d's one gpu-sampler (services.ts registers it; others read the inventory it records on the log). */
