@@ -4,7 +4,7 @@ export * from './containers/index.ts';
 export { EventCatalog } from './events/catalog.ts';
 export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from './events/defineEvent.ts';
 export * from './gpuHealth/index.ts';
-export * from './hostProcesses/events.ts';
+export * from './hostProcesses/index.ts';
 export * from './inventory/index.ts';
 export * from './policy/index.ts';
 export * from './telemetry/index.ts';
