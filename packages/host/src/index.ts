@@ -1,4 +1,5 @@
 export * from './dcgm/index.ts';
 export * from './docker/index.ts';
 export * from './nvidia/index.ts';
+export * from './proc/index.ts';
 export * from './process/index.ts';
