@@ -1,9 +1,12 @@
 import { gpuHealthThresholdsOf, gpusConfigOf, telemetryConfigOf } from '@ds01/config';
 import type { UsageHolder } from '@ds01/domain';
-import { selectGpuSource } from '@ds01/host';
+import { HostUserDirectory, selectGpuSource } from '@ds01/host';
 import { ReadModel, slotStatus } from '@ds01/projections';
 import type { RunningService, Service, ServiceContext } from '@ds01/service';
+import { z } from 'zod';
 import { GpuSampler } from './gpuSampler.ts';
+import { BareMetalRulesSource } from './hostProcesses/bareMetalRules.ts';
+import { HostGpuProcessWatch } from './hostProcesses/hostGpuProcessWatch.ts';
 import { GpuUsageRecorder } from './usage/gpuUsageRecorder.ts';
 
 export interface GpuSamplerService extends Service {
@@ -40,7 +43,8 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
         );
       }
       const telemetry = telemetryConfigOf(context.config.yaml);
-      const holders = new SlotHolders(context.paths.projectionsDb, context.logger);
+      const readModel = new LazyReadModel(context.paths.projectionsDb, context.logger);
+      const holders = { of: (host: string) => holdersOf(readModel, host) };
       const host = context.config.host;
       const usage = new GpuUsageRecorder({
         store: context.store,
@@ -53,6 +57,21 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
         healthThresholds: gpuHealthThresholdsOf(telemetry),
         holders: () => holders.of(host),
       });
+      const bareMetal = new BareMetalRulesSource(
+        context.paths.configDir,
+        telemetry.host_processes,
+        context.logger,
+      );
+      const processes = new HostGpuProcessWatch({
+        store: context.store,
+        host,
+        logger: context.logger,
+        graceMs: telemetry.host_processes.grace_seconds * 1000,
+        rules: () => bareMetal.rules(),
+        groupsOf: (user) => bareMetal.groupsOf(user),
+        containerOwner: (containerId) => ownerOf(readModel, containerId),
+        users: new HostUserDirectory(),
+      });
       const sampler = new GpuSampler({
         store: context.store,
         source,
@@ -60,6 +79,7 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
         intervalMs: config.probe_interval_seconds * 1000,
         logger: context.logger,
         usage,
+        processes,
       });
       const first = sampler.probeOnce();
       let waited: NodeJS.Timeout | undefined;
@@ -91,7 +111,7 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
         async stop() {
           running = null;
           await sampler.stop();
-          holders.close();
+          readModel.close();
         },
       };
     },
@@ -99,11 +119,10 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
 }
 
 /**
- * Who holds each slot of this host now, per the allocation projection (kept caught up by ds01d's
- * runner). Opened when first asked; while the read models do not exist yet, every slot reads as free
- * (said once in the log).
+ * The read models (kept caught up by ds01d's runner), opened when first asked. While they do not
+ * exist yet, queries answer nothing (said once in the log): slots read as free, owners as unknown.
  */
-class SlotHolders {
+class LazyReadModel {
   readonly #path: string;
   readonly #logger: ServiceContext['logger'];
   #readModel: ReadModel | null = null;
@@ -114,29 +133,49 @@ class SlotHolders {
     this.#logger = logger;
   }
 
-  of(host: string): Map<string, UsageHolder> {
-    const holders = new Map<string, UsageHolder>();
+  use<T>(query: (readModel: ReadModel) => T, otherwise: T): T {
     try {
       this.#readModel ??= new ReadModel(this.#path);
-      for (const row of slotStatus(this.#readModel, host)) {
-        if (row.user === null && row.container_id === null) continue;
-        holders.set(row.slot, { containerId: row.container_id, user: row.user });
-      }
+      return query(this.#readModel);
     } catch (error) {
       if (!this.#warned) {
         this.#logger.warn(
           { err: error },
-          `usage windows record no holders until the allocation read model can be read: ${String(error)}`,
+          `GPU usage records no holders or owners until the read models can be read: ${String(error)}`,
         );
         this.#warned = true;
       }
+      return otherwise;
     }
-    return holders;
   }
 
   close(): void {
     this.#readModel?.close();
   }
+}
+
+/** Who holds each slot of this host now, per the allocation projection. */
+function holdersOf(readModel: LazyReadModel, host: string): Map<string, UsageHolder> {
+  return readModel.use((model) => {
+    const holders = new Map<string, UsageHolder>();
+    for (const row of slotStatus(model, host)) {
+      if (row.user === null && row.container_id === null) continue;
+      holders.set(row.slot, { containerId: row.container_id, user: row.user });
+    }
+    return holders;
+  }, new Map());
+}
+
+const OwnerRow = z.object({ owner: z.string().nullable() });
+
+/** The owner of a container, per the containers projection. */
+function ownerOf(readModel: LazyReadModel, containerId: string): string | null {
+  return readModel.use(
+    (model) =>
+      model.query(OwnerRow, 'SELECT owner FROM containers WHERE container_id = ?', containerId)[0]?.owner ??
+      null,
+    null,
+  );
 }
 
 /** ds01d's one gpu-sampler (services.ts registers it; others read the inventory it records on the log). */
