@@ -1,3 +1,4 @@
+export * from './cgroups/index.ts';
 export * from './dcgm/index.ts';
 export * from './docker/index.ts';
 export * from './nvidia/index.ts';
