@@ -1,9 +1,8 @@
 import { gpuHealthThresholdsOf, gpusConfigOf, telemetryConfigOf } from '@ds01/config';
 import type { UsageHolder } from '@ds01/domain';
 import { HostUserDirectory, selectGpuSource } from '@ds01/host';
-import { ReadModel, slotStatus } from '@ds01/projections';
+import { containerOwner, LazyReadModel, slotStatus } from '@ds01/projections';
 import type { RunningService, Service, ServiceContext } from '@ds01/service';
-import { z } from 'zod';
 import { GpuSampler } from './gpuSampler.ts';
 import { BareMetalRulesSource } from './hostProcesses/bareMetalRules.ts';
 import { HostGpuProcessWatch } from './hostProcesses/hostGpuProcessWatch.ts';
@@ -43,7 +42,11 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
         );
       }
       const telemetry = telemetryConfigOf(context.config.yaml);
-      const readModel = new LazyReadModel(context.paths.projectionsDb, context.logger);
+      const readModel = new LazyReadModel(
+        context.paths.projectionsDb,
+        context.logger,
+        'GPU usage records no slot holders or container owners',
+      );
       const holders = { of: (host: string) => holdersOf(readModel, host) };
       const host = context.config.host;
       const usage = new GpuUsageRecorder({
@@ -69,7 +72,7 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
         graceMs: telemetry.host_processes.grace_seconds * 1000,
         rules: () => bareMetal.rules(),
         groupsOf: (user) => bareMetal.groupsOf(user),
-        containerOwner: (containerId) => ownerOf(readModel, containerId),
+        containerOwner: (containerId) => readModel.use((model) => containerOwner(model, containerId), null),
         users: new HostUserDirectory(),
       });
       const sampler = new GpuSampler({
@@ -118,42 +121,6 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
   };
 }
 
-/**
- * The read models (kept caught up by ds01d's runner), opened when first asked. While they do not
- * exist yet, queries answer nothing (said once in the log): slots read as free, owners as unknown.
- */
-class LazyReadModel {
-  readonly #path: string;
-  readonly #logger: ServiceContext['logger'];
-  #readModel: ReadModel | null = null;
-  #warned = false;
-
-  constructor(path: string, logger: ServiceContext['logger']) {
-    this.#path = path;
-    this.#logger = logger;
-  }
-
-  use<T>(query: (readModel: ReadModel) => T, otherwise: T): T {
-    try {
-      this.#readModel ??= new ReadModel(this.#path);
-      return query(this.#readModel);
-    } catch (error) {
-      if (!this.#warned) {
-        this.#logger.warn(
-          { err: error },
-          `GPU usage records no holders or owners until the read models can be read: ${String(error)}`,
-        );
-        this.#warned = true;
-      }
-      return otherwise;
-    }
-  }
-
-  close(): void {
-    this.#readModel?.close();
-  }
-}
-
 /** Who holds each slot of this host now, per the allocation projection. */
 function holdersOf(readModel: LazyReadModel, host: string): Map<string, UsageHolder> {
   return readModel.use((model) => {
@@ -164,18 +131,6 @@ function holdersOf(readModel: LazyReadModel, host: string): Map<string, UsageHol
     }
     return holders;
   }, new Map());
-}
-
-const OwnerRow = z.object({ owner: z.string().nullable() });
-
-/** The owner of a container, per the containers projection. */
-function ownerOf(readModel: LazyReadModel, containerId: string): string | null {
-  return readModel.use(
-    (model) =>
-      model.query(OwnerRow, 'SELECT owner FROM containers WHERE container_id = ?', containerId)[0]?.owner ??
-      null,
-    null,
-  );
 }
 
 /** ds01d's one gpu-sampler (services.ts registers it; others read the inventory it records on the log). */
