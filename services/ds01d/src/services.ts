@@ -1,4 +1,5 @@
 import { allocatorService } from '@ds01/allocator';
+import { cgroupSamplerService } from '@ds01/cgroup-sampler';
 import { dockerWatcherService } from '@ds01/docker-watcher';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
 import { policyWatcherService } from '@ds01/policy-watcher';
@@ -13,5 +14,6 @@ export const services: readonly Service[] = [
   policyWatcherService,
   dockerWatcherService,
   gpuSamplerService,
+  cgroupSamplerService,
   allocatorService,
 ];
