@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 
 /**
  * Bytes received and sent on every interface but loopback, from /proc/<pid>/net/dev (the network
@@ -10,7 +10,8 @@ export async function readNetDev(
 ): Promise<{ rx: number; tx: number } | null> {
   let text: string;
   try {
-    text = await readFile(`${procRoot}/${pid}/net/dev`, 'utf8');
+    // procfs: made on read, never waits for a disk (see CgroupFs).
+    text = readFileSync(`${procRoot}/${pid}/net/dev`, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH' || code === 'EINVAL') return null;
