@@ -1,3 +1,4 @@
+export * from './containerActivity.ts';
 export * from './containerResourceWindows.ts';
 export * from './events.ts';
 export * from './gpuUsageWindows.ts';
