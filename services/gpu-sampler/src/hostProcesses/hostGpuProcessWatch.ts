@@ -114,16 +114,15 @@ export class HostGpuProcessWatch implements GpuProcessWatch {
         command: info.commandLine || process.name,
       });
     }
-    const directory = await this.#options.users.resolve({
-      names: [],
-      uids: onHost.flatMap((entry) => (entry.uid === null ? [] : [entry.uid])),
-    });
-    const rules = await this.#options.rules();
+    // Accounts and rules are read only when there is a host process to judge (most cycles have none).
+    const uids = onHost.flatMap((entry) => (entry.uid === null ? [] : [entry.uid]));
+    const directory = uids.length > 0 ? await this.#options.users.resolve({ names: [], uids }) : null;
+    const rules = uids.length > 0 ? await this.#options.rules() : null;
     const observed = onHost.map((entry): ObservedHostProcess => {
-      const user = entry.uid === null ? null : (directory.byUid(entry.uid)?.name ?? null);
+      const user = entry.uid === null ? null : (directory?.byUid(entry.uid)?.name ?? null);
       if (user !== null) owners.set(entry.process.pid, { containerId: null, user });
       const { policy, source } =
-        user === null
+        user === null || rules === null
           ? { policy: 'allow' as const, source: 'default' as const }
           : bareMetalPolicyFor(user, this.#options.groupsOf(user), rules, now);
       return {
