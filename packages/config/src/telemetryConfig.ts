@@ -48,7 +48,7 @@ export const TelemetryConfig = z.strictObject({
   /**
    * GPU processes on the host, outside any container: `allow` records them, `warn` also tells the
    * user, `stop` warns, then ends them (SIGTERM, SIGKILL after grace_seconds). Per user and per unix
-   * group; a user's own setting wins over their groups', the strictest group over the default.
+   * DS01 group (groups/<group>.members); a user's own setting wins, then the most lenient of their groups', then the default.
    * resource-limits.yaml `bare_metal_access` (exempt users, grants) allows on top of this.
    */
   host_processes: z
