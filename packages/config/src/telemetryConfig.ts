@@ -47,9 +47,10 @@ export const TelemetryConfig = z.strictObject({
     .prefault({}),
   /**
    * GPU processes on the host, outside any container: `allow` records them, `warn` also tells the
-   * user, `stop` warns, then ends them (SIGTERM, SIGKILL after grace_seconds). Per user and per unix
-   * DS01 group (groups/<group>.members); a user's own setting wins, then the most lenient of their groups', then the default.
-   * resource-limits.yaml `bare_metal_access` (exempt users, grants) allows on top of this.
+   * user, `stop` warns, then ends them (SIGTERM, SIGKILL after grace_seconds). Per user and per DS01
+   * group (groups/<group>.members): a user's own setting wins, then the most lenient of their
+   * groups', then the default. resource-limits.yaml `bare_metal_access` (exempt users, grants)
+   * allows on top of this.
    */
   host_processes: z
     .strictObject({
