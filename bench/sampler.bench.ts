@@ -32,22 +32,10 @@ function writeCgroupTree(root: string, proc: string): void {
   writeFileSync(join(mkdir(root), 'cgroup.controllers'), 'cpuset cpu io memory hugetlb pids rdma misc\n');
   for (let i = 0; i < CONTAINERS; i++) {
     const group = i % 2 === 0 ? 'student' : 'researcher';
-    const slice = `ds01.slice/ds01-${group}.slice/ds01-${group}-user${i % 10}.slice`;
-    const dir = mkdir(join(root, slice, `docker-${i.toString(16).padStart(64, '0')}.scope`));
+    const slice = join(root, `ds01.slice/ds01-${group}.slice/ds01-${group}-user${i % 10}.slice`);
+    if (i < 10) writeCgroupFiles(mkdir(slice), i * 10, null);
     const pid = 10_000 + i;
-    writeFileSync(
-      join(dir, 'cpu.stat'),
-      `usage_usec ${i * 1_000_000}\nuser_usec ${i * 900_000}\nsystem_usec ${i * 100_000}\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n`,
-    );
-    writeFileSync(join(dir, 'memory.current'), `${(i + 1) * 1_048_576}\n`);
-    writeFileSync(join(dir, 'memory.peak'), `${(i + 2) * 1_048_576}\n`);
-    writeFileSync(join(dir, 'memory.max'), i % 3 === 0 ? 'max\n' : '34359738368\n');
-    writeFileSync(
-      join(dir, 'io.stat'),
-      `259:0 rbytes=${i * 4096} wbytes=${i * 8192} rios=${i} wios=${i} dbytes=0 dios=0\n`,
-    );
-    writeFileSync(join(dir, 'pids.current'), `${1 + (i % 7)}\n`);
-    writeFileSync(join(dir, 'cgroup.procs'), `${pid}\n${pid + 50_000}\n`);
+    writeCgroupFiles(mkdir(join(slice, `docker-${i.toString(16).padStart(64, '0')}.scope`)), i, pid);
     writeFileSync(
       join(mkdir(join(proc, String(pid), 'net')), 'dev'),
       'Inter-|   Receive                                                |  Transmit\n' +
@@ -56,6 +44,23 @@ function writeCgroupTree(root: string, proc: string): void {
         `  eth0: ${i * 1000}    ${i}    0    0    0     0          0         0    ${i * 500}     ${i}    0    0    0     0       0          0\n`,
     );
   }
+}
+
+/** The cgroup v2 files of one cgroup (a container's; a slice's, which holds no process itself). */
+function writeCgroupFiles(dir: string, i: number, pid: number | null): void {
+  writeFileSync(
+    join(dir, 'cpu.stat'),
+    `usage_usec ${i * 1_000_000}\nuser_usec ${i * 900_000}\nsystem_usec ${i * 100_000}\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n`,
+  );
+  writeFileSync(join(dir, 'memory.current'), `${(i + 1) * 1_048_576}\n`);
+  writeFileSync(join(dir, 'memory.peak'), `${(i + 2) * 1_048_576}\n`);
+  writeFileSync(join(dir, 'memory.max'), i % 3 === 0 ? 'max\n' : '34359738368\n');
+  writeFileSync(
+    join(dir, 'io.stat'),
+    `259:0 rbytes=${i * 4096} wbytes=${i * 8192} rios=${i} wios=${i} dbytes=0 dios=0\n`,
+  );
+  writeFileSync(join(dir, 'pids.current'), `${1 + (i % 7)}\n`);
+  writeFileSync(join(dir, 'cgroup.procs'), pid === null ? '' : `${pid}\n${pid + 50_000}\n`);
 }
 
 function mkdir(dir: string): string {
@@ -72,7 +77,12 @@ function rawRead(root: string, proc: string): void {
       if (entry.name.startsWith('docker-')) {
         const files = V2_FILES.map((file) => readFileSync(join(path, file), 'utf8'));
         readFileSync(join(proc, files[6]!.split('\n')[0]!, 'net', 'dev'), 'utf8');
-      } else if (depth < 6) walk(path, depth + 1);
+        continue;
+      }
+      // A user slice is read as well (the sampler windows them too).
+      if (/^ds01-.+-.+\.slice$/.test(entry.name))
+        for (const file of V2_FILES) readFileSync(join(path, file), 'utf8');
+      if (depth < 6) walk(path, depth + 1);
     }
   };
   walk(root, 0);
@@ -108,7 +118,7 @@ const bench: BenchFile = {
   name: 'Sampler overhead per cycle (cgroup sampler, 200 containers; GPU sampler, 28 slots)',
   description:
     'CPU per sampling cycle. `raw reads` finds and reads the same files (the cgroup v2 files of 200 ' +
-    'containers in ds01 user slices and their /proc/<pid>/net/dev) or parses the same dcgm-exporter page ' +
+    "containers and of the 10 ds01 user slices they are in, and the containers' /proc/<pid>/net/dev) or parses the same dcgm-exporter page " +
     '(28 MIG slots) with the bare parse-prometheus-text-format; `ds01` does a whole cycle of the sampler: ' +
     'readings, owners, and the usage-window aggregation (appends happen once per window, not per cycle, ' +
     'and are measured in eventStore.bench.ts). Events here are cycles. Target: a cycle of either sampler ' +
@@ -136,6 +146,7 @@ const bench: BenchFile = {
       procRoot: proc,
     });
     const containerWindows = new ContainerResourceWindows({ host: 'bench' });
+    const sliceWindows = new ContainerResourceWindows({ host: 'bench' });
     const cgroupResults = await measureInterleaved([
       {
         name: 'cgroup sampler cycle, 200 containers (cgroup v2)',
@@ -156,7 +167,10 @@ const bench: BenchFile = {
         run: async () => {
           for (let i = 0; i < cyclesPerRepetition; i++) {
             // One window: the store is never reached (a window closes every 5 minutes, not per cycle).
-            containerWindows.add(nextCycle(), await sampler.readAll());
+            const at = nextCycle();
+            const { containers, slices } = await sampler.readAll();
+            containerWindows.add(at, containers);
+            sliceWindows.add(at, slices);
           }
         },
         baseline: 'raw reads',

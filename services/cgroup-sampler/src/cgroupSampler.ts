@@ -5,8 +5,11 @@ import {
   ContainerResourceWindows,
   containerUsageStream,
   containerUsageWindowEventId,
+  UserSliceResourceWindowRecorded,
+  userSliceUsageStream,
+  userSliceUsageWindowEventId,
 } from '@ds01/domain';
-import { EventIdConflictError, type EventStore, RepeatedFailureLog } from '@ds01/event-store';
+import { EventIdConflictError, type EventStore, type NewEvent, RepeatedFailureLog } from '@ds01/event-store';
 import { type CgroupFs, readNetDev } from '@ds01/host';
 
 /** The subset of a pino logger the sampler uses. */
@@ -38,14 +41,19 @@ const ACTOR = { kind: 'service', name: 'cgroup-sampler' } as const;
  * Every interval: finds every container's cgroup in the hierarchy (so a container is sampled however
  * it was started), reads its counters and its network namespace's bytes, aggregates them into
  * clock-aligned windows in memory, and appends ContainerResourceWindowRecorded per container when a
- * window closes (one id per host, container and window: appended once, also across a restart).
+ * window closes (one id per host, container and window: appended once, also across a restart). The
+ * ds01 user slices that hold containers are sampled and windowed the same way
+ * (UserSliceResourceWindowRecorded: what a user's containers used together).
  */
 export class CgroupSampler {
   readonly #options: CgroupSamplerOptions;
   readonly #clock: () => Date;
   readonly #windows: ContainerResourceWindows;
+  /** The slices' windows, keyed by slice path (the aggregation is the containers' one). */
+  readonly #sliceWindows: ContainerResourceWindows;
+  readonly #slicePaths = new Map<string, string>();
   readonly #storeFailures: RepeatedFailureLog;
-  #pending: ContainerResourceWindowData[] = [];
+  #pending: { stream: string; event: NewEvent }[] = [];
   #timer: NodeJS.Timeout | null = null;
   #inFlight: Promise<void> | null = null;
   #stopped = true;
@@ -56,6 +64,7 @@ export class CgroupSampler {
     this.#options = options;
     this.#clock = options.clock ?? (() => new Date());
     this.#windows = new ContainerResourceWindows({ host: options.host, windowMs: options.windowMs });
+    this.#sliceWindows = new ContainerResourceWindows({ host: options.host, windowMs: options.windowMs });
     this.#storeFailures = new RepeatedFailureLog({
       logger: options.logger,
       what: 'could not record container usage in the event store',
@@ -87,15 +96,16 @@ export class CgroupSampler {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#inFlight;
-    this.#pending.push(...this.#windows.close());
+    this.#queue(this.#windows.close(), this.#sliceWindows.close());
     await this.#appendPending();
   }
 
-  /** One cycle's counters of every container (exported for the benchmark). */
-  async readAll(): Promise<ContainerCounters[]> {
+  /** One cycle's counters of every container and user slice (public for the benchmark). */
+  async readAll(): Promise<{ containers: ContainerCounters[]; slices: ContainerCounters[] }> {
     const { cgroups, procRoot } = this.#options;
     const counters: ContainerCounters[] = [];
-    for (const { containerId, path } of await cgroups.containers()) {
+    const found = await cgroups.containers();
+    for (const { containerId, path } of found) {
       const reading = await cgroups.read(path);
       if (!reading) continue;
       const network = reading.aPid === null ? null : await readNetDev(reading.aPid, procRoot);
@@ -112,38 +122,86 @@ export class CgroupSampler {
         networkTxBytes: network?.tx ?? null,
       });
     }
-    return counters;
+    const slices: ContainerCounters[] = [];
+    for (const { slice, path } of cgroups.userSlicesOf(found)) {
+      const reading = await cgroups.read(path);
+      if (!reading) continue;
+      this.#slicePaths.set(path, slice);
+      slices.push({
+        containerId: path,
+        user: null,
+        cpuUsageNs: reading.cpuUsageNs,
+        memoryCurrentBytes: reading.memoryCurrentBytes,
+        memoryLimitBytes: reading.memoryLimitBytes,
+        ioReadBytes: reading.ioReadBytes,
+        ioWriteBytes: reading.ioWriteBytes,
+        pids: reading.pids,
+        networkRxBytes: null,
+        networkTxBytes: null,
+      });
+    }
+    return { containers: counters, slices };
   }
 
   async #cycle(): Promise<void> {
     const now = this.#clock();
     this.cycles++;
     try {
-      this.#pending.push(...this.#windows.add(now, await this.readAll()));
+      const { containers, slices } = await this.readAll();
+      this.#queue(this.#windows.add(now, containers), this.#sliceWindows.add(now, slices));
     } catch (error) {
       this.#options.logger.error({ err: error }, `cgroup sample failed: ${String(error)}`);
     }
     await this.#appendPending();
   }
 
+  #queue(
+    containers: readonly ContainerResourceWindowData[],
+    slices: readonly ContainerResourceWindowData[],
+  ): void {
+    const metadata = (eventId: string, window: { windowStart: string; windowEnd: string }, kind: string) => ({
+      eventId,
+      occurredAt: window.windowEnd,
+      actor: ACTOR,
+      host: this.#options.host,
+      correlationId: `${kind}:${window.windowStart}`,
+      causationId: null,
+    });
+    for (const window of containers) {
+      const eventId = containerUsageWindowEventId(window.host, window.containerId, window.windowStart);
+      this.#pending.push({
+        stream: containerUsageStream(window.host, window.windowStart),
+        event: {
+          ...ContainerResourceWindowRecorded(window),
+          metadata: metadata(eventId, window, 'container-usage'),
+        },
+      });
+    }
+    // A slice's window is a container window keyed by the slice's path, less what a slice has not.
+    for (const {
+      containerId: path,
+      user: _user,
+      networkRxBytes: _rx,
+      networkTxBytes: _tx,
+      ...window
+    } of slices) {
+      const data = { ...window, slice: this.#slicePaths.get(path) ?? path, path };
+      const eventId = userSliceUsageWindowEventId(window.host, path, window.windowStart);
+      this.#pending.push({
+        stream: userSliceUsageStream(window.host, window.windowStart),
+        event: {
+          ...UserSliceResourceWindowRecorded(data),
+          metadata: metadata(eventId, window, 'user-usage'),
+        },
+      });
+    }
+  }
+
   async #appendPending(): Promise<void> {
     while (this.#pending.length > 0) {
-      const window = this.#pending[0]!;
-      const stream = containerUsageStream(window.host, window.windowStart);
+      const { stream, event } = this.#pending[0]!;
       try {
-        await this.#options.store.append(stream, [
-          {
-            ...ContainerResourceWindowRecorded(window),
-            metadata: {
-              eventId: containerUsageWindowEventId(window.host, window.containerId, window.windowStart),
-              occurredAt: window.windowEnd,
-              actor: ACTOR,
-              host: this.#options.host,
-              correlationId: `container-usage:${window.windowStart}`,
-              causationId: null,
-            },
-          },
-        ]);
+        await this.#options.store.append(stream, [event]);
         this.windowsAppended++;
         this.#storeFailures.recovered({ stream });
       } catch (error) {

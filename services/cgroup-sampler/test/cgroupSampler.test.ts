@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { containerUsageStream, eventCatalog } from '@ds01/domain';
+import { containerUsageStream, eventCatalog, userSliceUsageStream } from '@ds01/domain';
 import { type RecordedEvent, SqliteEventStore } from '@ds01/event-store';
 import { CgroupFs } from '@ds01/host';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -103,6 +103,19 @@ describe('cgroup sampler on a cgroup v2 tree (real files, controlled clock)', ()
         networkRxBytes: null,
         networkTxBytes: null,
       },
+    ]);
+    // The user slice holding container B is windowed too.
+    const slices = await windowsIn(store, userSliceUsageStream(HOST, clock));
+    expect(slices.map((event) => event.data)).toEqual([
+      expect.objectContaining({
+        slice: 'ds01-student-alice.slice',
+        path: 'ds01.slice/ds01-student.slice/ds01-student-alice.slice',
+        samples: 2,
+        cpuSeconds: 0,
+        memoryMaxBytes: 2_147_483_648,
+        memoryLimitBytes: null,
+        pidsMax: 12,
+      }),
     ]);
     await cgroups.stop();
     expect(await windowsIn(store, stream)).toHaveLength(4);

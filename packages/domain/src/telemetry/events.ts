@@ -26,9 +26,14 @@ export const gpuUsageStream = (host: string, windowStart: string | Date) =>
 export const containerUsageStream = (host: string, windowStart: string | Date) =>
   `container-usage-${host}-${utcDay(windowStart)}`;
 
+/** `user-usage-<host>-<YYYY-MM-DD>`: the windows of ds01-infra's per-user cgroup slices. */
+export const userSliceUsageStream = (host: string, windowStart: string | Date) =>
+  `user-usage-${host}-${utcDay(windowStart)}`;
+
 /** Stream prefixes, for subscribers that read every day's windows. */
 export const gpuUsageStreamPrefix = 'gpu-usage-';
 export const containerUsageStreamPrefix = 'container-usage-';
+export const userSliceUsageStreamPrefix = 'user-usage-';
 
 /**
  * A window is appended once: its event id is derived from host, device and window start, so a sampler
@@ -39,6 +44,9 @@ export const gpuUsageWindowEventId = (host: string, slot: string, windowStart: s
 
 export const containerUsageWindowEventId = (host: string, containerId: string, windowStart: string) =>
   eventIdFor(new Date(windowStart), `container-usage|${host}|${containerId}|${windowStart}`);
+
+export const userSliceUsageWindowEventId = (host: string, slice: string, windowStart: string) =>
+  eventIdFor(new Date(windowStart), `user-usage|${host}|${slice}|${windowStart}`);
 
 const Fraction = z.number().min(0).max(1);
 const Percent = z.number().min(0).max(100);
@@ -126,4 +134,34 @@ export const ContainerResourceWindowRecorded = defineEvent({
   }),
 });
 
-export const usageWindowEvents = [GpuUsageWindowRecorded, ContainerResourceWindowRecorded] as const;
+/**
+ * One user slice (`ds01-<group>-<user>.slice`, where ds01 puts a user's containers) over one window:
+ * everything the user's containers used together, against the slice's own limit.
+ */
+export const UserSliceResourceWindowRecorded = defineEvent({
+  type: 'UserSliceResourceWindowRecorded',
+  schema: z.strictObject({
+    host: z.string().min(1),
+    windowStart: Instant,
+    windowEnd: Instant,
+    /** The slice's name, as ds01-infra makes it from the group and the sanitised username. */
+    slice: z.string().regex(/^ds01-.+\.slice$/, 'must be a ds01 user slice name (ds01-<group>-<user>.slice)'),
+    /** Its path in the cgroup hierarchy. */
+    path: z.string().min(1),
+    samples: z.number().int().nonnegative(),
+    cpuSeconds: NonNegative,
+    cpuMeanCores: NonNegative,
+    cpuMaxCores: NonNegative,
+    memoryMaxBytes: NonNegative,
+    memoryLimitBytes: NonNegative.nullable(),
+    ioReadBytes: NonNegative,
+    ioWriteBytes: NonNegative,
+    pidsMax: z.number().int().nonnegative(),
+  }),
+});
+
+export const usageWindowEvents = [
+  GpuUsageWindowRecorded,
+  ContainerResourceWindowRecorded,
+  UserSliceResourceWindowRecorded,
+] as const;

@@ -17,6 +17,8 @@ export interface ContainerCgroup {
 }
 
 const CONTAINER_DIR = /^(?:docker-)?([0-9a-f]{64})(?:\.scope)?$/;
+/** ds01-infra's user slice: ds01-<group>-<sanitised user>.slice. */
+const USER_SLICE = /^ds01-.+-.+\.slice$/;
 /** Deep enough for ds01.slice → group → user → container, and for cgroup parents of others. */
 const MAX_DEPTH = 6;
 
@@ -61,6 +63,20 @@ export class CgroupFs {
     };
     await walk('', 0);
     return found.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  /**
+   * The ds01 user slices that hold containers (`ds01-<group>-<user>.slice`, the parent of a container's
+   * cgroup: `ds01.slice/ds01-<group>.slice/<slice>` with systemd, `<slice>` with cgroupfs).
+   */
+  userSlicesOf(containers: readonly ContainerCgroup[]): { slice: string; path: string }[] {
+    const slices = new Map<string, string>();
+    for (const { path } of containers) {
+      const parent = path.split('/').slice(0, -1);
+      const name = parent.at(-1);
+      if (name && USER_SLICE.test(name)) slices.set(parent.join('/'), name);
+    }
+    return [...slices].map(([path, slice]) => ({ slice, path })).sort((a, b) => a.path.localeCompare(b.path));
   }
 
   /** The usage of the cgroup at `path`, or null when it is gone (the container stopped meanwhile). */

@@ -37,6 +37,16 @@ describe('cgroup v2 (a tree in the kernel documentation formats)', () => {
     });
   });
 
+  it('finds the ds01 user slices that hold containers', async () => {
+    expect(cgroups.userSlicesOf(await cgroups.containers())).toEqual([
+      { slice: 'ds01-student-alice.slice', path: ALICE_SLICE },
+    ]);
+    // With the cgroupfs driver a cgroup parent is a top-level folder.
+    expect(cgroups.userSlicesOf([{ containerId: A, path: `ds01-student-bob.slice/${A}` }])).toEqual([
+      { slice: 'ds01-student-bob.slice', path: 'ds01-student-bob.slice' },
+    ]);
+  });
+
   it('reads a user slice the same way, and a cgroup that is gone as null', async () => {
     expect(await cgroups.read(ALICE_SLICE)).toMatchObject({
       cpuUsageNs: 9_000_000_000,
