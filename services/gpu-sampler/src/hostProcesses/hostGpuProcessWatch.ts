@@ -42,6 +42,8 @@ export interface HostGpuProcessWatchOptions {
 }
 
 const ACTOR = { kind: 'service', name: 'gpu-sampler' } as const;
+/** A command line is recorded up to this long (an argument list can be megabytes). */
+const MAX_COMMAND_CHARS = 4096;
 
 /**
  * Attributes every GPU process: through /proc/<pid>/cgroup to a container (and its owner), else
