@@ -225,3 +225,72 @@ describe('gpuSampleOf and gpuHealthReadingsOf (real captures)', () => {
     });
   });
 });
+
+describe('gpuSampleOf on MIG (A100 capture, dcgm-exporter entities)', () => {
+  const xml = parseSmiXml(readFileSync(join(FIXTURES, 'xml/a100-sxm4-80gb-mig-q-x-1.xml'), 'utf8'));
+  const migDevices = xml.gpus[0]!.migDevices!;
+  // DS01's inventory of the capture's GPU (as -L and the XML give it).
+  const inventory: GpuInventory = {
+    source: 'nvidia-smi',
+    gpus: [
+      {
+        index: 0,
+        uuid: xml.gpus[0]!.uuid,
+        name: xml.gpus[0]!.name,
+        memoryMiB: 81920,
+        migEnabled: true,
+        migSlots: migDevices.map((device) => ({
+          slot: `0.${device.index}`,
+          gpuIndex: 0,
+          migDevice: device.index,
+          profile: '1g.20gb',
+          uuid: null,
+          gpuInstanceId: device.gpuInstanceId,
+          computeInstanceId: device.computeInstanceId,
+          memoryMiB: device.memoryTotalMiB,
+        })),
+      },
+    ],
+  };
+
+  it("takes a slice's activity from the DCGM entity of its GPU instance, and the GPU's energy counter", () => {
+    const [first, second] = migDevices;
+    const sample = gpuSampleOf({
+      inventory,
+      xml,
+      dcgm: [
+        {
+          gpuIndex: 0,
+          uuid: xml.gpus[0]!.uuid,
+          gpuInstanceId: first!.gpuInstanceId,
+          profile: '1g.20gb',
+          values: { grEngineActive: 0.75, energyMillijoules: 5_000 },
+        },
+        {
+          gpuIndex: 0,
+          uuid: xml.gpus[0]!.uuid,
+          gpuInstanceId: second!.gpuInstanceId,
+          profile: '1g.20gb',
+          values: { smActive: 0.1 },
+        },
+      ],
+      processes: [],
+      owners: new Map(),
+      at: new Date('2026-12-03T12:00:00Z'),
+    });
+    expect(
+      sample.devices.map((device) => [device.device.slot, device.grEngineActive, device.smActive]),
+    ).toEqual([
+      ['0.0', 0.75, null],
+      ['0.1', null, 0.1],
+      ['0.2', null, null],
+      ['0.3', null, null],
+    ]);
+    expect(sample.devices[0]).toMatchObject({
+      gpuUtilization: null,
+      gpuEquivalents: 1 / 7,
+      memoryUsedBytes: 12 * MIB,
+    });
+    expect(sample.energyMillijoulesByGpu.get(0)).toBe(5_000);
+  });
+});
