@@ -113,7 +113,7 @@ export class HostGpuProcessWatch implements GpuProcessWatch {
         process,
         key: processKeyOf(info),
         uid: info.uid,
-        command: info.commandLine || process.name,
+        command: clipped(info.commandLine || process.name),
       });
     }
     // Accounts and rules are read only when there is a host process to judge (most cycles have none).
@@ -229,4 +229,8 @@ export class HostGpuProcessWatch implements GpuProcessWatch {
       }
     }
   }
+}
+
+function clipped(command: string): string {
+  return command.length > MAX_COMMAND_CHARS ? `${command.slice(0, MAX_COMMAND_CHARS)}…` : command;
 }
