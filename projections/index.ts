@@ -16,6 +16,7 @@ export const allProjections: readonly Projection[] = [
 export * from './allocation/index.ts';
 export * from './containers/index.ts';
 export * from './runner/errors.ts';
+export * from './runner/lazyReadModel.ts';
 export * from './runner/projection.ts';
 export * from './runner/projectionHealth.ts';
 export * from './runner/projectionRunner.ts';

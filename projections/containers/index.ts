@@ -1,1 +1,2 @@
+export * from './containerQueries.ts';
 export * from './containersProjection.ts';

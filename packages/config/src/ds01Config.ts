@@ -5,6 +5,7 @@ import { z } from 'zod';
 // By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
 import { gatewaySection } from './gatewayConfig.ts';
 import { gpusSection } from './gpusConfig.ts';
+import { telemetrySection } from './telemetryConfig.ts';
 import { ConfigError, readYamlFile } from './yamlFile.ts';
 
 /**
@@ -50,6 +51,7 @@ const sections = {
   ...coreSection,
   ...gpusSection,
   ...gatewaySection,
+  ...telemetrySection,
 };
 
 export const Ds01Yaml = z.strictObject(sections);

@@ -52,7 +52,7 @@ const SimulatedGpu = z
 export const GpusConfig = z.strictObject({
   mode: z.enum(['auto', 'nvidia-smi', 'simulated']).default('auto'),
   nvidia_smi: z.string().min(1).default('nvidia-smi'),
-  probe_interval_seconds: z.number().positive().default(30),
+  probe_interval_seconds: z.number().positive().default(15),
   probe_timeout_seconds: z.number().positive().default(20),
   simulated: z.array(SimulatedGpu).default([]),
 });

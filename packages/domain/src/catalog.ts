@@ -5,9 +5,11 @@ import { ownershipEvents } from './containers/ownershipOverride.ts';
 import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
 import { gatewayEvents } from './gateway/events.ts';
+import { gpuHealthEvents } from './gpuHealth/events.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
 import { policyEvents } from './policy/events.ts';
+import { usageWindowEvents } from './telemetry/events.ts';
 import { userEvents } from './users/events.ts';
 
 /** Every domain event of DS01. A new concept adds its events file here. */
@@ -21,6 +23,8 @@ const allEvents = [
   ...hostProcessEvents,
   ...inventoryEvents,
   ...gatewayEvents,
+  ...usageWindowEvents,
+  ...gpuHealthEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);

@@ -1,4 +1,5 @@
 import { allocatorService } from '@ds01/allocator';
+import { cgroupSamplerService } from '@ds01/cgroup-sampler';
 import { dockerWatcherService } from '@ds01/docker-watcher';
 import { gatewayService } from '@ds01/gateway';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
@@ -14,6 +15,7 @@ export const services: readonly Service[] = [
   policyWatcherService,
   dockerWatcherService,
   gpuSamplerService,
+  cgroupSamplerService,
   allocatorService,
   gatewayService,
 ];

@@ -9,6 +9,8 @@ import {
 import { CommandHandler, type EventStore, RepeatedFailureLog } from '@ds01/event-store';
 import type { GpuProbeResult, GpuProcess, GpuSource } from '@ds01/host';
 import { probeFailureOf } from './probeFailure.ts';
+import type { ProcessOwner } from './usage/gpuSampleOf.ts';
+import type { GpuUsageRecorder } from './usage/gpuUsageRecorder.ts';
 
 /** The subset of a pino logger the sampler uses. */
 export interface SamplerLogger {
@@ -46,6 +48,18 @@ export interface GpuSamplerOptions {
   intervalMs: number;
   logger: SamplerLogger;
   clock?: () => Date;
+  /** Usage windows and health from each probe; absent: the inventory only. */
+  usage?: GpuUsageRecorder;
+  /**
+   * Who each GPU process belongs to, and what to do about it (host process detection); absent:
+   * processes are recorded without owners.
+   */
+  processes?: GpuProcessWatch;
+}
+
+/** Attributes the GPU processes of a probe (and acts on them); returns each process's owner by pid. */
+export interface GpuProcessWatch {
+  observe(processes: readonly GpuProcess[], now: Date): Promise<ReadonlyMap<number, ProcessOwner>>;
 }
 
 /** No probe has worked yet, so there is no inventory to serve. */
@@ -157,12 +171,13 @@ export class GpuSampler {
     this.#timer = setTimeout(tick, firstInMs);
   }
 
-  /** Stops the loop and waits for a probe in flight to be recorded. */
+  /** Stops the loop, waits for a probe in flight to be recorded, and appends the window being filled. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#inFlight;
+    await this.#options.usage?.flush();
   }
 
   async #probe(): Promise<void> {
@@ -178,6 +193,27 @@ export class GpuSampler {
     }
     this.#succeeded(result, now);
     await this.#record({ type: 'RecordGpuProbe', inventory: result.inventory, now });
+    await this.#recordUsage(result, now);
+  }
+
+  async #recordUsage(result: GpuProbeResult, now: Date): Promise<void> {
+    const { usage, processes, logger } = this.#options;
+    try {
+      const owners = processes ? await processes.observe(result.processes, now) : new Map();
+      if (!usage) return;
+      const dcgm = await usage.readDcgm();
+      await usage.record({
+        inventory: result.inventory,
+        xml: result.xml,
+        dcgm,
+        processes: result.processes,
+        owners,
+        at: now,
+      });
+    } catch (error) {
+      // A bug in attribution or aggregation must not stop the inventory from being probed.
+      logger.error({ err: error }, `GPU usage of this probe not recorded (a DS01 bug): ${String(error)}`);
+    }
   }
 
   #succeeded(result: GpuProbeResult, now: Date): void {

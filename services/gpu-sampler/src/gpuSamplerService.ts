@@ -1,7 +1,12 @@
-import { gpusConfigOf } from '@ds01/config';
-import { selectGpuSource } from '@ds01/host';
+import { gpuHealthThresholdsOf, gpusConfigOf, telemetryConfigOf } from '@ds01/config';
+import type { UsageHolder } from '@ds01/domain';
+import { HostUserDirectory, selectGpuSource } from '@ds01/host';
+import { containerOwner, LazyReadModel, slotStatus } from '@ds01/projections';
 import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { GpuSampler } from './gpuSampler.ts';
+import { BareMetalRulesSource } from './hostProcesses/bareMetalRules.ts';
+import { HostGpuProcessWatch } from './hostProcesses/hostGpuProcessWatch.ts';
+import { GpuUsageRecorder } from './usage/gpuUsageRecorder.ts';
 
 export interface GpuSamplerService extends Service {
   /** The running sampler (its latest() and status()), null while the service is stopped. */
@@ -36,12 +41,48 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
             'on a GPU server, install the NVIDIA driver or set gpus.mode: nvidia-smi',
         );
       }
+      const telemetry = telemetryConfigOf(context.config.yaml);
+      const readModel = new LazyReadModel(
+        context.paths.projectionsDb,
+        context.logger,
+        'GPU usage records no slot holders or container owners',
+      );
+      const holders = { of: (host: string) => holdersOf(readModel, host) };
+      const host = context.config.host;
+      const usage = new GpuUsageRecorder({
+        store: context.store,
+        host,
+        logger: context.logger,
+        windowMs: telemetry.window_seconds * 1000,
+        dcgm: telemetry.dcgm_exporter_url
+          ? { url: telemetry.dcgm_exporter_url, timeoutMs: telemetry.dcgm_timeout_seconds * 1000 }
+          : null,
+        healthThresholds: gpuHealthThresholdsOf(telemetry),
+        holders: () => holders.of(host),
+      });
+      const bareMetal = new BareMetalRulesSource(
+        context.paths.configDir,
+        telemetry.host_processes,
+        context.logger,
+      );
+      const processes = new HostGpuProcessWatch({
+        store: context.store,
+        host,
+        logger: context.logger,
+        graceMs: telemetry.host_processes.grace_seconds * 1000,
+        rules: () => bareMetal.rules(),
+        groupsOf: (user) => bareMetal.groupsOf(user),
+        containerOwner: (containerId) => readModel.use((model) => containerOwner(model, containerId), null),
+        users: new HostUserDirectory(),
+      });
       const sampler = new GpuSampler({
         store: context.store,
         source,
-        host: context.config.host,
+        host,
         intervalMs: config.probe_interval_seconds * 1000,
         logger: context.logger,
+        usage,
+        processes,
       });
       const first = sampler.probeOnce();
       let waited: NodeJS.Timeout | undefined;
@@ -73,10 +114,23 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
         async stop() {
           running = null;
           await sampler.stop();
+          readModel.close();
         },
       };
     },
   };
+}
+
+/** Who holds each slot of this host now, per the allocation projection. */
+function holdersOf(readModel: LazyReadModel, host: string): Map<string, UsageHolder> {
+  return readModel.use((model) => {
+    const holders = new Map<string, UsageHolder>();
+    for (const row of slotStatus(model, host)) {
+      if (row.user === null && row.container_id === null) continue;
+      holders.set(row.slot, { containerId: row.container_id, user: row.user });
+    }
+    return holders;
+  }, new Map());
 }
 
 /** ds01d's one gpu-sampler (services.ts registers it; others read the inventory it records on the log). */

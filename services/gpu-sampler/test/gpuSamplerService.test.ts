@@ -116,7 +116,7 @@ describe('the gpu-sampler service', () => {
   });
 
   it('reads an absent gpus: section as the defaults and names a wrong one', () => {
-    expect(gpusConfigOf({})).toMatchObject({ mode: 'auto', probe_interval_seconds: 30 });
+    expect(gpusConfigOf({})).toMatchObject({ mode: 'auto', probe_interval_seconds: 15 });
     expect(() => gpusConfigOf({ gpus: { mode: 'gpu' } })).toThrow(/^ds01\.yaml gpus\.mode: /);
   });
 });

@@ -28,6 +28,31 @@ export const SmiXmlProcessSchema = z.object({
 });
 export type SmiXmlProcess = z.infer<typeof SmiXmlProcessSchema>;
 
+const EccCountsSchema = z.object({
+  correctable: z.number().int().nonnegative().nullable(),
+  uncorrectable: z.number().int().nonnegative().nullable(),
+});
+
+/** What says a GPU's memory or clocks are in trouble: ECC errors, retired pages, throttling. */
+export const SmiXmlHealthSchema = z.object({
+  /** ECC errors since the driver loaded; null when ECC is off or unsupported (all N/A). */
+  eccVolatile: EccCountsSchema.nullable(),
+  /** ECC errors over the GPU's lifetime. */
+  eccAggregate: EccCountsSchema.nullable(),
+  /** Pages retired for repeated single-bit and for double-bit errors; null where not supported. */
+  retiredPages: z.object({
+    singleBit: z.number().int().nonnegative().nullable(),
+    doubleBit: z.number().int().nonnegative().nullable(),
+    pending: z.boolean().nullable(),
+  }),
+  /**
+   * The clocks-throttle (since driver 535: clocks-event) reasons now active, by their short name
+   * ("hw_thermal_slowdown", "sw_power_cap", "gpu_idle"); null when the element is absent.
+   */
+  throttleReasons: z.array(z.string()).nullable(),
+});
+export type SmiXmlHealth = z.infer<typeof SmiXmlHealthSchema>;
+
 export const SmiXmlGpuSchema = z.object({
   /** 0-based order of the <gpu> element: nvidia-smi's GPU index (minor_number is something else). */
   position: z.number().int().nonnegative(),
@@ -47,6 +72,7 @@ export const SmiXmlGpuSchema = z.object({
   utilizationPercent: z.number().nonnegative().nullable(),
   powerDrawW: z.number().nonnegative().nullable(),
   temperatureC: z.number().nullable(),
+  health: SmiXmlHealthSchema,
   processes: z.array(SmiXmlProcessSchema),
 });
 export type SmiXmlGpu = z.infer<typeof SmiXmlGpuSchema>;
@@ -109,8 +135,65 @@ function readGpu(gpu: XmlElement, position: number): SmiXmlGpu {
       power?.number('instant_power_draw', 'W') ??
       null,
     temperatureC: gpu.child('temperature')?.number('gpu_temp', 'C', { signed: true }) ?? null,
+    health: readHealth(gpu),
     processes: (gpu.child('processes')?.children('process_info') ?? []).map(readProcess),
   };
+}
+
+function readHealth(gpu: XmlElement): SmiXmlHealth {
+  const ecc = gpu.child('ecc_errors');
+  const retired = gpu.child('retired_pages');
+  return {
+    eccVolatile: ecc ? readEccCounts(ecc.child('volatile')) : null,
+    eccAggregate: ecc ? readEccCounts(ecc.child('aggregate')) : null,
+    retiredPages: {
+      singleBit: retired?.child('multiple_single_bit_retirement')?.integer('retired_count') ?? null,
+      doubleBit: retired?.child('double_bit_retirement')?.integer('retired_count') ?? null,
+      pending: retired?.switch('pending_retirement') ?? null,
+    },
+    throttleReasons: readThrottleReasons(gpu),
+  };
+}
+
+/**
+ * ECC counts of <volatile> or <aggregate>. Before driver 450 they are split by <single_bit> /
+ * <double_bit> with a <total>; later, per memory as <sram_correctable>, <dram_uncorrectable>,
+ * <sram_uncorrectable_parity> ..., summed here. Null when every count is N/A (ECC off).
+ */
+function readEccCounts(counts: XmlElement | undefined): SmiXmlHealth['eccVolatile'] {
+  if (!counts) return null;
+  const singleBit = counts.child('single_bit');
+  const doubleBit = counts.child('double_bit');
+  const result =
+    singleBit || doubleBit
+      ? {
+          correctable: singleBit?.integer('total') ?? null,
+          uncorrectable: doubleBit?.integer('total') ?? null,
+        }
+      : {
+          correctable: sumOf(counts, (name) => /_correctable$/.test(name)),
+          uncorrectable: sumOf(counts, (name) => /_uncorrectable(_[a-z]+)?$/.test(name)),
+        };
+  return result.correctable === null && result.uncorrectable === null ? null : result;
+}
+
+function sumOf(element: XmlElement, counts: (name: string) => boolean): number | null {
+  const values = element
+    .names()
+    .filter(counts)
+    .map((name) => element.integer(name))
+    .filter((value): value is number => value !== null);
+  return values.length === 0 ? null : values.reduce((a, b) => a + b, 0);
+}
+
+/** "Active" reasons of <clocks_event_reasons> (driver 535+) or <clocks_throttle_reasons>. */
+function readThrottleReasons(gpu: XmlElement): string[] | null {
+  const reasons = gpu.child('clocks_event_reasons') ?? gpu.child('clocks_throttle_reasons');
+  if (!reasons) return null;
+  return reasons
+    .names()
+    .filter((name) => reasons.text(name) === 'Active')
+    .map((name) => name.replace(/^clocks_(event|throttle)_reason_/, ''));
 }
 
 /** <mig_devices> is "None" (MIG off), empty (MIG on, no instances) or absent (driver before MIG). */
@@ -208,6 +291,11 @@ class XmlElement {
     if (typeof this.#node === 'string') return this.#node.trim();
     const text = this.#node['#text'];
     return typeof text === 'string' ? text.trim() : '';
+  }
+
+  /** The names of the child elements, in document order. */
+  names(): string[] {
+    return typeof this.#node === 'string' ? [] : Object.keys(this.#node).filter((name) => name !== '#text');
   }
 
   child(name: string): XmlElement | undefined {

@@ -26,7 +26,7 @@ function readSection(text: string, file = 'ds01.yaml'): GpusConfig {
 describe('the gpus: section of ds01.yaml', () => {
   it('the shipped example gives 4× A100 80 GB, two of them MIG-partitioned', () => {
     const config = readSection(readFileSync(EXAMPLE, 'utf8'), EXAMPLE);
-    expect(config).toMatchObject({ mode: 'auto', probe_interval_seconds: 30, probe_timeout_seconds: 20 });
+    expect(config).toMatchObject({ mode: 'auto', probe_interval_seconds: 15, probe_timeout_seconds: 20 });
     const inventory = GpuInventorySchema.parse(simulatedInventory(config.simulated));
     expect(inventory.source).toBe('simulated');
     expect(inventory.gpus.map((gpu) => [gpu.index, gpu.name, gpu.memoryMiB, gpu.migEnabled])).toEqual([
@@ -57,7 +57,7 @@ describe('the gpus: section of ds01.yaml', () => {
     expect(readSection('')).toEqual({
       mode: 'auto',
       nvidia_smi: 'nvidia-smi',
-      probe_interval_seconds: 30,
+      probe_interval_seconds: 15,
       probe_timeout_seconds: 20,
       simulated: [],
     });

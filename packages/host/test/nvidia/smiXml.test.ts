@@ -189,4 +189,38 @@ describe('parseSmiXml (nvidia-smi -q -x)', () => {
       expect(error.message).toMatch(message);
     });
   });
+
+  describe('health readings', () => {
+    it('reads ECC counts, retired pages and throttle reasons of the pre-450 layout (4× K80, DTD v10)', () => {
+      const [first, second, third] = parseSmiXml(fixture('xml/tesla-k80-x4-q-x-processes-1.xml')).gpus;
+      expect(first!.health).toEqual({
+        eccVolatile: { correctable: 0, uncorrectable: 0 },
+        eccAggregate: { correctable: 7, uncorrectable: 7 },
+        retiredPages: { singleBit: 1, doubleBit: 1, pending: null },
+        throttleReasons: ['applications_clocks_setting'],
+      });
+      expect(second!.health.eccAggregate).toEqual({ correctable: 34, uncorrectable: 4 });
+      expect(third!.health.throttleReasons).toEqual(['gpu_idle']);
+    });
+
+    it('sums the per-memory ECC counts of later drivers, and reads "No" as not pending (T4, DTD v11)', () => {
+      const [gpu] = parseSmiXml(fixture('xml/tesla-t4-q-x-processes-1.xml')).gpus;
+      expect(gpu!.health).toEqual({
+        eccVolatile: { correctable: 0, uncorrectable: 0 },
+        eccAggregate: { correctable: 0, uncorrectable: 0 },
+        retiredPages: { singleBit: 0, doubleBit: 0, pending: false },
+        throttleReasons: [],
+      });
+    });
+
+    it('reads ECC that is off (every count N/A) as unknown, not as zero errors (RTX A5000, DTD v13)', () => {
+      const [gpu] = parseSmiXml(fixture('xml/rtx-a5000-x2-q-x-processes-1.xml')).gpus;
+      expect(gpu!.health).toEqual({
+        eccVolatile: null,
+        eccAggregate: null,
+        retiredPages: { singleBit: null, doubleBit: null, pending: null },
+        throttleReasons: ['gpu_idle'],
+      });
+    });
+  });
 });

@@ -1,0 +1,3 @@
+export * from './bareMetalPolicy.ts';
+export * from './events.ts';
+export * from './hostGpuProcessDecider.ts';

@@ -1,0 +1,3 @@
+export * from './cgroupFs.ts';
+export * from './cgroupReading.ts';
+export * from './netDev.ts';

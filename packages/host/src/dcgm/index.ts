@@ -1,0 +1,3 @@
+export * from './dcgmMetrics.ts';
+export * from './errors.ts';
+export * from './readDcgmExporter.ts';

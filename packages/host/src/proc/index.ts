@@ -1,0 +1,3 @@
+export * from './bareMetalGrants.ts';
+export * from './cgroupContainer.ts';
+export * from './processInfo.ts';

@@ -1,0 +1,2 @@
+export * from './cgroupSampler.ts';
+export * from './cgroupSamplerService.ts';
