@@ -4,7 +4,9 @@ import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
+import { lifecycleEvents } from './lifecycle/events.ts';
 import { policyEvents } from './policy/events.ts';
+import { telemetryEvents } from './telemetry/events.ts';
 import { userEvents } from './users/events.ts';
 
 /** Every domain event of DS01. A new concept adds its events file here. */
@@ -15,6 +17,8 @@ const allEvents = [
   ...policyEvents,
   ...hostProcessEvents,
   ...inventoryEvents,
+  ...telemetryEvents,
+  ...lifecycleEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);

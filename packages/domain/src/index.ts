@@ -5,6 +5,8 @@ export { EventCatalog } from './events/catalog.ts';
 export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from './events/defineEvent.ts';
 export * from './hostProcesses/events.ts';
 export * from './inventory/index.ts';
+export * from './lifecycle/index.ts';
 export * from './policy/index.ts';
+export * from './telemetry/events.ts';
 export * from './users/events.ts';
 export * from './values.ts';
