@@ -4,6 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 // By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
 import { gpusSection } from './gpusConfig.ts';
+import { lifecycleSection } from './lifecycleConfig.ts';
+import { notificationsSection } from './notificationsConfig.ts';
 import { ConfigError, readYamlFile } from './yamlFile.ts';
 
 /**
@@ -45,6 +47,8 @@ export const coreSection = {
 const sections = {
   ...coreSection,
   ...gpusSection,
+  ...lifecycleSection,
+  ...notificationsSection,
 };
 
 export const Ds01Yaml = z.strictObject(sections);
