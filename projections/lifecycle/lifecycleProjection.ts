@@ -52,11 +52,14 @@ export const lifecycleProjection = defineProjection({
     const containerId = containerOfLifecycleEvent(domainEvent);
     if (!containerId) return;
     const row = sql.get.get(containerId) as { state: string; revision: number } | undefined;
-    const isWindow = event.type === 'GpuUsageWindowRecorded' || event.type === 'ContainerResourceWindowRecorded';
+    const isWindow =
+      event.type === 'GpuUsageWindowRecorded' || event.type === 'ContainerResourceWindowRecorded';
     if (!row && isWindow) return;
     const before: LifecycleState = row ? JSON.parse(row.state) : initialLifecycleState(containerId);
     const state = evolveLifecycle(before, domainEvent, event.metadata.occurredAt);
-    const revision = event.streamId.startsWith(LIFECYCLE_STREAM_PREFIX) ? event.revision : (row?.revision ?? -1);
+    const revision = event.streamId.startsWith(LIFECYCLE_STREAM_PREFIX)
+      ? event.revision
+      : (row?.revision ?? -1);
     sql.put.run(
       containerId,
       state.name,

@@ -1,6 +1,8 @@
 import { allocatorService } from '@ds01/allocator';
 import { dockerWatcherService } from '@ds01/docker-watcher';
+import { enforcerService } from '@ds01/enforcer';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
+import { lifecycleService } from '@ds01/lifecycle-service';
 import { policyWatcherService } from '@ds01/policy-watcher';
 import type { Service } from '@ds01/service';
 
@@ -14,4 +16,6 @@ export const services: readonly Service[] = [
   dockerWatcherService,
   gpuSamplerService,
   allocatorService,
+  lifecycleService,
+  enforcerService,
 ];

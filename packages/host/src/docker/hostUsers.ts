@@ -127,3 +127,19 @@ export async function homePathOwners(sources: readonly string[]): Promise<Map<st
   }
   return owners;
 }
+
+/**
+ * Whether the host has this account (`getent passwd -- NAME`, with its deadline): true, false when
+ * getent says it does not exist (exit 2), null when that cannot be told (getent missing, failing,
+ * stuck past its deadline — a directory server down is not a departure).
+ */
+export async function accountExists(name: string, timeoutMs = GETENT_TIMEOUT_MS): Promise<boolean | null> {
+  try {
+    const result = await runProgram('getent', ['passwd', '--', name], { timeoutMs });
+    if (result.exitCode === 0) return parsePasswd(result.stdout).some((u) => u.name === name);
+    return result.exitCode === 2 ? false : null;
+  } catch (error) {
+    if (error instanceof ProgramError) return null;
+    throw error;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './lifecycleCommands.ts';
+export * from './policySource.ts';
+export * from './stateSource.ts';
