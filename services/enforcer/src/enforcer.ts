@@ -43,8 +43,9 @@ const silent: FailureLogger = { info() {}, warn() {}, error() {}, debug() {} };
  *
  * A RetirementStarted without an outcome that this process does not have in hand is an attempt a
  * crash interrupted: the container is read, and what the attempt did is recorded (stopped or gone
- * since it began: ContainerRetired, resumed) — or, when it had not taken effect, the attempt is
- * recorded failed and the next one acts. Docker is never told twice what took effect once.
+ * since it began: ContainerRetired, resumed) — or, when it had not taken effect by the attempt's
+ * own deadline (its grace plus docker_timeout_s: dockerd finishes a stop whose client died), the
+ * attempt is recorded failed and the next one acts. Docker is never told twice what took effect once.
  * Dry run: logs what it would do, once per decision, and records nothing.
  */
 export class Enforcer {
@@ -229,6 +230,11 @@ export class Enforcer {
       );
       return;
     }
+    // dockerd carries out a stop whose client went away (SIGTERM, the grace, SIGKILL): until the
+    // attempt's own deadline has passed, it may still be taking effect, and a second stop now would
+    // be a second action. Look again next round.
+    const deadline = since + (p.graceSeconds + this.#options.config.docker_timeout_s) * 1000;
+    if (p.action !== 'remove' && this.#now().getTime() < deadline) return;
     await this.#failed(
       containerId,
       p.retirementId,
