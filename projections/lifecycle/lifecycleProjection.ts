@@ -13,14 +13,20 @@ import {
 import { z } from 'zod';
 import { defineProjection, preparedOnce } from '../runner/projection.ts';
 
-const EVENT_TYPES = [...containerEvents, ...telemetryEvents, ...lifecycleEvents].map((e) => e.type);
+const EVENT_TYPES = [
+  ...[...containerEvents, ...telemetryEvents, ...lifecycleEvents].map((e) => e.type),
+  'UserRegistered' as const,
+  'UserDeparted' as const,
+];
 
 /**
  * Every container's lifecycle state (packages/domain/src/lifecycle: its life, its usage windows,
  * the decisions on its `lifecycle-<id>` stream), folded by the domain's own evolve and kept as JSON,
  * with the columns `ds01 lifecycle` sorts and filters by. It is also what the lifecycle service and
  * the enforcer decide on: `revision` is the lifecycle stream's, their expected revision.
- * A window for a container the log has no other event of makes no row.
+ * A window for a container the log has no other event of makes no row. `lifecycle_departures`
+ * holds who left the lab (UserDeparted, until registered again), whether DS01 registered them or
+ * not: the owner of a raw-docker container may never have been.
  */
 export const lifecycleProjection = defineProjection({
   name: 'lifecycle',
@@ -41,13 +47,26 @@ export const lifecycleProjection = defineProjection({
         state          TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS lifecycle_pending ON lifecycle (pending_at) WHERE pending_at IS NOT NULL;
-      CREATE INDEX IF NOT EXISTS lifecycle_user ON lifecycle (user);`);
+      CREATE INDEX IF NOT EXISTS lifecycle_user ON lifecycle (user);
+      CREATE TABLE IF NOT EXISTS lifecycle_departures (
+        user        TEXT PRIMARY KEY,
+        departed_at TEXT NOT NULL,
+        reason      TEXT NOT NULL
+      );`);
   },
   reset(db) {
-    db.exec('DROP TABLE IF EXISTS lifecycle');
+    db.exec('DROP TABLE IF EXISTS lifecycle; DROP TABLE IF EXISTS lifecycle_departures');
   },
   apply(db, event) {
     const sql = statements(db);
+    if (event.type === 'UserDeparted') {
+      sql.depart.run(event.data.user, event.metadata.occurredAt, event.data.reason);
+      return;
+    }
+    if (event.type === 'UserRegistered') {
+      sql.returned.run(event.data.user);
+      return;
+    }
     const domainEvent = { type: event.type, data: event.data } as LifecycleEvent;
     const containerId = containerOfLifecycleEvent(domainEvent);
     if (!containerId) return;
@@ -76,6 +95,11 @@ export const lifecycleProjection = defineProjection({
 
 const statements = preparedOnce((db: DatabaseSync) => ({
   get: db.prepare('SELECT state, revision FROM lifecycle WHERE container_id = ?'),
+  // The first departure counts: a second one (the account check after `ds01 user depart`) changes nothing.
+  depart: db.prepare(
+    'INSERT INTO lifecycle_departures (user, departed_at, reason) VALUES (?, ?, ?) ON CONFLICT (user) DO NOTHING',
+  ),
+  returned: db.prepare('DELETE FROM lifecycle_departures WHERE user = ?'),
   put: db.prepare(
     `INSERT INTO lifecycle (container_id, name, user, status, idle_since, pending_reason, pending_at, revision, state)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -36,9 +36,7 @@ export class AccountWatcher {
     const exists = this.#options.exists ?? ((user: string) => accountExists(user));
     const logger = this.#options.logger ?? silent;
     const departed = new Set(
-      (projections.rows('SELECT user FROM users WHERE departed_at IS NOT NULL') as { user: string }[]).map(
-        (r) => r.user,
-      ),
+      (projections.rows('SELECT user FROM lifecycle_departures') as { user: string }[]).map((r) => r.user),
     );
     const owners = new Set(
       lifecycle

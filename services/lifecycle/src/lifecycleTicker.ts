@@ -128,7 +128,7 @@ export class LifecycleTicker {
   #departedAt(user: string | null): string | null {
     if (!user) return null;
     const rows = this.#options.projections.rows(
-      'SELECT departed_at FROM users WHERE user = ? AND departed_at IS NOT NULL',
+      'SELECT departed_at FROM lifecycle_departures WHERE user = ?',
       user,
     ) as { departed_at: string }[];
     return rows[0]?.departed_at ?? null;

@@ -4,8 +4,10 @@ import * as config from './config.ts';
 import * as containers from './containers.ts';
 import * as events from './events.ts';
 import * as gpu from './gpu.ts';
+import * as lifecycle from './lifecycle.ts';
 import * as projections from './projections.ts';
 import * as store from './store.ts';
+import * as userDepart from './userDepart.ts';
 
 /** A group of commands: `register` adds them to the program (e.g. `ds01 events ...`). */
 export interface CommandGroup {
@@ -13,4 +15,13 @@ export interface CommandGroup {
 }
 
 /** Every command group of `ds01`, in the order `ds01 --help` lists them. Add yours: one line. */
-export const commandGroups: readonly CommandGroup[] = [containers, events, gpu, config, store, projections];
+export const commandGroups: readonly CommandGroup[] = [
+  containers,
+  events,
+  gpu,
+  lifecycle,
+  userDepart,
+  config,
+  store,
+  projections,
+];
