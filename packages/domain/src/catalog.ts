@@ -5,6 +5,7 @@ import type { EventOf } from './events/defineEvent.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
 import { lifecycleEvents } from './lifecycle/events.ts';
+import { notificationEvents } from './notifications/events.ts';
 import { policyEvents } from './policy/events.ts';
 import { telemetryEvents } from './telemetry/events.ts';
 import { userEvents } from './users/events.ts';
@@ -19,6 +20,7 @@ const allEvents = [
   ...inventoryEvents,
   ...telemetryEvents,
   ...lifecycleEvents,
+  ...notificationEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);

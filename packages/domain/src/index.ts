@@ -6,6 +6,7 @@ export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from 
 export * from './hostProcesses/events.ts';
 export * from './inventory/index.ts';
 export * from './lifecycle/index.ts';
+export * from './notifications/events.ts';
 export * from './policy/index.ts';
 export * from './telemetry/events.ts';
 export * from './users/events.ts';

@@ -3,6 +3,7 @@ import { dockerWatcherService } from '@ds01/docker-watcher';
 import { enforcerService } from '@ds01/enforcer';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
 import { lifecycleService } from '@ds01/lifecycle-service';
+import { notifierService } from '@ds01/notifier';
 import { policyWatcherService } from '@ds01/policy-watcher';
 import type { Service } from '@ds01/service';
 
@@ -18,4 +19,5 @@ export const services: readonly Service[] = [
   allocatorService,
   lifecycleService,
   enforcerService,
+  notifierService,
 ];

@@ -129,17 +129,26 @@ export async function homePathOwners(sources: readonly string[]): Promise<Map<st
 }
 
 /**
- * Whether the host has this account (`getent passwd -- NAME`, with its deadline): true, false when
- * getent says it does not exist (exit 2), null when that cannot be told (getent missing, failing,
- * stuck past its deadline — a directory server down is not a departure).
+ * One account (`getent passwd -- NAME`, with its deadline): the account, false when getent says it
+ * does not exist (exit 2), null when that cannot be told (getent missing, failing, stuck past its
+ * deadline — a directory server down is not a departure).
  */
-export async function accountExists(name: string, timeoutMs = GETENT_TIMEOUT_MS): Promise<boolean | null> {
+export async function lookupAccount(
+  name: string,
+  timeoutMs = GETENT_TIMEOUT_MS,
+): Promise<HostUser | false | null> {
   try {
     const result = await runProgram('getent', ['passwd', '--', name], { timeoutMs });
-    if (result.exitCode === 0) return parsePasswd(result.stdout).some((u) => u.name === name);
+    if (result.exitCode === 0) return parsePasswd(result.stdout).find((u) => u.name === name) ?? null;
     return result.exitCode === 2 ? false : null;
   } catch (error) {
     if (error instanceof ProgramError) return null;
     throw error;
   }
+}
+
+/** Whether the host has this account: lookupAccount's answer as true, false, or null (cannot tell). */
+export async function accountExists(name: string, timeoutMs = GETENT_TIMEOUT_MS): Promise<boolean | null> {
+  const account = await lookupAccount(name, timeoutMs);
+  return account === null ? null : account !== false;
 }
