@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import {
   containerEvents,
-  containerOfLifecycleEvent,
+  containersOfLifecycleEvent,
   evolveLifecycle,
   initialLifecycleState,
   LIFECYCLE_STREAM_PREFIX,
@@ -68,28 +68,28 @@ export const lifecycleProjection = defineProjection({
       return;
     }
     const domainEvent = { type: event.type, data: event.data } as LifecycleEvent;
-    const containerId = containerOfLifecycleEvent(domainEvent);
-    if (!containerId) return;
-    const row = sql.get.get(containerId) as { state: string; revision: number } | undefined;
     const isWindow =
       event.type === 'GpuUsageWindowRecorded' || event.type === 'ContainerResourceWindowRecorded';
-    if (!row && isWindow) return;
-    const before: LifecycleState = row ? JSON.parse(row.state) : initialLifecycleState(containerId);
-    const state = evolveLifecycle(before, domainEvent, event.metadata.occurredAt);
-    const revision = event.streamId.startsWith(LIFECYCLE_STREAM_PREFIX)
-      ? event.revision
-      : (row?.revision ?? -1);
-    sql.put.run(
-      containerId,
-      state.name,
-      state.user,
-      state.status,
-      state.idleRecordedSince,
-      state.pending?.reason ?? null,
-      state.pending?.at ?? null,
-      revision,
-      JSON.stringify(state),
-    );
+    for (const containerId of containersOfLifecycleEvent(domainEvent)) {
+      const row = sql.get.get(containerId) as { state: string; revision: number } | undefined;
+      if (!row && isWindow) continue;
+      const before: LifecycleState = row ? JSON.parse(row.state) : initialLifecycleState(containerId);
+      const state = evolveLifecycle(before, domainEvent, event.metadata.occurredAt);
+      const revision = event.streamId.startsWith(LIFECYCLE_STREAM_PREFIX)
+        ? event.revision
+        : (row?.revision ?? -1);
+      sql.put.run(
+        containerId,
+        state.name,
+        state.user,
+        state.status,
+        state.idleRecordedSince,
+        state.pending?.reason ?? null,
+        state.pending?.at ?? null,
+        revision,
+        JSON.stringify(state),
+      );
+    }
   },
 });
 

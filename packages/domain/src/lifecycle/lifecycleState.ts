@@ -102,10 +102,15 @@ export function initialLifecycleState(containerId = ''): LifecycleState {
   };
 }
 
-/** The container an event is about (a GPU window: the container holding the device), if any. */
-export function containerOfLifecycleEvent(event: LifecycleEvent): string | null {
-  if (event.type === 'GpuUsageWindowRecorded') return event.data.holder.containerId;
-  return event.data.containerId;
+/**
+ * The containers an event is about. A GPU window is about the container holding the device (per the
+ * allocation) and every container that ran a process on it: a raw `docker run --gpus all` holds
+ * nothing, yet its GPU activity is its own.
+ */
+export function containersOfLifecycleEvent(event: LifecycleEvent): string[] {
+  if (event.type !== 'GpuUsageWindowRecorded') return [event.data.containerId];
+  const ids = [event.data.holder.containerId, ...event.data.processes.map((p) => p.containerId)];
+  return [...new Set(ids.filter((id): id is string => id !== null))];
 }
 
 /** Instants as toISOString writes them, so that they compare as strings. */
@@ -131,7 +136,7 @@ export function evolveLifecycle(
 ): LifecycleState {
   const current = state.containerId
     ? state
-    : { ...state, containerId: containerOfLifecycleEvent(event) ?? '' };
+    : { ...state, containerId: containersOfLifecycleEvent(event)[0] ?? '' };
   switch (event.type) {
     case 'ContainerCreated':
       return {

@@ -4,6 +4,7 @@ import {
   ContainerCreated,
   ContainerIdle,
   ContainerRetired,
+  containersOfLifecycleEvent,
   dueRetirement,
   evolveLifecycle,
   initialLifecycleState,
@@ -145,6 +146,26 @@ describe('idle detection', () => {
 
   it('a busy MIG slice (GR_ENGINE_ACTIVE 40%) keeps a quiet-CPU container alive', () => {
     const windows = [0, 5].flatMap((m) => [cpuWindow(m), migWindow(m, 0.4)]);
+    spec
+      .given([described(), started(0), ...windows])
+      .when(idleTick(10))
+      .thenNothingHappened();
+  });
+
+  it('a GPU busy with a process of a container that holds no allocation (docker run --gpus all) is its activity', () => {
+    const unallocated = (m: number) => {
+      const w = migWindow(m, 0.6) as { type: 'GpuUsageWindowRecorded'; data: Record<string, unknown> };
+      return {
+        ...w,
+        data: {
+          ...w.data,
+          holder: { containerId: null, user: null },
+          processes: [{ pid: 42, containerId: ID, user: 'alice', memoryMaxBytes: 1e9 }],
+        },
+      } as LifecycleEvent;
+    };
+    const windows = [0, 5].flatMap((m) => [cpuWindow(m), unallocated(m)]);
+    expect(containersOfLifecycleEvent(unallocated(0))).toEqual([ID]);
     spec
       .given([described(), started(0), ...windows])
       .when(idleTick(10))
