@@ -44,6 +44,8 @@ export interface LifecycleState {
   managed: boolean;
   /** The monitoring stack or `ds01.protected`: never retired. */
   infrastructure: boolean;
+  /** It can reach a GPU (its description's access is not `none`): idle only where GPU windows say so. */
+  gpuAccess: boolean;
   status: LifecycleStatus;
   createdAt: string | null;
   startedAt: string | null;
@@ -89,6 +91,7 @@ export function initialLifecycleState(containerId = ''): LifecycleState {
     interface: null,
     managed: false,
     infrastructure: false,
+    gpuAccess: false,
     status: 'unknown',
     createdAt: null,
     startedAt: null,
@@ -155,6 +158,7 @@ export function evolveLifecycle(
         interface: event.data.interface,
         managed: event.data.managed,
         infrastructure: event.data.infrastructure,
+        gpuAccess: event.data.gpu.access !== 'none',
         createdAt: event.data.createdAt ? iso(event.data.createdAt) : current.createdAt,
       };
     case 'UnmanagedContainerDetected':

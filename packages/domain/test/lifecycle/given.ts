@@ -22,7 +22,7 @@ export const iso = (minute: number) => at(minute).toISOString();
 const ref = { containerId: ID, name: 'train', observation: 'observed' as const, dockerEvent: null };
 
 export function described(
-  overrides: { type?: 'docker' | 'atomic' | 'devcontainer'; infrastructure?: boolean } = {},
+  overrides: { type?: 'docker' | 'atomic' | 'devcontainer'; infrastructure?: boolean; gpu?: boolean } = {},
 ) {
   return ContainerDescribed({
     ...ref,
@@ -35,7 +35,7 @@ export function described(
     type: overrides.type ?? 'docker',
     managed: overrides.type === 'atomic',
     infrastructure: overrides.infrastructure ?? false,
-    gpu: { access: 'none' },
+    gpu: overrides.gpu ? { access: 'count', count: 1, via: 'device_request' } : { access: 'none' },
     cgroupParent: null,
     limits: null,
     labels: { 'ds01.user': 'alice' },

@@ -136,6 +136,13 @@ describe('idle detection', () => {
       .thenNothingHappened();
   });
 
+  it('a container that can reach a GPU, with no GPU window at all, is never idle on its CPU alone', () => {
+    spec
+      .given([described({ gpu: true }), started(0), ...cpuWindows(0, 60)])
+      .when(idleTick(60))
+      .thenNothingHappened();
+  });
+
   it('a MIG slice idle by GR_ENGINE_ACTIVE, with a quiet CPU, is idle', () => {
     const windows = [0, 5].flatMap((m) => [cpuWindow(m), migWindow(m, 0.01)]);
     spec
