@@ -31,13 +31,7 @@ export function register(program: Command, context: CliContext): void {
     .command('lifecycle')
     .description(
       'upcoming retirements (idle, max runtime, departed owner ...) and why; admins extend or exempt',
-    );
-  lifecycle
-    .command('list', { isDefault: true })
-    .description('containers with a retirement coming (the default: `ds01 lifecycle` lists)')
-    .option('--user <name>', "only this user's containers")
-    .option('-a, --all', 'every container DS01 knows, with or without a retirement coming')
-    .option('--json', 'the rows as one JSON array')
+    )
     .addHelpText(
       'after',
       `
@@ -54,7 +48,13 @@ Examples:
   ds01 lifecycle extend my-notebook --for 4h --reason "deadline Friday"
   ds01 lifecycle exempt my-notebook --from idle --reason "long data load"
   ds01 lifecycle history my-notebook             every decision about it`,
-    )
+    );
+  lifecycle
+    .command('list', { isDefault: true })
+    .description('containers with a retirement coming (the default: `ds01 lifecycle` lists)')
+    .option('--user <name>', "only this user's containers")
+    .option('-a, --all', 'every container DS01 knows, with or without a retirement coming')
+    .option('--json', 'the rows as one JSON array')
     .action(async (options: ListOptions) => {
       const view = await freshLifecycleView(context);
       const rows = options.all
