@@ -82,11 +82,6 @@ export class Enforcer {
     return this.#round;
   }
 
-  /** Resolves when the round in progress (if any) is over. */
-  async settled(): Promise<void> {
-    await this.#round;
-  }
-
   async #runRound(): Promise<void> {
     const work: Promise<void>[] = [];
     for (const row of this.#options.lifecycle.pending()) {

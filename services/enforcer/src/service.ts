@@ -1,6 +1,6 @@
 import { lifecycleConfigOf } from '@ds01/config';
 import { connectDocker, type DockerConnection } from '@ds01/host';
-import { dbRows, LifecycleReadModel } from '@ds01/lifecycle';
+import { caughtUpRounds, dbRows, LifecycleReadModel } from '@ds01/lifecycle';
 import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { Enforcer } from './enforcer.ts';
 
@@ -25,10 +25,14 @@ export function createEnforcerService(options: EnforcerServiceOptions = {}): Ser
         now: options.now,
         logger,
       });
-      const round = async () => {
-        await projections.runner.waitFor(await store.headPosition());
-        await enforcer.runOnce();
-      };
+      const rounds = caughtUpRounds(
+        store,
+        projections.runner,
+        () => enforcer.runOnce(),
+        logger,
+        'enforcer round failed',
+      );
+      const round = rounds.run;
       void round();
       const timer = setInterval(() => void round(), lifecycleConfig.tick_s * 1000);
       timer.unref();
@@ -39,7 +43,7 @@ export function createEnforcerService(options: EnforcerServiceOptions = {}): Ser
       return {
         async stop() {
           clearInterval(timer);
-          await enforcer.settled();
+          await rounds.stop();
         },
       };
     },

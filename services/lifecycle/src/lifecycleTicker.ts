@@ -62,11 +62,6 @@ export class LifecycleTicker {
     return this.#round;
   }
 
-  /** Resolves when the round in progress (if any) is over. */
-  async settled(): Promise<void> {
-    await this.#round;
-  }
-
   async #runRound(): Promise<void> {
     const { store, lifecycle, host } = this.#options;
     const now = this.#options.now?.() ?? new Date();

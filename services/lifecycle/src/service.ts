@@ -1,6 +1,6 @@
 import { lifecycleConfigOf } from '@ds01/config';
 import { connectDocker, type DockerConnection } from '@ds01/host';
-import { dbRows, LifecycleReadModel, policyFromConfigDir } from '@ds01/lifecycle';
+import { caughtUpRounds, dbRows, LifecycleReadModel, policyFromConfigDir } from '@ds01/lifecycle';
 import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { AccountWatcher } from './accountWatcher.ts';
 import { LifecycleTicker } from './lifecycleTicker.ts';
@@ -47,11 +47,14 @@ export function createLifecycleService(options: LifecycleServiceOptions = {}): S
         host: config.host,
         logger,
       });
-      // Decide on what the read model has caught up with: what this process appended last round.
-      const tick = async () => {
-        await projections.runner.waitFor(await store.headPosition());
-        await ticker.runOnce();
-      };
+      const ticks = caughtUpRounds(
+        store,
+        projections.runner,
+        () => ticker.runOnce(),
+        logger,
+        'lifecycle tick failed',
+      );
+      const tick = ticks.run;
       const checkAccounts = () =>
         accounts
           .runOnce()
@@ -67,7 +70,7 @@ export function createLifecycleService(options: LifecycleServiceOptions = {}): S
         async stop() {
           clearInterval(tickTimer);
           clearInterval(accountTimer);
-          await ticker.settled();
+          await ticks.stop();
         },
       };
     },

@@ -237,7 +237,7 @@ function listColumns(now = new Date()): Column<LifecycleRow>[] {
     { header: 'owner', value: (r) => r.user ?? 'unknown' },
     { header: 'state', value: (r) => r.status },
     { header: 'idle since', value: (r) => (r.idle_since ? relativeTime(r.idle_since, now) : '-') },
-    { header: 'retired', value: (r) => (r.pending_at ? relativeTime(r.pending_at, now) : '-') },
+    { header: 'when', value: (r) => (r.pending_at ? relativeTime(r.pending_at, now) : '-') },
     { header: 'reason', value: (r) => r.pending_reason ?? '-' },
     { header: 'then', value: (r) => nextStep(r.state.pending) },
     {
