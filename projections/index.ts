@@ -1,5 +1,6 @@
 import { allocationProjection } from './allocation/allocationProjection.ts';
 import { containersProjection } from './containers/containersProjection.ts';
+import { lifecycleProjection } from './lifecycle/lifecycleProjection.ts';
 import type { Projection } from './runner/projection.ts';
 import { usersProjection } from './users/usersProjection.ts';
 
@@ -11,10 +12,12 @@ export const allProjections: readonly Projection[] = [
   usersProjection,
   allocationProjection,
   containersProjection,
+  lifecycleProjection,
 ];
 
 export * from './allocation/index.ts';
 export * from './containers/index.ts';
+export * from './lifecycle/index.ts';
 export * from './runner/errors.ts';
 export * from './runner/lazyReadModel.ts';
 export * from './runner/projection.ts';

@@ -5,6 +5,8 @@ import { z } from 'zod';
 // By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
 import { gatewaySection } from './gatewayConfig.ts';
 import { gpusSection } from './gpusConfig.ts';
+import { lifecycleSection } from './lifecycleConfig.ts';
+import { notificationsSection } from './notificationsConfig.ts';
 import { telemetrySection } from './telemetryConfig.ts';
 import { ConfigError, readYamlFile } from './yamlFile.ts';
 
@@ -52,6 +54,8 @@ const sections = {
   ...gpusSection,
   ...gatewaySection,
   ...telemetrySection,
+  ...lifecycleSection,
+  ...notificationsSection,
 };
 
 export const Ds01Yaml = z.strictObject(sections);

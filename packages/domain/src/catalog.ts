@@ -8,6 +8,8 @@ import { gatewayEvents } from './gateway/events.ts';
 import { gpuHealthEvents } from './gpuHealth/events.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
+import { lifecycleEvents } from './lifecycle/events.ts';
+import { notificationEvents } from './notifications/events.ts';
 import { policyEvents } from './policy/events.ts';
 import { usageWindowEvents } from './telemetry/events.ts';
 import { userEvents } from './users/events.ts';
@@ -25,6 +27,8 @@ const allEvents = [
   ...gatewayEvents,
   ...usageWindowEvents,
   ...gpuHealthEvents,
+  ...lifecycleEvents,
+  ...notificationEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);

@@ -7,6 +7,8 @@ export * from './gateway/index.ts';
 export * from './gpuHealth/index.ts';
 export * from './hostProcesses/index.ts';
 export * from './inventory/index.ts';
+export * from './lifecycle/index.ts';
+export * from './notifications/events.ts';
 export * from './policy/index.ts';
 export * from './telemetry/index.ts';
 export * from './users/events.ts';

@@ -1,8 +1,11 @@
 import { allocatorService } from '@ds01/allocator';
 import { cgroupSamplerService } from '@ds01/cgroup-sampler';
 import { dockerWatcherService } from '@ds01/docker-watcher';
+import { enforcerService } from '@ds01/enforcer';
 import { gatewayService } from '@ds01/gateway';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
+import { lifecycleService } from '@ds01/lifecycle-service';
+import { notifierService } from '@ds01/notifier';
 import { policyWatcherService } from '@ds01/policy-watcher';
 import type { Service } from '@ds01/service';
 
@@ -18,4 +21,7 @@ export const services: readonly Service[] = [
   cgroupSamplerService,
   allocatorService,
   gatewayService,
+  lifecycleService,
+  enforcerService,
+  notifierService,
 ];

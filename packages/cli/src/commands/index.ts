@@ -4,9 +4,11 @@ import * as config from './config.ts';
 import * as containers from './containers.ts';
 import * as events from './events.ts';
 import * as gpu from './gpu.ts';
+import * as lifecycle from './lifecycle.ts';
 import * as projections from './projections.ts';
 import * as store from './store.ts';
 import * as user from './user.ts';
+import * as userDepart from './userDepart.ts';
 
 /** A group of commands: `register` adds them to the program (e.g. `ds01 events ...`). */
 export interface CommandGroup {
@@ -19,6 +21,8 @@ export const commandGroups: readonly CommandGroup[] = [
   events,
   gpu,
   user,
+  lifecycle,
+  userDepart,
   config,
   store,
   projections,

@@ -54,3 +54,12 @@ export function parseMoment(text: string, now: Date, options: { past?: boolean }
   }
   return parsed;
 }
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)$/i;
+
+/** `--for`: "90m", "2h", "3d", "1w" → milliseconds. */
+export function duration(value: string): number {
+  const match = DURATION.exec(value.trim());
+  if (!match) throw new InvalidArgumentError(`'${value}' is not a duration like 90m, 2h, 3d or 1w.`);
+  return Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!;
+}

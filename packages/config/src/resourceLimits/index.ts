@@ -27,6 +27,7 @@ export {
   GetResourceLimitsJson,
   toGetResourceLimitsJson,
 } from './getResourceLimitsJson.ts';
+export { type ContainerFacts, highDemandThreshold, lifecyclePolicy } from './lifecyclePolicy.ts';
 export { inspectResourceLimits, loadResourceLimits, resolveResourceLimits } from './loadResourceLimits.ts';
 export type { GroupDefinition, LimitsLayer, ResourceLimits, SettingSource, UserOverride } from './model.ts';
 export { policySnapshot } from './policySnapshot.ts';

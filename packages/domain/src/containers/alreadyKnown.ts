@@ -48,6 +48,7 @@ export function alreadyKnown(
     case 'ContainerRenamed':
     case 'ContainerHealthChanged':
     case 'ContainerIdle':
+    case 'ContainerActiveAgain':
       return false;
   }
 }

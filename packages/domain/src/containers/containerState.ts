@@ -170,5 +170,7 @@ export function evolveContainerState(
       return { ...next, status: 'removed', removedAt: occurredAt };
     case 'ContainerIdle':
       return { ...next, idleSince: event.data.idleSince };
+    case 'ContainerActiveAgain':
+      return { ...next, idleSince: null };
   }
 }

@@ -154,6 +154,19 @@ export const ContainerIdle = defineEvent({
 });
 
 /**
+ * The container that was recorded idle showed activity again (GPU, CPU or network over its
+ * thresholds) at `activeAt`: its idle retirement, if any, is cancelled.
+ */
+export const ContainerActiveAgain = defineEvent({
+  type: 'ContainerActiveAgain',
+  schema: z.strictObject({
+    containerId: ContainerId,
+    idleSince: Instant,
+    activeAt: Instant,
+  }),
+});
+
+/**
  * A container that did not come through DS01 (neither `ds01.managed` nor its legacy label): raw docker,
  * compose, dev containers. Recorded with who it is attributed to and what GPUs it can reach, so that
  * enforcement can act on it. Infrastructure containers are never reported.
@@ -183,5 +196,6 @@ export const containerEvents = [
   ContainerHealthChanged,
   ContainerRemoved,
   ContainerIdle,
+  ContainerActiveAgain,
   UnmanagedContainerDetected,
 ] as const;

@@ -1,5 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import { type HostUser, type UserDirectory, userDirectoryOf } from '@ds01/domain';
+import { AccountLookupError, lookupAccount } from '../accounts/lookupAccount.ts';
 import { ProgramError, ProgramTimeoutError, runProgram } from '../process/index.ts';
 
 /** getent answers from files at once, from LDAP/SSSD within seconds; past this it is stuck. */
@@ -125,4 +126,17 @@ export async function homePathOwners(sources: readonly string[]): Promise<Map<st
     }
   }
   return owners;
+}
+
+/**
+ * Whether the host has this account (`getent passwd -- NAME`, with its deadline): null when that cannot
+ * be told (getent missing, failing, stuck past its deadline — a directory server down is not a departure).
+ */
+export async function accountExists(name: string, timeoutMs = GETENT_TIMEOUT_MS): Promise<boolean | null> {
+  try {
+    return (await lookupAccount(name, { timeoutMs })) !== null;
+  } catch (error) {
+    if (error instanceof AccountLookupError) return null;
+    throw error;
+  }
 }

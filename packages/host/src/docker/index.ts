@@ -1,3 +1,4 @@
+export * from './containerActions.ts';
 export * from './containerEvents.ts';
 export * from './describeOnHost.ts';
 export * from './dockerClient.ts';

@@ -1,0 +1,2 @@
+export * from './enforcer.ts';
+export * from './service.ts';

@@ -1,0 +1,3 @@
+export * from './accountWatcher.ts';
+export * from './lifecycleTicker.ts';
+export * from './service.ts';
