@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 // By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
+import { analyticsSection } from './analyticsConfig.ts';
 import { gpusSection } from './gpusConfig.ts';
 import { ConfigError, readYamlFile } from './yamlFile.ts';
 
@@ -45,6 +46,7 @@ export const coreSection = {
 const sections = {
   ...coreSection,
   ...gpusSection,
+  ...analyticsSection,
 };
 
 export const Ds01Yaml = z.strictObject(sections);

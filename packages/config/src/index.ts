@@ -1,3 +1,4 @@
+export * from './analyticsConfig.ts';
 export * from './ds01Config.ts';
 export * from './gpusConfig.ts';
 export * from './resourceLimits/index.ts';

@@ -1,10 +1,13 @@
 import { allocationEvents } from './allocation/events.ts';
+import { auditEvents } from './audit/events.ts';
 import { containerEvents } from './containers/events.ts';
 import { EventCatalog } from './events/catalog.ts';
 import type { EventOf } from './events/defineEvent.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
+import { legacyEvents } from './legacy/events.ts';
 import { policyEvents } from './policy/events.ts';
+import { telemetryEvents } from './telemetry/events.ts';
 import { userEvents } from './users/events.ts';
 
 /** Every domain event of DS01. A new concept adds its events file here. */
@@ -15,6 +18,9 @@ const allEvents = [
   ...policyEvents,
   ...hostProcessEvents,
   ...inventoryEvents,
+  ...telemetryEvents,
+  ...auditEvents,
+  ...legacyEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);

@@ -1,10 +1,13 @@
 export * from './allocation/index.ts';
+export * from './audit/events.ts';
 export * from './catalog.ts';
 export * from './containers/index.ts';
 export { EventCatalog } from './events/catalog.ts';
 export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from './events/defineEvent.ts';
 export * from './hostProcesses/events.ts';
 export * from './inventory/index.ts';
+export * from './legacy/events.ts';
 export * from './policy/index.ts';
+export * from './telemetry/events.ts';
 export * from './users/events.ts';
 export * from './values.ts';
