@@ -1,6 +1,7 @@
 import { allocationProjection } from './allocation/allocationProjection.ts';
 import { containersProjection } from './containers/containersProjection.ts';
 import type { Projection } from './runner/projection.ts';
+import { usageProjection } from './usage/usageProjection.ts';
 import { usersProjection } from './users/usersProjection.ts';
 
 /**
@@ -11,6 +12,7 @@ export const allProjections: readonly Projection[] = [
   usersProjection,
   allocationProjection,
   containersProjection,
+  usageProjection,
 ];
 
 export * from './allocation/index.ts';
@@ -22,4 +24,5 @@ export * from './runner/projectionRunner.ts';
 export * from './runner/projectionSpec.ts';
 export * from './runner/projectionsDb.ts';
 export * from './runner/readModel.ts';
+export * from './usage/index.ts';
 export * from './users/usersProjection.ts';

@@ -6,8 +6,6 @@ const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day like 2026
  * The `analytics:` section of ds01.yaml: what turns usage into impact.
  * - grid_intensity_g_per_kwh: grams of CO2 per kWh of the grid the lab draws from; either one number
  *   or a list of `{ from: YYYY-MM-DD, g_per_kwh }` (each holds from its day until the next one's).
- * - idle_activity_threshold: a held GPU whose activity (SM active, else GR engine active, else
- *   GPU utilisation) stays below this fraction during a window counts that window as waste.
  */
 export const AnalyticsConfig = z.strictObject({
   grid_intensity_g_per_kwh: z
@@ -23,7 +21,6 @@ export const AnalyticsConfig = z.strictObject({
     ])
     // Germany's grid mix, 2024 (Umweltbundesamt: 363 g/kWh): a default that is honest about being one.
     .default(363),
-  idle_activity_threshold: z.number().min(0).max(1).default(0.05),
 });
 export type AnalyticsConfig = z.output<typeof AnalyticsConfig>;
 

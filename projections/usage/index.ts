@@ -1,0 +1,2 @@
+export * from './usageProjection.ts';
+export * from './usageQueries.ts';
