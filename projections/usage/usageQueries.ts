@@ -101,22 +101,21 @@ export function usageReport(readModel: ReadModel, query: UsageQuery): UsageRow[]
 
 /** The whole period as one row (the report's total line). */
 export function usageTotal(rows: readonly UsageRow[]): UsageRow {
-  const total = rows.reduce(
-    (t, r) => ({
-      ...t,
-      gpuHoursAllocated: t.gpuHoursAllocated + r.gpuHoursAllocated,
-      gpuHoursUsed: t.gpuHoursUsed + r.gpuHoursUsed,
-      wasteGpuHours: t.wasteGpuHours + r.wasteGpuHours,
-      unknownGpuHours: t.unknownGpuHours + r.unknownGpuHours,
-      energyKwh: t.energyKwh + r.energyKwh,
-      co2Kg: t.co2Kg + r.co2Kg,
-      containers: t.containers + r.containers,
-      grants: t.grants + r.grants,
-      denials: t.denials + r.denials,
-    }),
-    toUsageRow(emptySum('total')),
-  );
-  return { ...total, efficiency: efficiency(total.gpuHoursUsed, total.gpuHoursAllocated) };
+  const total = toUsageRow(emptySum('total'));
+  const summed = [
+    'gpuHoursAllocated',
+    'gpuHoursUsed',
+    'wasteGpuHours',
+    'unknownGpuHours',
+    'energyKwh',
+    'co2Kg',
+    'containers',
+    'grants',
+    'denials',
+  ] as const;
+  for (const row of rows) for (const field of summed) total[field] += row[field];
+  total.efficiency = efficiency(total.gpuHoursUsed, total.gpuHoursAllocated);
+  return total;
 }
 
 /** The first day with usage (for `--period all`), or null when there is none. */
