@@ -11,19 +11,18 @@ import {
   allocationProjection,
   type HoldingHistoryRow,
   holdingsAt,
-  ProjectionRunner,
   reconciliationProblems,
   type SlotStatusRow,
   slotStatus,
   type UserHoldingRow,
   userHoldings,
 } from '@ds01/projections';
-import { readDaemonLock } from '@ds01/service';
 import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import type { Column } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
+import { freshReadModel } from '../projections/freshView.ts';
 import { parseMoment, positiveInteger } from './parse.ts';
 
 /** Exit code of `ds01 gpu allocate` when the request was decided and denied (1 is any other error). */
@@ -182,22 +181,9 @@ function cliActor() {
   return { kind: 'user' as const, name: userInfo().username };
 }
 
-/**
- * The allocation read model, brought up to the log's head first when no ds01d keeps it (one
- * projection, only the events it reads); with ds01d running it is at most one batch behind.
- */
-async function freshAllocationView(context: CliContext) {
-  const { paths } = context.config();
-  if (!readDaemonLock(paths.daemonLock)) {
-    const runner = new ProjectionRunner({
-      store: await context.store(),
-      db: context.projectionsDb(),
-      projections: [allocationProjection],
-    });
-    runner.prepare();
-    await runner.catchUp({ only: [allocationProjection.name] });
-  }
-  return context.readModel();
+/** The allocation read model, caught up when no ds01d keeps it. */
+function freshAllocationView(context: CliContext) {
+  return freshReadModel(context, [allocationProjection]);
 }
 
 /** Quotas for the status table; unreadable limits leave the column unknown rather than failing it. */

@@ -6,6 +6,7 @@ import * as events from './events.ts';
 import * as gpu from './gpu.ts';
 import * as projections from './projections.ts';
 import * as store from './store.ts';
+import * as usage from './usage.ts';
 
 /** A group of commands: `register` adds them to the program (e.g. `ds01 events ...`). */
 export interface CommandGroup {
@@ -13,4 +14,12 @@ export interface CommandGroup {
 }
 
 /** Every command group of `ds01`, in the order `ds01 --help` lists them. Add yours: one line. */
-export const commandGroups: readonly CommandGroup[] = [containers, events, gpu, config, store, projections];
+export const commandGroups: readonly CommandGroup[] = [
+  containers,
+  events,
+  gpu,
+  usage,
+  config,
+  store,
+  projections,
+];
