@@ -1,5 +1,6 @@
 import { allocationProjection } from './allocation/allocationProjection.ts';
 import { containersProjection } from './containers/containersProjection.ts';
+import { metricsProjection } from './metrics/metricsProjection.ts';
 import type { Projection } from './runner/projection.ts';
 import { usageProjection } from './usage/usageProjection.ts';
 import { usersProjection } from './users/usersProjection.ts';
@@ -13,10 +14,12 @@ export const allProjections: readonly Projection[] = [
   allocationProjection,
   containersProjection,
   usageProjection,
+  metricsProjection,
 ];
 
 export * from './allocation/index.ts';
 export * from './containers/index.ts';
+export * from './metrics/metricsProjection.ts';
 export * from './runner/errors.ts';
 export * from './runner/projection.ts';
 export * from './runner/projectionHealth.ts';

@@ -1,2 +1,3 @@
+export * from './usagePeriod.ts';
 export * from './usageProjection.ts';
 export * from './usageQueries.ts';

@@ -2,9 +2,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventCatalog } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
+import { parsePeriod } from '@ds01/projections';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { history } from '../../../projections/usage/test/usageHistory.ts';
-import { parsePeriod } from '../src/usage/period.ts';
 import { newDataDir, runDs01, userEvent } from './support/ds01Cli.ts';
 
 const NOW = new Date('2026-03-02T17:00:00Z');
@@ -26,7 +26,7 @@ describe('--period', () => {
 
   it('refuses what it cannot read, saying what it takes', () => {
     for (const bad of ['7', 'week', '0d', '2026-02-30..2026-03-01', '2026-03-02..2026-03-01', '2026-1-1..']) {
-      expect(() => parsePeriod(bad, NOW), bad).toThrow(/--period/);
+      expect(() => parsePeriod(bad, NOW), bad).toThrow(/period/);
     }
   });
 });

@@ -5,4 +5,5 @@ export {
   DataDirNotWritableError,
   readDaemonLock,
 } from './daemonLock.ts';
+export { HealthBoard, type HealthReading, type HealthSample } from './healthBoard.ts';
 export type { RunningService, Service, ServiceContext } from './service.ts';

@@ -8,6 +8,7 @@ export interface DockerWatcherServiceContext {
   store: EventStore;
   logger: WatcherLogger;
   paths: { dataDir: string };
+  health?: { register(service: string, read: () => Record<string, number>): () => void };
 }
 
 /**
@@ -24,6 +25,15 @@ export const dockerWatcherService = {
       logger: context.logger,
     });
     await watcher.start();
-    return { stop: () => watcher.stop() };
+    const unregister = context.health?.register('docker-watcher', () => {
+      const status = watcher.status();
+      return { connected: status.connected ? 1 : 0, reconnects: status.reconnects };
+    });
+    return {
+      stop: async () => {
+        unregister?.();
+        await watcher.stop();
+      },
+    };
   },
 };

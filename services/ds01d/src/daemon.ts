@@ -2,7 +2,13 @@ import type { Ds01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
 import { openEventStore } from '@ds01/event-store';
 import { allProjections, openProjectionsDb, ProjectionRunner } from '@ds01/projections';
-import { acquireDaemonLock, type RunningService, type Service, type ServiceContext } from '@ds01/service';
+import {
+  acquireDaemonLock,
+  HealthBoard,
+  type RunningService,
+  type Service,
+  type ServiceContext,
+} from '@ds01/service';
 import type { Logger } from 'pino';
 import { startHealthLog } from './healthLog.ts';
 
@@ -50,6 +56,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     });
     await runner.start();
     undo.push({ name: 'projections', stop: () => runner.stop() });
+    const health = new HealthBoard();
     for (const service of options.services) {
       if (signal.aborted) break;
       const context: ServiceContext = {
@@ -58,6 +65,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         config,
         paths: config.paths,
         projections: { runner, db },
+        health,
       };
       const running: RunningService = await service.start(context);
       undo.push({ name: service.name, stop: () => running.stop() });

@@ -1,5 +1,6 @@
 import { allocatorService } from '@ds01/allocator';
 import { dockerWatcherService } from '@ds01/docker-watcher';
+import { exporterService } from '@ds01/exporter';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
 import { policyWatcherService } from '@ds01/policy-watcher';
 import type { Service } from '@ds01/service';
@@ -14,4 +15,5 @@ export const services: readonly Service[] = [
   dockerWatcherService,
   gpuSamplerService,
   allocatorService,
+  exporterService,
 ];

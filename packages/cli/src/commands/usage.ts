@@ -1,6 +1,8 @@
 import { analyticsConfigOf, intensityRanges } from '@ds01/config';
 import {
+  parsePeriod,
   type UsageGrouping,
+  UsagePeriodError,
   type UsageRow,
   usageProjection,
   usageReport,
@@ -8,9 +10,9 @@ import {
 } from '@ds01/projections';
 import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.ts';
+import { CliError } from '../errors.ts';
 import type { Column } from '../output/table.ts';
 import { freshReadModel } from '../projections/freshView.ts';
-import { parsePeriod } from '../usage/period.ts';
 
 interface UsageOptions {
   user?: string;
@@ -58,7 +60,7 @@ Examples:
     )
     .action(async (options: UsageOptions) => {
       const now = new Date();
-      const period = parsePeriod(options.period, now);
+      const period = periodOf(options.period, now);
       const readModel = await freshReadModel(context, [usageProjection]);
       const rows = usageReport(readModel, {
         ...period,
@@ -91,6 +93,15 @@ Examples:
         );
       }
     });
+}
+
+function periodOf(text: string, now: Date) {
+  try {
+    return parsePeriod(text, now);
+  } catch (error) {
+    if (error instanceof UsagePeriodError) throw new CliError(`--${error.message}`, { hint: error.hint });
+    throw error;
+  }
 }
 
 function keyText(row: UsageRow): string {

@@ -1,4 +1,12 @@
-import { CliError } from '../errors.ts';
+/** A --period (or ?period=) that cannot be read: says what it takes. */
+export class UsagePeriodError extends Error {
+  override name = 'UsagePeriodError';
+  readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
 
 /** A period of whole UTC days, both ends included; `fromDay` null: since the first recorded usage. */
 export interface DayPeriod {
@@ -10,7 +18,7 @@ const RELATIVE = /^(\d+)(d|w|m|y)$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
- * `--period`: `7d`, `4w`, `6m`, `1y` (the last N days, weeks, months or years up to today, today
+ * A period as `ds01 usage --period` and the usage API take it: `7d`, `4w`, `6m`, `1y` (the last N days, weeks, months or years up to today, today
  * included), `all`, or `FROM..TO` with UTC days (`2026-01-01..2026-06-30`; either end may be left
  * out: `2026-01-01..` is up to today).
  */
@@ -36,9 +44,7 @@ export function parsePeriod(text: string, now: Date): DayPeriod {
     if ((from && !validDay(from)) || (to && !validDay(to))) throw periodError(text);
     const toDay = to || today;
     if (from && from > toDay) {
-      throw new CliError(`--period '${text}' ends before it begins`, {
-        hint: 'give FROM..TO with FROM first',
-      });
+      throw new UsagePeriodError(`period '${text}' ends before it begins`, 'give FROM..TO with FROM first');
     }
     return { fromDay: from || null, toDay };
   }
@@ -49,8 +55,9 @@ function validDay(text: string): boolean {
   return DAY.test(text) && new Date(`${text}T00:00:00Z`).toISOString().slice(0, 10) === text;
 }
 
-function periodError(text: string): CliError {
-  return new CliError(`--period '${text}' is not a period DS01 can read`, {
-    hint: 'give 7d, 30d, 1y, all, or FROM..TO with UTC days (2026-01-01..2026-06-30)',
-  });
+function periodError(text: string): UsagePeriodError {
+  return new UsagePeriodError(
+    `period '${text}' is not a period DS01 can read`,
+    'give 7d, 30d, 1y, all, or FROM..TO with UTC days (2026-01-01..2026-06-30)',
+  );
 }
