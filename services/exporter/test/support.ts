@@ -9,7 +9,11 @@ import { Exporter } from '../src/exporter.ts';
 import { HOST, labHistory } from './labHistory.ts';
 
 /** A data dir holding the lab's history on the log and caught-up read models, and an exporter on them. */
-export async function exporterOnLab(now: Date): Promise<{
+/** `live`: the exporter's clock runs (open allocations grow, counters move) and it refreshes every second. */
+export async function exporterOnLab(
+  now: Date,
+  options: { live?: boolean } = {},
+): Promise<{
   exporter: Exporter;
   url: string;
   target: string;
@@ -45,11 +49,11 @@ export async function exporterOnLab(now: Date): Promise<{
     dataDir: dir,
     bind: '127.0.0.1',
     port: 0,
-    refreshMs: 60_000,
+    refreshMs: options.live ? 1000 : 60_000,
     projections: () => runner.status(),
     health: () => [{ service: 'docker-watcher', name: 'connected', value: 1 }],
     sessions: async () => [{ user: 'alice', count: 2 }],
-    clock: () => now,
+    clock: options.live ? () => new Date() : () => now,
   });
   const address = await exporter.start();
   const target = `127.0.0.1:${address.port}`;
