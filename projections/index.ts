@@ -1,4 +1,5 @@
 import { allocationProjection } from './allocation/allocationProjection.ts';
+import { auditProjection } from './audit/auditProjection.ts';
 import { containersProjection } from './containers/containersProjection.ts';
 import { metricsProjection } from './metrics/metricsProjection.ts';
 import type { Projection } from './runner/projection.ts';
@@ -15,9 +16,11 @@ export const allProjections: readonly Projection[] = [
   containersProjection,
   usageProjection,
   metricsProjection,
+  auditProjection,
 ];
 
 export * from './allocation/index.ts';
+export * from './audit/index.ts';
 export * from './containers/index.ts';
 export * from './metrics/metricsProjection.ts';
 export * from './runner/errors.ts';

@@ -1,4 +1,5 @@
 export * from './allocation/index.ts';
+export * from './audit/auditSealDecider.ts';
 export * from './audit/events.ts';
 export * from './catalog.ts';
 export * from './containers/index.ts';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import * as audit from './audit.ts';
 import * as config from './config.ts';
 import * as containers from './containers.ts';
 import * as events from './events.ts';
@@ -19,6 +20,7 @@ export const commandGroups: readonly CommandGroup[] = [
   events,
   gpu,
   usage,
+  audit,
   config,
   store,
   projections,

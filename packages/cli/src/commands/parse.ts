@@ -36,3 +36,12 @@ export function parseMoment(text: string, now: Date): Date {
     hint: 'give an ISO time (2026-03-02T14:30:00Z), a local "2026-03-02 14:30", or "2h ago"',
   });
 }
+
+/** A repeatable, comma-separated option (`--type A,B --type C`) as one list. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  const values = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  return [...(previous ?? []), ...values];
+}
