@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-// By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
-import { analyticsSection } from './analyticsConfig.ts';
 import { gpusSection } from './gpusConfig.ts';
+// By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
+import { observabilitySections } from './observabilityConfig.ts';
 import { ConfigError, readYamlFile } from './yamlFile.ts';
 
 /**
@@ -46,7 +46,7 @@ export const coreSection = {
 const sections = {
   ...coreSection,
   ...gpusSection,
-  ...analyticsSection,
+  ...observabilitySections,
 };
 
 export const Ds01Yaml = z.strictObject(sections);

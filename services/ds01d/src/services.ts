@@ -1,4 +1,5 @@
 import { allocatorService } from '@ds01/allocator';
+import { auditSealerService } from '@ds01/audit-sealer';
 import { dockerWatcherService } from '@ds01/docker-watcher';
 import { exporterService } from '@ds01/exporter';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
@@ -16,4 +17,5 @@ export const services: readonly Service[] = [
   gpuSamplerService,
   allocatorService,
   exporterService,
+  auditSealerService,
 ];

@@ -94,7 +94,8 @@ Every event's hash is recorded when DS01 first reads it, and ds01d seals the cha
 afterwards is named (exit code ${TAMPERED_EXIT_CODE}); if the views were rebuilt since, the seals
 still tell between which positions the log changed. A log that matches exits 0.`,
     )
-    .action(async (options: { json?: boolean }) => {
+    .action(async (own: { json?: boolean }, command: Command) => {
+      const options = withParentJson(own, command);
       const store = await context.store();
       const readModel = recordedHashes(context);
       const report = await verifyAuditChain(store, readModel);
@@ -123,7 +124,8 @@ still tell between which positions the log changed. A log that matches exits 0.`
     .command('seal')
     .description('seal the hash chain now (ds01d does it every hour)')
     .option('--json', 'one JSON document')
-    .action(async (options: { json?: boolean }) => {
+    .action(async (own: { json?: boolean }, command: Command) => {
+      const options = withParentJson(own, command);
       const readModel = await freshReadModel(context, [auditProjection]);
       const sealed = await sealAuditChain({
         store: await context.store({ write: true }),
@@ -139,6 +141,11 @@ still tell between which positions the log changed. A log that matches exits 0.`
         );
       else context.output.line('nothing new to seal since the last seal');
     });
+}
+
+/** `ds01 audit verify --json`: commander gives --json to `audit`, which declares it too. */
+function withParentJson(own: { json?: boolean }, command: Command): { json?: boolean } {
+  return { json: own.json ?? (command.parent?.opts() as { json?: boolean } | undefined)?.json };
 }
 
 /** The hashes the audit projection recorded; none (seals only) when it never ran here. */

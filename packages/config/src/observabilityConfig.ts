@@ -34,10 +34,22 @@ export const ExporterConfig = z.strictObject({
 });
 export type ExporterConfig = z.output<typeof ExporterConfig>;
 
-export const analyticsSection = {
+/** The `audit:` section: how often ds01d seals the log's hash chain (AuditSealed). */
+export const AuditConfig = z.strictObject({
+  seal_interval_minutes: z.number().positive().default(60),
+});
+export type AuditConfig = z.output<typeof AuditConfig>;
+
+/** The sections of ds01.yaml for observability: analytics, exporter, audit. */
+export const observabilitySections = {
   analytics: AnalyticsConfig.nullish(),
   exporter: ExporterConfig.nullish(),
+  audit: AuditConfig.nullish(),
 };
+
+export function auditConfigOf(yaml: object): AuditConfig {
+  return AuditConfig.parse((yaml as { audit?: unknown }).audit ?? {});
+}
 
 /** A grid intensity as ranges: `[{ from: '0000-01-01', gPerKwh }]` for a single number. */
 export interface IntensityRange {
