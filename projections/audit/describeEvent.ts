@@ -147,7 +147,7 @@ export function describeEvent(event: ProjectedEvent): AuditLine {
       return line(`ds01-infra ${d.eventType}`, {
         user: d.user,
         container,
-        why: `imported from ${d.file}:${d.line}`,
+        why: `imported from ds01-infra's event log${d.source ? ` (source ${d.source})` : ''}`,
       });
     }
     default:

@@ -36,6 +36,7 @@ export const usageProjection = defineProjection({
     'GpuAllocationDenied',
     'GpuUsageWindowRecorded',
     'ContainerDescribed',
+    'Ds01InfraEventImported',
   ],
   setup(db) {
     db.exec(`
@@ -62,6 +63,14 @@ export const usageProjection = defineProjection({
         since_ms INTEGER NOT NULL,
         PRIMARY KEY (host, slot)
       );
+      CREATE TABLE IF NOT EXISTS usage_legacy_open (
+        container TEXT NOT NULL,
+        slot      TEXT NOT NULL,
+        user      TEXT NOT NULL,
+        gpu_eq    REAL NOT NULL,
+        since_ms  INTEGER NOT NULL,
+        PRIMARY KEY (container, slot)
+      );
       CREATE TABLE IF NOT EXISTS usage_user_groups (
         user TEXT PRIMARY KEY,
         grp  TEXT NOT NULL
@@ -71,6 +80,7 @@ export const usageProjection = defineProjection({
     db.exec(`
       DROP TABLE IF EXISTS usage_daily;
       DROP TABLE IF EXISTS usage_open_allocations;
+      DROP TABLE IF EXISTS usage_legacy_open;
       DROP TABLE IF EXISTS usage_user_groups;`);
   },
   apply(db, event) {
@@ -106,6 +116,9 @@ export const usageProjection = defineProjection({
         });
         return;
       }
+      case 'Ds01InfraEventImported':
+        applyLegacy(db, event.data);
+        return;
       case 'GpuUsageWindowRecorded': {
         const d = event.data;
         const start = Date.parse(d.windowStart);
@@ -130,6 +143,57 @@ export const usageProjection = defineProjection({
     }
   },
 });
+
+/**
+ * ds01-infra's history (imported events.jsonl): its grants and releases (`details.container`,
+ * `details.gpu`: slots like "0" or "1.2", comma-separated for several), denials and containers.
+ * A MIG slot counts 1/7 (ds01-infra's log does not say the profile; its exporter assumed 1g.10gb).
+ * A grant never released in the old log is left out: the switch-over records what was still held.
+ */
+function applyLegacy(
+  db: DatabaseSync,
+  d: { timestamp: string; eventType: string; user: string | null; details: Record<string, unknown> },
+): void {
+  const sql = statements(db);
+  const at = Date.parse(d.timestamp);
+  const user = d.user ?? '';
+  const container = typeof d.details['container'] === 'string' ? d.details['container'] : '';
+  const slots =
+    typeof d.details['gpu'] === 'string'
+      ? d.details['gpu']
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean)
+      : [];
+  switch (d.eventType) {
+    case 'gpu.allocated':
+      for (const slot of slots) {
+        sql.legacyOpen.run(container, slot, user, slot.includes('.') ? 1 / 7 : 1, at);
+        add(db, day(at), user, { grants: 1 });
+      }
+      return;
+    case 'gpu.released': {
+      const open = (
+        slots.length
+          ? slots.map((slot) => sql.legacyFind.get(container, slot))
+          : sql.legacyFindAll.all(container)
+      ) as ({ slot: string; user: string; gpu_eq: number; since_ms: number } | undefined)[];
+      for (const o of open) {
+        if (!o) continue;
+        sql.legacyClose.run(container, o.slot);
+        for (const part of splitByDay(o.since_ms, at))
+          add(db, part.day, o.user, { allocated_gpu_s: part.seconds * o.gpu_eq });
+      }
+      return;
+    }
+    case 'gpu.rejected':
+      add(db, day(at), user, { denials: 1 });
+      return;
+    case 'container.created':
+      add(db, day(at), user, { containers: 1 });
+      return;
+  }
+}
 
 /** What share of the device the holder kept busy in a window, 0-1; null when nothing says. */
 export function activityOf(window: {
@@ -238,4 +302,13 @@ const statements = preparedOnce((db) => ({
     'SELECT user, gpu_eq, since_ms FROM usage_open_allocations WHERE host = ? AND slot = ?',
   ),
   close: db.prepare('DELETE FROM usage_open_allocations WHERE host = ? AND slot = ?'),
+  legacyOpen: db.prepare(
+    `INSERT INTO usage_legacy_open (container, slot, user, gpu_eq, since_ms) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (container, slot) DO UPDATE SET user = excluded.user, gpu_eq = excluded.gpu_eq, since_ms = excluded.since_ms`,
+  ),
+  legacyFind: db.prepare(
+    'SELECT slot, user, gpu_eq, since_ms FROM usage_legacy_open WHERE container = ? AND slot = ?',
+  ),
+  legacyFindAll: db.prepare('SELECT slot, user, gpu_eq, since_ms FROM usage_legacy_open WHERE container = ?'),
+  legacyClose: db.prepare('DELETE FROM usage_legacy_open WHERE container = ? AND slot = ?'),
 }));

@@ -7,6 +7,7 @@ export { EventCatalog } from './events/catalog.ts';
 export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from './events/defineEvent.ts';
 export * from './hostProcesses/events.ts';
 export * from './inventory/index.ts';
+export * from './legacy/ds01InfraEventLine.ts';
 export * from './legacy/events.ts';
 export * from './policy/index.ts';
 export * from './telemetry/events.ts';

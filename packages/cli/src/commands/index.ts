@@ -5,6 +5,7 @@ import * as config from './config.ts';
 import * as containers from './containers.ts';
 import * as events from './events.ts';
 import * as gpu from './gpu.ts';
+import * as importCommands from './import.ts';
 import * as projections from './projections.ts';
 import * as store from './store.ts';
 import * as usage from './usage.ts';
@@ -21,6 +22,7 @@ export const commandGroups: readonly CommandGroup[] = [
   gpu,
   usage,
   audit,
+  importCommands,
   config,
   store,
   projections,

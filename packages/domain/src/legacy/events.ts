@@ -7,8 +7,10 @@ export const legacyEventStream = (host: string) => `ds01-infra-events-${host}`;
 
 /**
  * One line of ds01-infra's `/var/log/ds01/events.jsonl`, kept as it was (formats.md §e): its own
- * type (`gpu.allocated`, `maintenance.idle_kill`, ...), user, source and details. Where a DS01
- * event says the same, the usage and audit views read this one as that fact.
+ * type (`gpu.allocated`, `maintenance.idle_kill`, ...), user, source and details. The usage and
+ * audit views read the ones that say what DS01's own events say (GPU grants and releases, denials,
+ * containers, lifecycle kills). Where it came from (file:line) is in the event's correlation id, so
+ * the same line imported from a rotated copy of the file is the same event.
  */
 export const Ds01InfraEventImported = defineEvent({
   type: 'Ds01InfraEventImported',
@@ -20,9 +22,6 @@ export const Ds01InfraEventImported = defineEvent({
     user: z.string().nullable(),
     source: z.string().nullable(),
     details: z.record(z.string(), z.unknown()),
-    /** Where it came from: the file and its 1-based line number. */
-    file: z.string().min(1),
-    line: z.number().int().positive(),
   }),
 });
 
