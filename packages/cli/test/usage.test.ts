@@ -72,3 +72,34 @@ describe('ds01 usage', () => {
     expect(result.stderr).toContain("--period 'fortnight' is not a period DS01 can read");
   });
 });
+
+describe('ds01 simulate', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = newDataDir();
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('fills an empty log with a history the usage report sums, and refuses a log that holds events', async () => {
+    const simulated = await runDs01(dataDir, [
+      'simulate',
+      '--users',
+      '15',
+      '--days',
+      '2',
+      '--seed',
+      '4',
+      '--json',
+    ]);
+    expect(simulated.code).toBe(0);
+    const summary = JSON.parse(simulated.stdout);
+    expect(summary).toMatchObject({ users: 15, days: 2 });
+    expect(summary.events).toBeGreaterThan(2 * 288 * 28);
+    const usage = JSON.parse((await runDs01(dataDir, ['usage', '--period', '7d', '--json'])).stdout);
+    expect(usage.total.gpuHoursAllocated).toBeGreaterThan(0);
+    expect(usage.total.energyKwh).toBeGreaterThan(0);
+    const again = await runDs01(dataDir, ['simulate', '--users', '15', '--days', '2']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('already holds events');
+  });
+});

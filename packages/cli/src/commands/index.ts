@@ -7,6 +7,7 @@ import * as events from './events.ts';
 import * as gpu from './gpu.ts';
 import * as importCommands from './import.ts';
 import * as projections from './projections.ts';
+import * as simulate from './simulate.ts';
 import * as store from './store.ts';
 import * as usage from './usage.ts';
 
@@ -26,4 +27,5 @@ export const commandGroups: readonly CommandGroup[] = [
   config,
   store,
   projections,
+  simulate,
 ];
