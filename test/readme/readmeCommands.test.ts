@@ -23,6 +23,8 @@ const NOT_RUN: Record<string, string> = {
     'needs the eventstore/eventstore image: no image registry can be reached here',
   "DS01_EVENTSTORE_URL='esdb://localhost:2113?tls=false' scripts/start.sh":
     'needs the EventStoreDB server of the line above (its adapter has its own contract suite)',
+  'docker-compose -f infra/monitoring/docker-compose.yml up -d':
+    "needs the prom/*, grafana and dcgm-exporter images: no image registry can be reached here (test/monitoring/ runs the same configuration with Debian's prometheus, alertmanager and node exporter)",
 };
 
 /** Commands run in a shorter form that still runs the same code, and why. */
@@ -30,6 +32,14 @@ const QUICK_FORM: Record<string, { run: string; why: string }> = {
   'npm run bench': {
     run: 'npm run bench -- --quick',
     why: 'the full benches take minutes and rewrite BENCHMARKS.md',
+  },
+  'npx ds01 import ds01-infra-events /var/log/ds01/events.jsonl': {
+    run: 'npx ds01 import ds01-infra-events packages/cli/test/fixtures/ds01-infra/events.jsonl',
+    why: "no ds01-infra runs here: the same command on a file ds01-infra's own writer made",
+  },
+  'npx ds01 --data-dir var/demo simulate --users 200 --days 365': {
+    run: 'npx ds01 --data-dir var/demo simulate --users 5 --days 2',
+    why: 'a year of 200 users is 3 million events: minutes; two days of five users run the same code',
   },
   'npm run soak -- --minutes 10': {
     run: 'npm run soak -- --minutes 0.5',
