@@ -144,7 +144,10 @@ export function describeEvent(event: ProjectedEvent): AuditLine {
     case 'Ds01InfraEventImported': {
       const d = event.data;
       const container = typeof d.details['container'] === 'string' ? d.details['container'] : null;
-      return line(`ds01-infra ${d.eventType}`, {
+      const fields = Object.entries(d.details)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
+      return line(`ds01-infra ${d.eventType}${d.user ? ` of ${d.user}` : ''}${fields ? `: ${fields}` : ''}`, {
         user: d.user,
         container,
         why: `imported from ds01-infra's event log${d.source ? ` (source ${d.source})` : ''}`,

@@ -57,7 +57,7 @@ describe('ds01 import ds01-infra-events', () => {
 
   it('the audit trail shows the imported history', async () => {
     const audit = await runDs01(dataDir, ['audit', '--user', 'dave']);
-    expect(audit.stdout).toContain('ds01-infra maintenance.idle_kill');
+    expect(audit.stdout).toContain('ds01-infra maintenance.idle_kill of dave: container=nb._.2002');
     expect(audit.stdout).toContain('registered dave (group student, uid ?)');
   });
 
