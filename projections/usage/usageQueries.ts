@@ -222,3 +222,19 @@ function toUsageRow(r: z.infer<typeof SumRow>): UsageRow {
 function efficiency(used: number, allocated: number): number | null {
   return allocated > 0 ? used / allocated : null;
 }
+
+/** Who asks for a usage report: an admin sees everyone's, anyone else only their own. */
+export interface UsageCaller {
+  user: string;
+  admin: boolean;
+}
+
+/**
+ * The query a caller may run: an ordinary user's is narrowed to their own rows whatever they asked
+ * (the gateway calls this with the identity of the socket), grouped by user or group only for admins.
+ */
+export function scopeToCaller(caller: UsageCaller, query: UsageQuery): UsageQuery {
+  if (caller.admin) return query;
+  const by = query.by === 'user' || query.by === 'group' ? 'day' : query.by;
+  return { ...query, user: caller.user, group: undefined, by };
+}
