@@ -18,6 +18,8 @@ export interface ExporterOptions {
   /** How often the metrics are read from the read models (default 5 s). */
   refreshMs?: number;
   projections?: () => readonly ProjectionStatus[];
+  /** The event types a projection reads (its lag counts those only); all when unknown. */
+  projectionEventTypes?: (name: string) => readonly string[] | undefined;
   health?: () => readonly HealthSample[];
   /** Who is logged in (`who`), read on the refresh timer; null when it cannot be told. */
   sessions?: () => Promise<{ user: string; count: number }[] | null>;
@@ -112,13 +114,24 @@ export class Exporter {
     const head = await store.headPosition();
     const lags: RuntimeReadings['projections'] = [];
     for (const status of statuses) {
-      const behind = Math.max(0, head - status.position);
-      let lagSeconds = 0;
-      if (behind > 0) {
-        const [next] = await store.readBatch({ after: status.position, maxCount: 1 });
-        if (next) lagSeconds = Math.max(0, (now.getTime() - Date.parse(next.metadata.recordedAt)) / 1000);
+      if (head <= status.position) {
+        lags.push({ projection: status.name, lagEvents: 0, lagSeconds: 0 });
+        continue;
       }
-      lags.push({ projection: status.name, lagEvents: behind, lagSeconds });
+      // A projection that reads some types keeps its checkpoint on the last one it read: what it has
+      // not applied is what of its types came after (counted up to a limit).
+      const types = this.#options.projectionEventTypes?.(status.name);
+      const pending = await store.readBatch({
+        after: status.position,
+        maxCount: LAG_COUNT_LIMIT,
+        ...(types?.length ? { filter: { eventTypes: types } } : {}),
+      });
+      const oldest = pending[0];
+      lags.push({
+        projection: status.name,
+        lagEvents: pending.length,
+        lagSeconds: oldest ? Math.max(0, (now.getTime() - Date.parse(oldest.metadata.recordedAt)) / 1000) : 0,
+      });
     }
     return lags;
   }
@@ -173,6 +186,9 @@ function stateDisk(dataDir: string): RuntimeReadings['stateDisk'] {
     return null;
   }
 }
+
+/** Unapplied events counted at most, per projection and refresh. */
+const LAG_COUNT_LIMIT = 10_000;
 
 const INDEX = `<!DOCTYPE html>
 <html><head><title>DS01 exporter</title></head>

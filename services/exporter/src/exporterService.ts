@@ -1,6 +1,6 @@
 import { analyticsConfigOf, exporterConfigOf, intensityRanges } from '@ds01/config';
 import { loggedInSessions } from '@ds01/host';
-import { ReadModel } from '@ds01/projections';
+import { allProjections, ReadModel } from '@ds01/projections';
 import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { Exporter } from './exporter.ts';
 
@@ -29,6 +29,7 @@ export function createExporterService(
         port,
         ...(options.refreshMs ? { refreshMs: options.refreshMs } : {}),
         projections: () => context.projections.runner.status(),
+        projectionEventTypes: (name) => allProjections.find((p) => p.name === name)?.eventTypes,
         health: () => context.health?.read() ?? [],
         sessions: () => loggedInSessions(),
         intensity: intensityRanges(analyticsConfigOf(context.config.yaml)),

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UserRegistered } from '@ds01/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayMetrics, startPrometheus } from '../../../test/support/prometheus.ts';
 import { exporterOnLab } from './support.ts';
@@ -150,6 +152,29 @@ describe('exporter', () => {
     const bad = await fetch(`${lab.url}/api/v1/usage?period=soon`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toContain("period 'soon'");
+  });
+
+  it("counts a view's lag in its own event types, and how old the oldest unapplied one is", async () => {
+    await lab.store.append('user-carol', [
+      {
+        ...UserRegistered({ user: 'carol', uid: 1003, group: 'student' }),
+        metadata: {
+          eventId: randomUUID(),
+          occurredAt: NOW.toISOString(),
+          actor: { kind: 'service', name: 'test' },
+          host: 'gpu01',
+          correlationId: randomUUID(),
+          causationId: null,
+        },
+      },
+    ]);
+    await lab.exporter.refresh();
+    const after = await (await fetch(`${lab.url}/metrics`)).text();
+    const lag = Object.fromEntries(
+      samples(after, 'ds01_projection_lag_events').map((s) => [s.labels['projection'], s.value]),
+    );
+    // users and audit read UserRegistered; allocation does not.
+    expect(lag).toMatchObject({ users: 1, audit: 1, allocation: 0 });
   });
 
   it('a real Prometheus scrapes it, and a replayed DCGM exporter page beside it', async () => {

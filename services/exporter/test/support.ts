@@ -51,6 +51,7 @@ export async function exporterOnLab(
     port: 0,
     refreshMs: options.live ? 1000 : 60_000,
     projections: () => runner.status(),
+    projectionEventTypes: (name) => allProjections.find((p) => p.name === name)?.eventTypes,
     health: () => [{ service: 'docker-watcher', name: 'connected', value: 1 }],
     sessions: async () => [{ user: 'alice', count: 2 }],
     clock: options.live ? () => new Date() : () => now,
