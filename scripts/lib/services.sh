@@ -25,6 +25,7 @@ DS01_TEST_PACKAGES=(
   "busybox-static:busybox"
   "prometheus:prometheus"
   "prometheus-alertmanager:prometheus-alertmanager"
+  "prometheus-node-exporter:prometheus-node-exporter"
 )
 
 ds01_svc_log() { printf '\033[1mds01-services\033[0m %s\n' "$*" >&2; }

@@ -40,7 +40,14 @@ export class DaemonProcess {
     const running = startChild(
       process.execPath,
       [DS01D, '--data-dir', this.#site.dataDir, '--config-dir', this.#site.configDir],
-      { env: { ...process.env, DS01_LOG_LEVEL: 'info', DOCKER_HOST: this.#site.dockerHost } },
+      {
+        env: {
+          ...process.env,
+          DS01_LOG_LEVEL: 'info',
+          DOCKER_HOST: this.#site.dockerHost,
+          DS01_EXPORTER_PORT: '0',
+        },
+      },
     );
     this.#running = running;
     this.#seen = '';

@@ -27,6 +27,8 @@ const NOT_RUN: Record<string, string> = {
     "runs on the lab's database server as its postgres user; the test cluster is made by scripts/lib/services.sh",
   "DS01_EVENTSTORE_URL='postgres://ds01@db-host/ds01' scripts/start.sh":
     'needs the database server db-host; ds01d on PostgreSQL is run by test/hosts and test/storage/postgresRestart',
+  'docker-compose -f infra/monitoring/docker-compose.yml up -d':
+    "needs the prom/*, grafana and dcgm-exporter images: no image registry can be reached here (test/monitoring/ runs the same configuration with Debian's prometheus, alertmanager and node exporter)",
 };
 
 /** Commands run in a shorter form that still runs the same code, and why. */
@@ -34,6 +36,14 @@ const QUICK_FORM: Record<string, { run: string; why: string }> = {
   'npm run bench': {
     run: 'npm run bench -- --quick',
     why: 'the full benches take minutes and rewrite BENCHMARKS.md',
+  },
+  'npx ds01 import ds01-infra-events /var/log/ds01/events.jsonl': {
+    run: 'npx ds01 import ds01-infra-events packages/cli/test/fixtures/ds01-infra/events.jsonl',
+    why: "no ds01-infra runs here: the same command on a file ds01-infra's own writer made",
+  },
+  'npx ds01 --data-dir var/demo simulate --users 200 --days 365': {
+    run: 'npx ds01 --data-dir var/demo simulate --users 5 --days 2',
+    why: 'a year of 200 users is 3 million events: minutes; two days of five users run the same code',
   },
   'npm run soak -- --minutes 10': {
     run: 'npm run soak -- --minutes 0.5',

@@ -45,7 +45,13 @@ export function startDs01d(options: Ds01dOptions): Ds01dProcess {
     [DS01D, '--data-dir', options.dataDir, '--config-dir', options.configDir],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DS01_LOG_LEVEL: options.logLevel ?? 'debug', DOCKER_HOST: options.dockerHost },
+      env: {
+        ...process.env,
+        DS01_LOG_LEVEL: options.logLevel ?? 'debug',
+        DOCKER_HOST: options.dockerHost,
+        // Suites run ds01d side by side: each exporter on a port of its own.
+        DS01_EXPORTER_PORT: '0',
+      },
     },
   );
   const lines: LogLine[] = [];

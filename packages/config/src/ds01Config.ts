@@ -7,6 +7,7 @@ import { gatewaySection } from './gatewayConfig.ts';
 import { gpusSection } from './gpusConfig.ts';
 import { lifecycleSection } from './lifecycleConfig.ts';
 import { notificationsSection } from './notificationsConfig.ts';
+import { observabilitySections } from './observabilityConfig.ts';
 import { telemetrySection } from './telemetryConfig.ts';
 import { ConfigError, readYamlFile } from './yamlFile.ts';
 
@@ -56,6 +57,7 @@ const sections = {
   ...telemetrySection,
   ...lifecycleSection,
   ...notificationsSection,
+  ...observabilitySections,
 };
 
 export const Ds01Yaml = z.strictObject(sections);

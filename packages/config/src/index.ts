@@ -4,6 +4,7 @@ export * from './gatewayConfig.ts';
 export * from './gpusConfig.ts';
 export * from './lifecycleConfig.ts';
 export * from './notificationsConfig.ts';
+export * from './observabilityConfig.ts';
 export * from './resourceLimits/index.ts';
 export * from './telemetryConfig.ts';
 export * from './yamlFile.ts';

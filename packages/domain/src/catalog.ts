@@ -1,4 +1,5 @@
 import { allocationEvents } from './allocation/events.ts';
+import { auditEvents } from './audit/events.ts';
 import { containerEvents } from './containers/events.ts';
 import { historyGapEvents } from './containers/historyGap.ts';
 import { ownershipEvents } from './containers/ownershipOverride.ts';
@@ -8,6 +9,7 @@ import { gatewayEvents } from './gateway/events.ts';
 import { gpuHealthEvents } from './gpuHealth/events.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
+import { legacyEvents } from './legacy/events.ts';
 import { lifecycleEvents } from './lifecycle/events.ts';
 import { notificationEvents } from './notifications/events.ts';
 import { policyEvents } from './policy/events.ts';
@@ -29,6 +31,8 @@ const allEvents = [
   ...gpuHealthEvents,
   ...lifecycleEvents,
   ...notificationEvents,
+  ...auditEvents,
+  ...legacyEvents,
 ] as const;
 
 export const eventCatalog = new EventCatalog(allEvents);

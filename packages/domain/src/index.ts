@@ -1,4 +1,6 @@
 export * from './allocation/index.ts';
+export * from './audit/auditSealDecider.ts';
+export * from './audit/events.ts';
 export * from './catalog.ts';
 export * from './containers/index.ts';
 export { EventCatalog } from './events/catalog.ts';
@@ -7,6 +9,8 @@ export * from './gateway/index.ts';
 export * from './gpuHealth/index.ts';
 export * from './hostProcesses/index.ts';
 export * from './inventory/index.ts';
+export * from './legacy/ds01InfraEventLine.ts';
+export * from './legacy/events.ts';
 export * from './lifecycle/index.ts';
 export * from './notifications/events.ts';
 export * from './policy/index.ts';

@@ -5,5 +5,6 @@ export * from './docker/index.ts';
 export * from './nvidia/index.ts';
 export * from './proc/index.ts';
 export * from './process/index.ts';
+export * from './sessions/loggedInSessions.ts';
 export * from './terminals/terminals.ts';
 export * from './users/knownAccounts.ts';

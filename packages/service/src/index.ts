@@ -5,6 +5,7 @@ export {
   DataDirNotWritableError,
   readDaemonLock,
 } from './daemonLock.ts';
+export { HealthBoard, type HealthReading, type HealthSample } from './healthBoard.ts';
 export { ensurePrivateDirectory, UnsafeDirectoryError } from './privateDirectory.ts';
 export { PrivateFileError, readPrivateFile, writeFileAtomically } from './privateFile.ts';
 export type { RunningService, Service, ServiceContext } from './service.ts';

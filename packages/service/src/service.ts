@@ -3,6 +3,7 @@ import type { Ds01Config, Ds01Paths } from '@ds01/config';
 import type { EventStore } from '@ds01/event-store';
 import type { ProjectionRunner } from '@ds01/projections';
 import type { Logger } from 'pino';
+import type { HealthBoard } from './healthBoard.ts';
 
 /** What ds01d hands every service when it starts it. */
 export interface ServiceContext {
@@ -18,6 +19,8 @@ export interface ServiceContext {
     /** The projections database (read models + checkpoints), on ds01d's connection. */
     db: DatabaseSync;
   };
+  /** Where a service reports its health for the exporter (ds01d always gives one). */
+  health?: HealthBoard;
 }
 
 /** A running service, as its start() returns it. */

@@ -10,6 +10,7 @@ export interface DockerWatcherServiceContext {
   paths: { dataDir: string };
   /** `host` in ds01.yaml: the name its events carry, and which of a shared log's containers are its own. */
   config: { host: string };
+  health?: { register(service: string, read: () => Record<string, number>): () => void };
 }
 
 /**
@@ -27,6 +28,15 @@ export const dockerWatcherService = {
       host: context.config.host,
     });
     await watcher.start();
-    return { stop: () => watcher.stop() };
+    const unregister = context.health?.register('docker-watcher', () => {
+      const status = watcher.status();
+      return { connected: status.connected ? 1 : 0, reconnects: status.reconnects };
+    });
+    return {
+      stop: async () => {
+        unregister?.();
+        await watcher.stop();
+      },
+    };
   },
 };

@@ -7,6 +7,7 @@ import { allProjections, openProjectionsDb, ProjectionRunner } from '@ds01/proje
 import {
   acquireDaemonLock,
   ensurePrivateDirectory,
+  HealthBoard,
   type RunningService,
   type Service,
   type ServiceContext,
@@ -64,6 +65,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     });
     await runner.start();
     undo.push({ name: 'projections', stop: () => runner.stop() });
+    const health = new HealthBoard();
     for (const service of options.services) {
       if (signal.aborted) break;
       const context: ServiceContext = {
@@ -72,6 +74,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         config,
         paths: config.paths,
         projections: { runner, db },
+        health,
       };
       const running: RunningService = await service.start(context);
       undo.push({ name: service.name, stop: () => running.stop() });

@@ -1,7 +1,9 @@
 import { allocatorService } from '@ds01/allocator';
+import { auditSealerService } from '@ds01/audit-sealer';
 import { cgroupSamplerService } from '@ds01/cgroup-sampler';
 import { dockerWatcherService } from '@ds01/docker-watcher';
 import { enforcerService } from '@ds01/enforcer';
+import { exporterService } from '@ds01/exporter';
 import { gatewayService } from '@ds01/gateway';
 import { gpuSamplerService } from '@ds01/gpu-sampler';
 import { lifecycleService } from '@ds01/lifecycle-service';
@@ -24,4 +26,6 @@ export const services: readonly Service[] = [
   lifecycleService,
   enforcerService,
   notifierService,
+  exporterService,
+  auditSealerService,
 ];

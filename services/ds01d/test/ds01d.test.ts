@@ -39,6 +39,7 @@ function startDaemon(args: string[] = ['--data-dir', dataDir], env: NodeJS.Proce
     env: {
       ...process.env,
       DS01_LOG_LEVEL: 'info',
+      DS01_EXPORTER_PORT: '0',
       DOCKER_HOST: `unix://${join(dataDir, 'no-docker.sock')}`,
       ...env,
     },

@@ -106,12 +106,17 @@ export function createGpuSamplerService(options: { firstProbeWaitMs?: number } =
       }
       sampler.start(config.probe_interval_seconds * 1000);
       running = sampler;
+      const unregister = context.health?.register('gpu-sampler', () => {
+        const status = sampler.status();
+        return { probes: status.probes, consecutive_failures: status.consecutiveFailures };
+      });
       context.logger.info(
         { source: source.description, intervalSeconds: config.probe_interval_seconds },
         'gpu-sampler started',
       );
       return {
         async stop() {
+          unregister?.();
           running = null;
           await sampler.stop();
           readModel.close();

@@ -7,7 +7,7 @@ import { CliError } from '../errors.ts';
 import { summarizeData } from '../output/summary.ts';
 import { type Column, truncate } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
-import { nonNegativeInteger, positiveInteger } from './parse.ts';
+import { collect, nonNegativeInteger, positiveInteger } from './parse.ts';
 
 interface TailOptions {
   follow?: boolean;
@@ -195,14 +195,6 @@ function fixedWidths(total: number): number[] {
   if (total - used < 20) widths[2] = Math.max(12, widths[2]! - (20 - (total - used)));
   const left = total - widths.reduce((a, b) => a + b, 0) - 2 * widths.length;
   return [...widths, Math.max(10, left)];
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  const values = value
-    .split(',')
-    .map((v) => v.trim())
-    .filter(Boolean);
-  return [...(previous ?? []), ...values];
 }
 
 async function drain<T>(iterable: AsyncIterable<T>): Promise<T[]> {

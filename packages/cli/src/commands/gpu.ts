@@ -11,14 +11,12 @@ import {
   allocationProjection,
   type HoldingHistoryRow,
   holdingsAt,
-  ProjectionRunner,
   reconciliationProblems,
   SlotStatusRow,
   slotStatus,
   UserHoldingRow,
   userHoldings,
 } from '@ds01/projections';
-import { readDaemonLock } from '@ds01/service';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.ts';
@@ -26,6 +24,7 @@ import { CliError } from '../errors.ts';
 import type { Ds01ApiClient } from '../gateway/ds01ApiClient.ts';
 import type { Column } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
+import { freshReadModel } from '../projections/freshView.ts';
 import { authorizeContainerUse } from './containerUse.ts';
 import { parseMoment, positiveInteger } from './parse.ts';
 
@@ -228,22 +227,9 @@ function cliActor() {
   return { kind: 'user' as const, name: userInfo().username };
 }
 
-/**
- * The allocation read model, brought up to the log's head first when no ds01d keeps it (one
- * projection, only the events it reads); with ds01d running it is at most one batch behind.
- */
-async function freshAllocationView(context: CliContext) {
-  const { paths } = context.config();
-  if (!readDaemonLock(paths.daemonLock)) {
-    const runner = new ProjectionRunner({
-      store: await context.store(),
-      db: context.projectionsDb(),
-      projections: [allocationProjection],
-    });
-    runner.prepare();
-    await runner.catchUp({ only: [allocationProjection.name] });
-  }
-  return context.readModel();
+/** The allocation read model, caught up when no ds01d keeps it. */
+function freshAllocationView(context: CliContext) {
+  return freshReadModel(context, [allocationProjection]);
 }
 
 /** Quotas for the status table; unreadable limits leave the column unknown rather than failing it. */

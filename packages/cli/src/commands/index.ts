@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import * as audit from './audit.ts';
 import * as config from './config.ts';
 import * as containers from './containers.ts';
 import * as events from './events.ts';
 import * as gpu from './gpu.ts';
+import * as importCommands from './import.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as projections from './projections.ts';
+import * as simulate from './simulate.ts';
 import * as store from './store.ts';
+import * as usage from './usage.ts';
 import * as user from './user.ts';
 import * as userDepart from './userDepart.ts';
 
@@ -23,7 +27,11 @@ export const commandGroups: readonly CommandGroup[] = [
   user,
   lifecycle,
   userDepart,
+  usage,
+  audit,
+  importCommands,
   config,
   store,
   projections,
+  simulate,
 ];

@@ -63,3 +63,12 @@ export function duration(value: string): number {
   if (!match) throw new InvalidArgumentError(`'${value}' is not a duration like 90m, 2h, 3d or 1w.`);
   return Number(match[1]) * UNIT_MS[match[2]!.toLowerCase()]!;
 }
+
+/** A repeatable, comma-separated option (`--type A,B --type C`) as one list. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  const values = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  return [...(previous ?? []), ...values];
+}

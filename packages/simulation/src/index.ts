@@ -1,0 +1,2 @@
+export * from './appendSimulation.ts';
+export * from './labSimulation.ts';

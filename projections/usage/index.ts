@@ -1,0 +1,3 @@
+export * from './usagePeriod.ts';
+export * from './usageProjection.ts';
+export * from './usageQueries.ts';

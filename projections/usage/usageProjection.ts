@@ -1,0 +1,314 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { gpuEquivalentsOf } from '@ds01/domain';
+import { defineProjection, preparedOnce } from '../runner/projection.ts';
+
+/**
+ * A held GPU whose activity stays below this fraction for a window counts that window as waste
+ * (ds01-infra's waste rule: utilisation < 5 %). A constant of the projection, not configuration:
+ * apply() must depend on the events alone, so changing it means a new version (and a rebuild).
+ */
+export const IDLE_ACTIVITY = 0.05;
+
+const POOL_PREFIX = 'gpu-pool-';
+const DAY_MS = 86_400_000;
+
+/**
+ * Usage analytics: one row per UTC day and user, summed from the log, so any period (a week, a year,
+ * all time) is a sum over at most days × users rows:
+ *  - GPU-seconds allocated (GPU-equivalent weighted) from GpuAllocated … GpuReleased, split by day;
+ *    allocations still open are in usage_open_allocations and added by the query up to its `now`;
+ *  - GPU-seconds used (utilisation-weighted: SM active where DCGM gives it, else GR engine active,
+ *    else GPU utilisation), idle (held and below IDLE_ACTIVITY: waste) and unknown (held, no
+ *    activity reading: never counted as idle), from the usage windows;
+ *  - energy (joules of the window, by who held the device; '' for a free one), container counts
+ *    (ContainerDescribed, by owner), grants and denials.
+ * The group is the user's group when the row is first written (UserRegistered before it).
+ */
+export const usageProjection = defineProjection({
+  name: 'usage',
+  version: 1,
+  description:
+    'usage analytics: GPU-hours allocated and used, waste, energy, containers, denials by day and user',
+  eventTypes: [
+    'UserRegistered',
+    'GpuAllocated',
+    'GpuReleased',
+    'GpuAllocationDenied',
+    'GpuUsageWindowRecorded',
+    'ContainerDescribed',
+    'Ds01InfraEventImported',
+  ],
+  setup(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS usage_daily (
+        day              TEXT NOT NULL,
+        user             TEXT NOT NULL,
+        grp              TEXT NOT NULL,
+        allocated_gpu_s  REAL NOT NULL DEFAULT 0,
+        used_gpu_s       REAL NOT NULL DEFAULT 0,
+        idle_gpu_s       REAL NOT NULL DEFAULT 0,
+        unknown_gpu_s    REAL NOT NULL DEFAULT 0,
+        energy_j         REAL NOT NULL DEFAULT 0,
+        containers       INTEGER NOT NULL DEFAULT 0,
+        grants           INTEGER NOT NULL DEFAULT 0,
+        denials          INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, user)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS usage_daily_user ON usage_daily (user, day);
+      CREATE TABLE IF NOT EXISTS usage_open_allocations (
+        host     TEXT NOT NULL,
+        slot     TEXT NOT NULL,
+        user     TEXT NOT NULL,
+        gpu_eq   REAL NOT NULL,
+        since_ms INTEGER NOT NULL,
+        PRIMARY KEY (host, slot)
+      );
+      CREATE TABLE IF NOT EXISTS usage_legacy_open (
+        container TEXT NOT NULL,
+        slot      TEXT NOT NULL,
+        user      TEXT NOT NULL,
+        gpu_eq    REAL NOT NULL,
+        since_ms  INTEGER NOT NULL,
+        PRIMARY KEY (container, slot)
+      );
+      CREATE TABLE IF NOT EXISTS usage_user_groups (
+        user TEXT PRIMARY KEY,
+        grp  TEXT NOT NULL
+      );`);
+  },
+  reset(db) {
+    db.exec(`
+      DROP TABLE IF EXISTS usage_daily;
+      DROP TABLE IF EXISTS usage_open_allocations;
+      DROP TABLE IF EXISTS usage_legacy_open;
+      DROP TABLE IF EXISTS usage_user_groups;`);
+  },
+  apply(db, event) {
+    const sql = statements(db);
+    switch (event.type) {
+      case 'UserRegistered':
+        sql.group.run(event.data.user, event.data.group);
+        return;
+      case 'GpuAllocated': {
+        if (!event.streamId.startsWith(POOL_PREFIX)) return;
+        const host = event.streamId.slice(POOL_PREFIX.length);
+        const d = event.data;
+        const since = Date.parse(d.since);
+        // A grant of a slot that was never released: the earlier holder held it until this one.
+        settle(db, host, d.slot, since);
+        sql.open.run(host, d.slot, d.user ?? '', d.gpuEquivalents, since);
+        add(db, day(since), d.user ?? '', { grants: 1 });
+        return;
+      }
+      case 'GpuReleased': {
+        if (!event.streamId.startsWith(POOL_PREFIX)) return;
+        settle(db, event.streamId.slice(POOL_PREFIX.length), event.data.slot, Date.parse(event.data.at));
+        return;
+      }
+      case 'GpuAllocationDenied':
+        add(db, day(Date.parse(event.data.at)), event.data.user, { denials: 1 });
+        return;
+      case 'ContainerDescribed': {
+        const owner = event.data.owner.user;
+        const at = Date.parse(event.data.createdAt ?? event.metadata.occurredAt);
+        add(db, day(Number.isNaN(at) ? Date.parse(event.metadata.occurredAt) : at), owner ?? '', {
+          containers: 1,
+        });
+        return;
+      }
+      case 'Ds01InfraEventImported':
+        applyLegacy(db, event.data);
+        return;
+      case 'GpuUsageWindowRecorded': {
+        const d = event.data;
+        const start = Date.parse(d.windowStart);
+        const seconds = Math.max(0, (Date.parse(d.windowEnd) - start) / 1000);
+        const held = d.holder.user !== null || d.holder.containerId !== null;
+        const user = d.holder.user ?? '';
+        const energy = d.energyJoules ?? 0;
+        if (!held) {
+          if (energy > 0) add(db, day(start), '', { energy_j: energy });
+          return;
+        }
+        const gpuSeconds = seconds * equivalentsOf(d.device.migProfile);
+        const activity = activityOf(d);
+        add(db, day(start), user, {
+          energy_j: energy,
+          used_gpu_s: activity === null ? 0 : gpuSeconds * activity,
+          idle_gpu_s: activity !== null && activity < IDLE_ACTIVITY ? gpuSeconds : 0,
+          unknown_gpu_s: activity === null ? gpuSeconds : 0,
+        });
+        return;
+      }
+    }
+  },
+});
+
+/**
+ * ds01-infra's history (imported events.jsonl): its grants and releases (`details.container`,
+ * `details.gpu`: slots like "0" or "1.2", comma-separated for several), denials and containers.
+ * A MIG slot counts 1/7 (ds01-infra's log does not say the profile; its exporter assumed 1g.10gb).
+ * A grant never released in the old log is left out: the switch-over records what was still held.
+ */
+function applyLegacy(
+  db: DatabaseSync,
+  d: { timestamp: string; eventType: string; user: string | null; details: Record<string, unknown> },
+): void {
+  const sql = statements(db);
+  const at = Date.parse(d.timestamp);
+  const user = d.user ?? '';
+  const container = typeof d.details['container'] === 'string' ? d.details['container'] : '';
+  const slots =
+    typeof d.details['gpu'] === 'string'
+      ? d.details['gpu']
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean)
+      : [];
+  switch (d.eventType) {
+    case 'gpu.allocated':
+      for (const slot of slots) {
+        sql.legacyOpen.run(container, slot, user, slot.includes('.') ? 1 / 7 : 1, at);
+        add(db, day(at), user, { grants: 1 });
+      }
+      return;
+    case 'gpu.released': {
+      const open = (
+        slots.length
+          ? slots.map((slot) => sql.legacyFind.get(container, slot))
+          : sql.legacyFindAll.all(container)
+      ) as ({ slot: string; user: string; gpu_eq: number; since_ms: number } | undefined)[];
+      for (const o of open) {
+        if (!o) continue;
+        sql.legacyClose.run(container, o.slot);
+        for (const part of splitByDay(o.since_ms, at))
+          add(db, part.day, o.user, { allocated_gpu_s: part.seconds * o.gpu_eq });
+      }
+      return;
+    }
+    case 'gpu.rejected':
+      add(db, day(at), user, { denials: 1 });
+      return;
+    case 'container.created':
+      add(db, day(at), user, { containers: 1 });
+      return;
+  }
+}
+
+/** What share of the device the holder kept busy in a window, 0-1; null when nothing says. */
+export function activityOf(window: {
+  smActive: { mean: number } | null;
+  grEngineActive: { mean: number } | null;
+  gpuUtilization: { mean: number } | null;
+}): number | null {
+  // SM active where DCGM has it (GPU utilisation is 100 % when a single SM is busy), GR engine
+  // active on MIG slices (the only per-slice signal), GPU utilisation last.
+  const ratio =
+    window.smActive?.mean ??
+    window.grEngineActive?.mean ??
+    (window.gpuUtilization ? window.gpuUtilization.mean / 100 : null);
+  return ratio === null ? null : Math.min(1, Math.max(0, ratio));
+}
+
+/** A full GPU is 1, a MIG slice its compute slices / 7; a profile DS01 cannot read counts 0 (as ds01-infra). */
+function equivalentsOf(migProfile: string | null): number {
+  if (migProfile === null) return 1;
+  try {
+    return gpuEquivalentsOf(migProfile);
+  } catch {
+    return 0;
+  }
+}
+
+type Counters = Partial<
+  Record<
+    | 'allocated_gpu_s'
+    | 'used_gpu_s'
+    | 'idle_gpu_s'
+    | 'unknown_gpu_s'
+    | 'energy_j'
+    | 'containers'
+    | 'grants'
+    | 'denials',
+    number
+  >
+>;
+
+function add(db: DatabaseSync, dayText: string, user: string, c: Counters): void {
+  statements(db).add.run(
+    dayText,
+    user,
+    user,
+    c.allocated_gpu_s ?? 0,
+    c.used_gpu_s ?? 0,
+    c.idle_gpu_s ?? 0,
+    c.unknown_gpu_s ?? 0,
+    c.energy_j ?? 0,
+    c.containers ?? 0,
+    c.grants ?? 0,
+    c.denials ?? 0,
+  );
+}
+
+/** Closes the open allocation of a slot at `until`: its GPU-seconds go to the days it spanned. */
+function settle(db: DatabaseSync, host: string, slot: string, until: number): void {
+  const sql = statements(db);
+  const open = sql.findOpen.get(host, slot) as { user: string; gpu_eq: number; since_ms: number } | undefined;
+  if (!open) return;
+  sql.close.run(host, slot);
+  for (const part of splitByDay(open.since_ms, until)) {
+    add(db, part.day, open.user, { allocated_gpu_s: part.seconds * open.gpu_eq });
+  }
+}
+
+/** [from, until) cut at UTC midnights: the seconds of each day it touches. */
+export function splitByDay(from: number, until: number): { day: string; seconds: number }[] {
+  const parts: { day: string; seconds: number }[] = [];
+  for (let start = from; start < until; ) {
+    const end = Math.min(until, (Math.floor(start / DAY_MS) + 1) * DAY_MS);
+    parts.push({ day: day(start), seconds: (end - start) / 1000 });
+    start = end;
+  }
+  return parts;
+}
+
+function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+const statements = preparedOnce((db) => ({
+  group: db.prepare(
+    'INSERT INTO usage_user_groups (user, grp) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET grp = excluded.grp',
+  ),
+  add: db.prepare(
+    `INSERT INTO usage_daily (day, user, grp, allocated_gpu_s, used_gpu_s, idle_gpu_s, unknown_gpu_s, energy_j,
+       containers, grants, denials)
+     VALUES (?, ?, coalesce((SELECT grp FROM usage_user_groups WHERE user = ?), ''), ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (day, user) DO UPDATE SET
+       allocated_gpu_s = allocated_gpu_s + excluded.allocated_gpu_s,
+       used_gpu_s = used_gpu_s + excluded.used_gpu_s,
+       idle_gpu_s = idle_gpu_s + excluded.idle_gpu_s,
+       unknown_gpu_s = unknown_gpu_s + excluded.unknown_gpu_s,
+       energy_j = energy_j + excluded.energy_j,
+       containers = containers + excluded.containers,
+       grants = grants + excluded.grants,
+       denials = denials + excluded.denials`,
+  ),
+  open: db.prepare(
+    `INSERT INTO usage_open_allocations (host, slot, user, gpu_eq, since_ms) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (host, slot) DO UPDATE SET user = excluded.user, gpu_eq = excluded.gpu_eq, since_ms = excluded.since_ms`,
+  ),
+  findOpen: db.prepare(
+    'SELECT user, gpu_eq, since_ms FROM usage_open_allocations WHERE host = ? AND slot = ?',
+  ),
+  close: db.prepare('DELETE FROM usage_open_allocations WHERE host = ? AND slot = ?'),
+  legacyOpen: db.prepare(
+    `INSERT INTO usage_legacy_open (container, slot, user, gpu_eq, since_ms) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (container, slot) DO UPDATE SET user = excluded.user, gpu_eq = excluded.gpu_eq, since_ms = excluded.since_ms`,
+  ),
+  legacyFind: db.prepare(
+    'SELECT slot, user, gpu_eq, since_ms FROM usage_legacy_open WHERE container = ? AND slot = ?',
+  ),
+  legacyFindAll: db.prepare('SELECT slot, user, gpu_eq, since_ms FROM usage_legacy_open WHERE container = ?'),
+  legacyClose: db.prepare('DELETE FROM usage_legacy_open WHERE container = ? AND slot = ?'),
+}));
