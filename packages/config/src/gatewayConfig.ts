@@ -22,6 +22,12 @@ export const GatewayConfig = z.strictObject({
     .int()
     .positive()
     .default(1024 * 1024),
+  /** Where users may bind from besides their home (the lab's data dirs). */
+  bind_roots: z.array(z.string().startsWith('/', 'must be an absolute path')).default([]),
+  /** Capabilities `--cap-add` may add (none by default). */
+  capability_allowlist: z.array(z.string().min(1)).default([]),
+  /** Host devices `--device` may pass in (e.g. /dev/fuse); GPU device nodes never. */
+  device_allowlist: z.array(z.string().startsWith('/', 'must be an absolute path')).default([]),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

@@ -28,6 +28,10 @@ export interface GatewayContext {
   /** The read models (containers, allocation, users), read-only, for the DS01 API. */
   readModel(): ReadModel;
   maxBodyBytes: number;
+  /** What the create policy allows beyond the user's home: gateway.bind_roots, the capability and device allowlists. */
+  createRules: { bindRoots: string[]; capabilityAllowlist: string[]; deviceAllowlist: string[] };
+  /** The daemon's default runtime (`docker info`), read once: `nvidia` makes NVIDIA_VISIBLE_DEVICES reach GPUs. */
+  daemonDefaultRuntime(): Promise<string | null>;
   clock: () => Date;
 }
 

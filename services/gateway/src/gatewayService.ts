@@ -5,6 +5,7 @@ import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { ContainerOwners, ExecContainers } from './access/ownership.ts';
 import type { GatewayContext } from './gatewayContext.ts';
 import { createGatewayServer } from './gatewayServer.ts';
+import { encodeTarget } from './request/requestTarget.ts';
 import { GatewaySockets } from './sockets/gatewaySockets.ts';
 import { DockerUpstream } from './upstream/dockerUpstream.ts';
 import { gatewayUsers, RegisteredUsers } from './users/gatewayUsers.ts';
@@ -64,6 +65,12 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
         resourceLimits: loadLimits,
         readModel: () => readModel,
         maxBodyBytes: settings.max_body_bytes,
+        createRules: {
+          bindRoots: settings.bind_roots,
+          capabilityAllowlist: settings.capability_allowlist,
+          deviceAllowlist: settings.device_allowlist,
+        },
+        daemonDefaultRuntime: defaultRuntimeOnce(upstream),
         clock: options.clock ?? (() => new Date()),
       };
       const sockets = new GatewaySockets({
@@ -123,3 +130,20 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
 
 /** ds01d's gateway (services.ts registers it last: it serves what the others record). */
 export const gatewayService = createGatewayService();
+
+/**
+ * `docker info`'s DefaultRuntime, asked once it is first needed and kept (it changes only with a
+ * restart of dockerd, which the gateway's connections would notice). A daemon that does not answer is
+ * asked again next time; until then the runtime counts as unknown (null).
+ */
+function defaultRuntimeOnce(upstream: DockerUpstream): () => Promise<string | null> {
+  let known: string | null | undefined;
+  return async () => {
+    if (known !== undefined) return known;
+    const answer = await upstream.json('GET', encodeTarget(null, ['info'], []));
+    if (answer.status !== 200) return null;
+    const runtime = (answer.body as { DefaultRuntime?: unknown } | null)?.DefaultRuntime;
+    known = typeof runtime === 'string' && runtime !== '' ? runtime : null;
+    return known;
+  };
+}

@@ -1,5 +1,8 @@
-import { effectiveLimits } from '@ds01/config';
+import { realpath } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { createPolicyLimits, effectiveLimits } from '@ds01/config';
 import { type CreateInterface, Label } from '@ds01/domain';
+import { lookupAccount } from '@ds01/host/accounts';
 import { socketOf } from '../access/caller.ts';
 import {
   ownsLabelled,
@@ -11,6 +14,7 @@ import {
   allocateForCreate,
   bindGrant,
   type CreateGrant,
+  createBindSources,
   decideContainerCreate as decidePolicy,
   releaseGrant,
   withGrantedDevices,
@@ -84,24 +88,34 @@ export async function decideContainerCreate(routeCall: RouteCall): Promise<Decis
   }
 
   const limits = effectiveLimits(context.resourceLimits(), caller.user);
-  const running = await context.upstream.json(
+  const mine = await context.upstream.json(
     'GET',
     encodeTarget(
       null,
       ['containers', 'json'],
-      [['filters', JSON.stringify({ label: [`${Label.user}=${caller.user}`] })]],
+      [
+        ['all', '1'],
+        ['filters', JSON.stringify({ label: [`${Label.user}=${caller.user}`] })],
+      ],
     ),
   );
+  const own = Array.isArray(mine.body)
+    ? (mine.body as Array<{ Id: string; Names?: string[]; State?: string }>)
+    : [];
+  const account = await lookupAccount(caller.user);
   const decision = decidePolicy(
     { body, query: { ...(name === null ? {} : { name }), ...(platform === undefined ? {} : { platform }) } },
     {
       user: { name: caller.user, uid: caller.uid, gid: caller.gid, group: caller.group },
       interface: createInterface,
-      limits: limits as unknown as Record<string, unknown>,
-      runningContainers: Array.isArray(running.body) ? running.body.length : 0,
-      allowedBindRoots: [],
-      capabilityAllowlist: [],
-      daemonDefaultRuntime: null,
+      limits: createPolicyLimits(limits),
+      runningContainers: own.filter((c) => c.State === 'running').length,
+      allowedBindRoots: [...(account ? [account.home] : []), ...context.createRules.bindRoots],
+      capabilityAllowlist: context.createRules.capabilityAllowlist,
+      deviceAllowlist: context.createRules.deviceAllowlist,
+      daemonDefaultRuntime: await context.daemonDefaultRuntime(),
+      ownContainers: own.map((c) => ({ id: c.Id, name: (c.Names?.[0] ?? '').replace(/^\//, '') })),
+      realPaths: await realPathsOf(createBindSources(body)),
       now: context.clock().toISOString(),
     },
   );
@@ -156,4 +170,28 @@ function describeRewrite(before: Record<string, unknown>, after: Record<string, 
     }
   }
   return lines;
+}
+
+/**
+ * Each bind source as the host resolves it: the real path of its longest existing prefix, with the
+ * rest appended (dockerd creates a missing source). A link in a home must not lead a bind out of it;
+ * the policy decides on these and the gateway forwards them.
+ */
+async function realPathsOf(sources: readonly string[]): Promise<Record<string, string>> {
+  const real: Record<string, string> = {};
+  for (const source of sources) {
+    let existing = source;
+    for (;;) {
+      try {
+        const resolved = await realpath(existing);
+        real[source] = join(resolved, relative(existing, source));
+        break;
+      } catch {
+        const parent = dirname(existing);
+        if (parent === existing) break;
+        existing = parent;
+      }
+    }
+  }
+  return real;
 }
