@@ -133,7 +133,7 @@ describeWithDocker('the gateway with real Docker clients', (td) => {
       '--format',
       '{{.Names}} {{.Label "ds01.user"}} {{.Label "ds01.interface"}}',
     );
-    expect(ps.stdout).toContain(`${projectName}_worker_1 ${alice.name} compose`);
+    expect(ps.stdout).toContain(`${projectName}_worker_1 ${alice.name} other`);
     const down = await lab.as(alice, 'docker-compose', ['-p', projectName, 'down', '-t', '1'], {
       cwd: project,
     });

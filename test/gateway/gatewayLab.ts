@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { openEventStore, type RecordedEvent } from '@ds01/event-store';
 import type { TestDocker } from '../support/docker.ts';
 import { type Ds01dProcess, labConfigDir, ready, runDs01, startDs01d } from '../support/ds01d.ts';
 import { ensureTestUser, type TestUser } from '../support/users.ts';
+import { waitUntil } from '../support/waitUntil.ts';
 
 /**
  * A lab with the gateway for end-to-end suites: a fresh data and config dir, a gateway whose sockets
@@ -64,18 +65,26 @@ export async function startGatewayLab(td: TestDocker, names: readonly string[]):
       `gateway:\n  users_dir: ${usersDir}\n  admin_socket: ${adminSocket}\n`,
     ),
   );
-  const users: Record<string, TestUser> = {};
-  for (const name of names) {
-    users[name] = await ensureTestUser(name);
-    const added = await runDs01(['user', 'add', users[name].name], { dataDir, configDir });
-    if (added.code !== 0) throw new Error(`ds01 user add ${users[name].name} failed: ${added.stderr}`);
-  }
   const start = async () => {
     const daemon = startDs01d({ dataDir, configDir, dockerHost: td.host, logLevel: 'info' });
     await daemon.waitFor(ready, 'ds01d ready');
     return daemon;
   };
   const socketOf = (user: TestUser) => join(usersDir, user.name, 'docker.sock');
+  // Users are added as an admin would, to a running ds01d (a CLI write needs the store ds01d made);
+  // their sockets follow the UserRegistered events.
+  const daemon = await start();
+  const users: Record<string, TestUser> = {};
+  for (const name of names) {
+    users[name] = await ensureTestUser(name);
+    const added = await runDs01(['user', 'add', users[name].name], { dataDir, configDir });
+    if (added.code !== 0) throw new Error(`ds01 user add ${users[name].name} failed: ${added.stderr}`);
+  }
+  await waitUntil(
+    () => Object.values(users).every((user) => existsSync(socketOf(user))),
+    'every user has a gateway socket',
+    30_000,
+  );
   const envOf = (user: TestUser) => [
     `DOCKER_HOST=unix://${socketOf(user)}`,
     `HOME=${user.home}`,
@@ -88,7 +97,7 @@ export async function startGatewayLab(td: TestDocker, names: readonly string[]):
     usersDir,
     adminSocket,
     users,
-    daemon: await start(),
+    daemon,
     socketOf,
     as(user, program, args, options = {}) {
       return new Promise((resolve) => {

@@ -174,7 +174,7 @@ describeWithDocker('the gateway and hostile requests', (td) => {
         'bad-request',
         'not-allowed',
         'create-policy:privileged',
-        'create-policy:ds01-label',
+        'create-policy:reserved-label',
         'privileged',
       ]),
     );

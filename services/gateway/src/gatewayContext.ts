@@ -14,6 +14,12 @@ import { type Caller, callerName } from './access/caller.ts';
 import type { ContainerOwners, ExecContainers } from './access/ownership.ts';
 import type { DockerUpstream } from './upstream/dockerUpstream.ts';
 
+/** `docker info`'s DefaultRuntime and NCPU; null where the daemon did not say. */
+export interface DaemonInfo {
+  defaultRuntime: string | null;
+  cpus: number | null;
+}
+
 /** What every request handler of the gateway shares. */
 export interface GatewayContext {
   upstream: DockerUpstream;
@@ -30,8 +36,8 @@ export interface GatewayContext {
   maxBodyBytes: number;
   /** What the create policy allows beyond the user's home: gateway.bind_roots, the capability and device allowlists. */
   createRules: { bindRoots: string[]; capabilityAllowlist: string[]; deviceAllowlist: string[] };
-  /** The daemon's default runtime (`docker info`), read once: `nvidia` makes NVIDIA_VISIBLE_DEVICES reach GPUs. */
-  daemonDefaultRuntime(): Promise<string | null>;
+  /** What the create policy needs of `docker info`, read once. */
+  daemonInfo(): Promise<DaemonInfo>;
   clock: () => Date;
 }
 

@@ -3,7 +3,7 @@ import { gatewayConfigOf, loadResourceLimits, type ResourceLimits } from '@ds01/
 import { ReadModel } from '@ds01/projections';
 import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { ContainerOwners, ExecContainers } from './access/ownership.ts';
-import type { GatewayContext } from './gatewayContext.ts';
+import type { DaemonInfo, GatewayContext } from './gatewayContext.ts';
 import { createGatewayServer } from './gatewayServer.ts';
 import { encodeTarget } from './request/requestTarget.ts';
 import { GatewaySockets } from './sockets/gatewaySockets.ts';
@@ -70,7 +70,7 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
           capabilityAllowlist: settings.capability_allowlist,
           deviceAllowlist: settings.device_allowlist,
         },
-        daemonDefaultRuntime: defaultRuntimeOnce(upstream),
+        daemonInfo: daemonInfoOnce(upstream),
         clock: options.clock ?? (() => new Date()),
       };
       const sockets = new GatewaySockets({
@@ -132,18 +132,23 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
 export const gatewayService = createGatewayService();
 
 /**
- * `docker info`'s DefaultRuntime, asked once it is first needed and kept (it changes only with a
- * restart of dockerd, which the gateway's connections would notice). A daemon that does not answer is
- * asked again next time; until then the runtime counts as unknown (null).
+ * What the create policy needs of `docker info` — the default runtime (`nvidia` makes
+ * NVIDIA_VISIBLE_DEVICES reach GPUs) and the host's CPUs (a CPU limit above them is refused by dockerd) —
+ * asked once it is first needed and kept (it changes only with a restart of dockerd). A daemon that
+ * does not answer is asked again next time; until then both are unknown (null).
  */
-function defaultRuntimeOnce(upstream: DockerUpstream): () => Promise<string | null> {
-  let known: string | null | undefined;
+function daemonInfoOnce(upstream: DockerUpstream): () => Promise<DaemonInfo> {
+  let known: DaemonInfo | undefined;
   return async () => {
     if (known !== undefined) return known;
     const answer = await upstream.json('GET', encodeTarget(null, ['info'], []));
-    if (answer.status !== 200) return null;
-    const runtime = (answer.body as { DefaultRuntime?: unknown } | null)?.DefaultRuntime;
-    known = typeof runtime === 'string' && runtime !== '' ? runtime : null;
+    if (answer.status !== 200) return { defaultRuntime: null, cpus: null };
+    const info = (answer.body ?? {}) as { DefaultRuntime?: unknown; NCPU?: unknown };
+    known = {
+      defaultRuntime:
+        typeof info.DefaultRuntime === 'string' && info.DefaultRuntime !== '' ? info.DefaultRuntime : null,
+      cpus: typeof info.NCPU === 'number' && info.NCPU > 0 ? info.NCPU : null,
+    };
     return known;
   };
 }

@@ -103,17 +103,22 @@ export async function decideContainerCreate(routeCall: RouteCall): Promise<Decis
     ? (mine.body as Array<{ Id: string; Names?: string[]; State?: string }>)
     : [];
   const account = await lookupAccount(caller.user);
+  const daemon = await context.daemonInfo();
+  const createLimits = createPolicyLimits(limits);
+  // A CPU limit above the host's CPUs limits nothing, and dockerd refuses it: the host's is the limit then.
+  if (daemon.cpus !== null && (createLimits.max_cpus === null || createLimits.max_cpus > daemon.cpus))
+    createLimits.max_cpus = daemon.cpus;
   const decision = decidePolicy(
     { body, query: { ...(name === null ? {} : { name }), ...(platform === undefined ? {} : { platform }) } },
     {
       user: { name: caller.user, uid: caller.uid, gid: caller.gid, group: caller.group },
       interface: createInterface,
-      limits: createPolicyLimits(limits),
+      limits: createLimits,
       runningContainers: own.filter((c) => c.State === 'running').length,
       allowedBindRoots: [...(account ? [account.home] : []), ...context.createRules.bindRoots],
       capabilityAllowlist: context.createRules.capabilityAllowlist,
       deviceAllowlist: context.createRules.deviceAllowlist,
-      daemonDefaultRuntime: await context.daemonDefaultRuntime(),
+      daemonDefaultRuntime: daemon.defaultRuntime,
       ownContainers: own.map((c) => ({ id: c.Id, name: (c.Names?.[0] ?? '').replace(/^\//, '') })),
       realPaths: await realPathsOf(createBindSources(body)),
       now: context.clock().toISOString(),
