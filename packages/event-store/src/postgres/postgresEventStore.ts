@@ -90,6 +90,8 @@ export class PostgresEventStore implements EventStore {
   #listener: AppendListener | undefined;
   #ready: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Set when a call gave up waiting for the server; cleared by the next call that reaches it. */
+  #unreachable = false;
 
   constructor(options: PostgresEventStoreOptions) {
     this.#target = postgresTarget(options.url, options.schema);
@@ -312,10 +314,18 @@ export class PostgresEventStore implements EventStore {
     return `"${this.#target.schema}".events`;
   }
 
-  /** For a call that waits for an unreachable server at most unavailableTimeoutMs from now. */
+  /**
+   * For a call that waits for an unreachable server at most unavailableTimeoutMs from now; once one call
+   * has waited that long in vain, the next ones try once and fail at once until the server answers again
+   * (a command of several calls does not wait for each in turn).
+   */
   #untilDeadline(): () => boolean {
-    const deadline = Date.now() + this.#unavailableTimeoutMs;
-    return () => Date.now() < deadline;
+    const deadline = Date.now() + (this.#unreachable ? 0 : this.#unavailableTimeoutMs);
+    return () => {
+      const waiting = Date.now() < deadline;
+      if (!waiting) this.#unreachable = true;
+      return waiting;
+    };
   }
 
   #query<Row extends unknown[]>(
@@ -345,6 +355,7 @@ export class PostgresEventStore implements EventStore {
         const result = await work(client);
         client.off('error', ignore);
         client.release();
+        this.#unreachable = false;
         return result;
       } catch (error) {
         const transient = isTransient(error);
