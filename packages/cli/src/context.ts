@@ -70,7 +70,8 @@ export class CliContext {
     if (write && !this.config().eventStore.url) requireExistingStore(this.config().eventStore.path);
     await this.#store?.store.close();
     const store = await openEventStore(
-      { ...this.config().eventStore, codec: eventCatalog, readOnly: !write },
+      // A command waits a few seconds for a database server that is restarting, not ds01d's 30.
+      { ...this.config().eventStore, codec: eventCatalog, readOnly: !write, unavailableTimeoutMs: 5_000 },
       this.#env,
     );
     this.#store = { store, writable: write };

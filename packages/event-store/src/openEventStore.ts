@@ -14,6 +14,11 @@ export interface OpenEventStoreOptions {
   path: string;
   codec: EventCodec;
   readOnly?: boolean;
+  /**
+   * How long a server store (PostgreSQL) waits for a server it cannot reach before a call fails: ds01d
+   * waits out a restart (the default, 30 s); a CLI command says so sooner.
+   */
+  unavailableTimeoutMs?: number;
 }
 
 /**
@@ -29,7 +34,14 @@ export async function openEventStore(
   const readOnly = options.readOnly ?? false;
   if (url && isPostgresUrl(url)) {
     const { PostgresEventStore } = await import('./postgres/postgresEventStore.ts');
-    return new PostgresEventStore({ url, codec: options.codec, readOnly });
+    return new PostgresEventStore({
+      url,
+      codec: options.codec,
+      readOnly,
+      ...(options.unavailableTimeoutMs === undefined
+        ? {}
+        : { unavailableTimeoutMs: options.unavailableTimeoutMs }),
+    });
   }
   if (url) {
     const { EventStoreDbEventStore } = await import('./eventstoredb/eventStoreDbEventStore.ts');

@@ -65,54 +65,83 @@ type StateRow = [
   data: string,
 ];
 
+/** What became of one request of a group: its results (one per stream) and how many events were new, or its refusal. */
+export type GroupOutcome = { ok: { results: AppendResult[]; inserted: number } } | { error: unknown };
+
 /**
- * Appends several streams (one, for append()) in one transaction on `client`: all or nothing. Throws
- * WrongExpectedRevisionError or EventIdConflictError, having rolled back. Each stream is idempotent by event
- * id as in the SQLite store: events already in it are skipped, and an append whose events are all there is
- * a no-op that succeeds whatever it expected.
+ * Commits a group of requests (each one stream's append, or a multi-stream batch) in one transaction on
+ * `client`, in order: the appends a store was asked for while the previous commit was on its way share
+ * one lock, one commit and one WAL flush. Each request succeeds or is refused alone: a refusal (a wrong
+ * revision, an event id conflict) is decided before anything of its request is written, and a later
+ * request sees what the earlier ones wrote. Any other error fails the whole group, nothing written.
  */
-export async function appendInTransaction(
+export async function commitGroup(
   client: ClientBase,
   sql: AppendStatements,
-  appends: readonly EncodedStreamAppend[],
-): Promise<{ results: AppendResult[]; inserted: number }> {
+  group: readonly (readonly EncodedStreamAppend[])[],
+): Promise<GroupOutcome[]> {
   await client.query(sql.begin);
   try {
-    const state = await client.query<StateRow>({
-      text: sql.state,
-      values: [appends.map((a) => a.streamId), appends.flatMap((a) => a.encoded.map((e) => e.eventId))],
-      rowMode: 'array',
-    });
-    const revisions = new Map<string, number>();
-    const stored = new Map<string, Stored>();
-    for (const [kind, streamId, revision, position, eventId, type, data] of state.rows) {
-      if (kind === 0) revisions.set(streamId, revision);
-      else stored.set(eventId, { streamId, revision, position, type, data });
+    const outcomes: GroupOutcome[] = [];
+    let inserted = 0;
+    for (const appends of group) {
+      try {
+        const ok = await appendStreams(client, sql, appends);
+        inserted += ok.inserted;
+        outcomes.push({ ok });
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError || error instanceof EventIdConflictError))
+          throw error;
+        outcomes.push({ error });
+      }
     }
-    const plan = planAppends(appends, revisions, stored);
-    const positions = new Map<string, number>();
-    for (const [eventId, row] of stored) positions.set(eventId, row.position);
-    if (plan.rows.length > 0) {
-      const inserted = await client.query<[number, string]>({
-        text: sql.insert,
-        values: columnsOf(plan.rows),
-        rowMode: 'array',
-      });
-      for (const [position, eventId] of inserted.rows) positions.set(eventId, position);
-      await client.query('COMMIT');
-    } else {
-      // Nothing new: no commit, so no NOTIFY wakes the subscribers for nothing.
-      await client.query('ROLLBACK');
-    }
-    const results = appends.map((append, i) => ({
-      nextExpectedRevision: plan.revisions[i]!,
-      position: positions.get(append.encoded.at(-1)!.eventId.toLowerCase())!,
-    }));
-    return { results, inserted: plan.rows.length };
+    // Nothing new: no commit, so no NOTIFY wakes the subscribers for nothing.
+    await client.query(inserted > 0 ? 'COMMIT' : 'ROLLBACK');
+    return outcomes;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Appends several streams (one, for append()) inside the group's transaction: all or nothing, since every
+ * refusal (WrongExpectedRevisionError, EventIdConflictError) is thrown before the one INSERT. Each stream is
+ * idempotent by event id as in the SQLite store: events already in it are skipped, and an append whose
+ * events are all there is a no-op that succeeds whatever it expected.
+ */
+async function appendStreams(
+  client: ClientBase,
+  sql: AppendStatements,
+  appends: readonly EncodedStreamAppend[],
+): Promise<{ results: AppendResult[]; inserted: number }> {
+  const state = await client.query<StateRow>({
+    text: sql.state,
+    values: [appends.map((a) => a.streamId), appends.flatMap((a) => a.encoded.map((e) => e.eventId))],
+    rowMode: 'array',
+  });
+  const revisions = new Map<string, number>();
+  const stored = new Map<string, Stored>();
+  for (const [kind, streamId, revision, position, eventId, type, data] of state.rows) {
+    if (kind === 0) revisions.set(streamId, revision);
+    else stored.set(eventId, { streamId, revision, position, type, data });
+  }
+  const plan = planAppends(appends, revisions, stored);
+  const positions = new Map<string, number>();
+  for (const [eventId, row] of stored) positions.set(eventId, row.position);
+  if (plan.rows.length > 0) {
+    const inserted = await client.query<[number, string]>({
+      text: sql.insert,
+      values: columnsOf(plan.rows),
+      rowMode: 'array',
+    });
+    for (const [position, eventId] of inserted.rows) positions.set(eventId, position);
+  }
+  const results = appends.map((append, i) => ({
+    nextExpectedRevision: plan.revisions[i]!,
+    position: positions.get(append.encoded.at(-1)!.eventId.toLowerCase())!,
+  }));
+  return { results, inserted: plan.rows.length };
 }
 
 interface PlannedRow {

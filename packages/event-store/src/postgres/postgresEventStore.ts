@@ -16,13 +16,21 @@ import type {
 import { PollingSubscription } from '../subscription/pollingSubscription.ts';
 import { AppendListener } from './appendListener.ts';
 import { type PostgresTarget, postgresTarget } from './connection.ts';
-import { type AppendStatements, appendInTransaction, appendStatements } from './postgresAppender.ts';
+import { type AppendStatements, appendStatements, commitGroup } from './postgresAppender.ts';
 import { asPostgresError, isTransient } from './postgresErrors.ts';
 import { prepareSchema } from './schema.ts';
 
 const READ_PAGE_SIZE = 1000;
 const SUBSCRIPTION_PAGE_SIZE = 500;
 const MAX_BACKOFF_MS = 2_000;
+/** Requests committed together at most (appends asked for while a commit was on its way). */
+const MAX_GROUP = 200;
+
+interface QueuedAppend {
+  encoded: EncodedStreamAppend[];
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
+}
 
 export interface PostgresEventStoreOptions {
   /** postgres://user:password@host:5432/database?schema=ds01 (see connection.ts). */
@@ -60,8 +68,8 @@ const TYPES = {
  * The EventStore port on PostgreSQL, for several hosts sharing one log on a server labs already run
  * (with replication and failover). One schema holds one log. Appends take the log's advisory lock (see
  * postgresAppender.ts: positions in commit order, expected revisions checked atomically across hosts)
- * and send a NOTIFY at commit that wakes every host's subscriptions. Appends from one store are sent in
- * the order asked, one transaction each. A server that goes away is waited for (unavailableTimeoutMs):
+ * and send a NOTIFY at commit that wakes every host's subscriptions. Appends from one store are committed
+ * in the order asked; those asked for while a commit is on its way share the next one. A server that goes away is waited for (unavailableTimeoutMs):
  * a resent append is idempotent by event id, so a commit whose answer was lost is not written twice.
  */
 export class PostgresEventStore implements EventStore {
@@ -75,12 +83,15 @@ export class PostgresEventStore implements EventStore {
   readonly #clientConfig: pg.ClientConfig;
   readonly #statements: AppendStatements;
   readonly #subscriptions = new Set<PollingSubscription>();
-  /** The tail of the queue of appends: each starts when the one asked before it has finished. */
-  #appendTail: Promise<unknown> = Promise.resolve();
+  /** Appends asked for and not committed yet, in the order asked. */
+  readonly #queue: QueuedAppend[] = [];
+  #draining: Promise<void> | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
   #listener: AppendListener | undefined;
   #ready: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Set when a call gave up waiting for the server; cleared by the next call that reaches it. */
+  #unreachable = false;
 
   constructor(options: PostgresEventStoreOptions) {
     this.#target = postgresTarget(options.url, options.schema);
@@ -137,22 +148,47 @@ export class PostgresEventStore implements EventStore {
       return Promise.reject(error);
     }
     if (encoded.length === 0) return Promise.resolve([]);
-    const run = this.#appendTail.then(() => this.#commit(encoded));
-    this.#appendTail = run.catch(() => {});
-    this.#inFlight.add(run);
-    const settled = () => this.#inFlight.delete(run);
-    run.then(settled, settled);
-    return run;
+    const { promise, resolve, reject } = Promise.withResolvers<AppendResult[]>();
+    this.#queue.push({ encoded, resolve, reject });
+    this.#draining ??= this.#drain();
+    this.#inFlight.add(promise);
+    const settled = () => this.#inFlight.delete(promise);
+    promise.then(settled, settled);
+    return promise;
   }
 
-  async #commit(encoded: EncodedStreamAppend[]): Promise<AppendResult[]> {
-    const { results, inserted } = await this.#withClient(
-      (client) => appendInTransaction(client, this.#statements, encoded),
-      this.#untilDeadline(),
-    );
-    // This store's subscriptions need not wait for the notification to come back from the server.
-    if (inserted > 0) this.#listener?.wake();
-    return results;
+  /**
+   * Commits the queue group by group: what was asked for while a commit was on its way goes in the next
+   * one, together (commitGroup). A server that cannot be reached is waited for, then the group is sent
+   * again: each of its events is idempotent by id, so a group whose commit did happen is not written twice.
+   */
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const group = this.#queue.splice(0, MAX_GROUP);
+      try {
+        const outcomes = await this.#withClient(
+          (client) =>
+            commitGroup(
+              client,
+              this.#statements,
+              group.map((append) => append.encoded),
+            ),
+          this.#untilDeadline(),
+        );
+        let inserted = 0;
+        for (const [i, outcome] of outcomes.entries()) {
+          if ('ok' in outcome) {
+            inserted += outcome.ok.inserted;
+            group[i]!.resolve(outcome.ok.results);
+          } else group[i]!.reject(outcome.error);
+        }
+        // This store's subscriptions need not wait for the notification to come back from the server.
+        if (inserted > 0) this.#listener?.wake();
+      } catch (error) {
+        for (const append of group) append.reject(error);
+      }
+    }
+    this.#draining = undefined;
   }
 
   async streamRevision(streamId: string): Promise<number | 'no_stream'> {
@@ -278,10 +314,18 @@ export class PostgresEventStore implements EventStore {
     return `"${this.#target.schema}".events`;
   }
 
-  /** For a call that waits for an unreachable server at most unavailableTimeoutMs from now. */
+  /**
+   * For a call that waits for an unreachable server at most unavailableTimeoutMs from now; once one call
+   * has waited that long in vain, the next ones try once and fail at once until the server answers again
+   * (a command of several calls does not wait for each in turn).
+   */
   #untilDeadline(): () => boolean {
-    const deadline = Date.now() + this.#unavailableTimeoutMs;
-    return () => Date.now() < deadline;
+    const deadline = Date.now() + (this.#unreachable ? 0 : this.#unavailableTimeoutMs);
+    return () => {
+      const waiting = Date.now() < deadline;
+      if (!waiting) this.#unreachable = true;
+      return waiting;
+    };
   }
 
   #query<Row extends unknown[]>(
@@ -311,6 +355,7 @@ export class PostgresEventStore implements EventStore {
         const result = await work(client);
         client.off('error', ignore);
         client.release();
+        this.#unreachable = false;
         return result;
       } catch (error) {
         const transient = isTransient(error);
