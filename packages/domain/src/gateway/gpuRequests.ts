@@ -136,16 +136,18 @@ export function withGrantedDevices(body: object, devices: readonly string[]): Re
   const copy = structuredClone(body) as CreateBody;
   const ids = [...devices];
   const host: HostConfig = copy.HostConfig ?? {};
-  host.DeviceRequests = [
-    { Driver: 'nvidia', Count: 0, DeviceIDs: ids, Capabilities: [['gpu']], Options: {} },
-  ];
+  // No device granted, no request: a DeviceRequest naming nothing is the driver's to interpret.
+  host.DeviceRequests =
+    ids.length === 0
+      ? []
+      : [{ Driver: 'nvidia', Count: 0, DeviceIDs: ids, Capabilities: [['gpu']], Options: {} }];
   copy.HostConfig = host;
   let env = withoutVariable(copy.Env ?? [], VISIBLE);
   env = [...env, `${VISIBLE}=${ids.length > 0 ? ids.join(',') : 'void'}`];
   const callerSetCuda = env.some((e) => splitEnv(e)[0] === CUDA_VISIBLE);
   if (ids.length === 1 && !callerSetCuda) env.push(`${CUDA_VISIBLE}=${ids[0]}`);
   copy.Env = env;
-  copy.Labels = { ...(copy.Labels ?? {}), 'ds01.gpu.uuids': ids.join(',') };
+  if (ids.length > 0) copy.Labels = { ...(copy.Labels ?? {}), 'ds01.gpu.uuids': ids.join(',') };
   return copy;
 }
 

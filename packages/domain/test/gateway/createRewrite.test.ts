@@ -265,6 +265,13 @@ describe('withGrantedDevices', () => {
     ]);
   });
 
+  it('with no device, adds no request and keeps NVIDIA_VISIBLE_DEVICES=void', () => {
+    const body = withGrantedDevices(decided(), []) as Body;
+    expect(body['HostConfig'].DeviceRequests).toEqual([]);
+    expect(body['Env']).toEqual(['NVIDIA_VISIBLE_DEVICES=void']);
+    expect(body['Labels']['ds01.gpu.uuids']).toBeUndefined();
+  });
+
   it('does not change the body it is given', () => {
     const body = decided();
     const copy = structuredClone(body);
