@@ -2,7 +2,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { type Ds01Config, loadDs01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
 import { type EventStore, openEventStore } from '@ds01/event-store';
-import { openProjectionsDb, ReadModel } from '@ds01/projections';
+import { openProjectionsDb, type Projection, ProjectionRunner, ReadModel } from '@ds01/projections';
+import { readDaemonLock } from '@ds01/service';
 import { Ds01ApiClient } from './gateway/ds01ApiClient.ts';
 import { Interruption } from './interruption.ts';
 import { Output } from './output/output.ts';
@@ -76,6 +77,23 @@ export class CliContext {
   readModel(): ReadModel {
     this.#readModel ??= new ReadModel(this.config().paths.projectionsDb);
     return this.#readModel;
+  }
+
+  /**
+   * The read models with `projection` brought up to the log's head first when no ds01d keeps it (that
+   * projection only, only the events it reads); with ds01d running it is at most one batch behind.
+   */
+  async freshReadModel(projection: Projection): Promise<ReadModel> {
+    if (!readDaemonLock(this.config().paths.daemonLock)) {
+      const runner = new ProjectionRunner({
+        store: await this.store(),
+        db: this.projectionsDb(),
+        projections: [projection],
+      });
+      runner.prepare();
+      await runner.catchUp({ only: [projection.name] });
+    }
+    return this.readModel();
   }
 
   /** The projections database opened for writing (rebuild): takes its write lock per batch. */

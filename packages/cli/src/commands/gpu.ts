@@ -11,14 +11,12 @@ import {
   allocationProjection,
   type HoldingHistoryRow,
   holdingsAt,
-  ProjectionRunner,
   reconciliationProblems,
   SlotStatusRow,
   slotStatus,
   UserHoldingRow,
   userHoldings,
 } from '@ds01/projections';
-import { readDaemonLock } from '@ds01/service';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.ts';
@@ -129,7 +127,7 @@ Examples:
     .action(async (options: { json?: boolean }) => {
       const api = context.gatewayApi();
       if (api) return printOwnGpus(context, api, options);
-      const readModel = await freshAllocationView(context);
+      const readModel = await context.freshReadModel(allocationProjection);
       const { host } = context.config();
       const slots = slotStatus(readModel, host);
       const users = await withQuotas(userHoldings(readModel, host), quotaSource(context));
@@ -169,7 +167,7 @@ Examples:
     )
     .action(async (options: { at: string; slot?: string; json?: boolean }) => {
       const at = parseMoment(options.at, new Date());
-      const readModel = await freshAllocationView(context);
+      const readModel = await context.freshReadModel(allocationProjection);
       const { host } = context.config();
       const rows = holdingsAt(readModel, at, { host, ...(options.slot ? { slot: options.slot } : {}) });
       if (options.json) {
@@ -183,24 +181,6 @@ Examples:
 
 function cliActor() {
   return { kind: 'user' as const, name: userInfo().username };
-}
-
-/**
- * The allocation read model, brought up to the log's head first when no ds01d keeps it (one
- * projection, only the events it reads); with ds01d running it is at most one batch behind.
- */
-async function freshAllocationView(context: CliContext) {
-  const { paths } = context.config();
-  if (!readDaemonLock(paths.daemonLock)) {
-    const runner = new ProjectionRunner({
-      store: await context.store(),
-      db: context.projectionsDb(),
-      projections: [allocationProjection],
-    });
-    runner.prepare();
-    await runner.catchUp({ only: [allocationProjection.name] });
-  }
-  return context.readModel();
 }
 
 /** Quotas for the status table; unreadable limits leave the column unknown rather than failing it. */
