@@ -5,10 +5,19 @@
  * packages/allocation). Until that branch is merged, this file holds a deliberately small stand-in
  * with the same signatures: it sets the standard labels, refuses `ds01.*` labels set by the caller
  * and privileged mode, and reads a GPU request from DeviceRequests. At the merge, replace the
- * stand-ins below by re-exports of the real functions; the gateway imports only from here.
+ * stand-ins below by the real functions; the gateway imports only from here:
+ *
+ *   export { decideContainerCreate, withGrantedDevices, type CreateDecision, ... } from '@ds01/domain';
+ *   allocateForCreate → allocator.allocateForCreate({ user, request }, actor)  (grantId = requestId)
+ *   bindGrant         → allocator.bindGrant(grant.grantId, containerId, actor)
+ *                       (GrantNotPendingError: the container must not run with them: remove it)
+ *   releaseGrant      → allocator.releaseGrant(grant.grantId, actor)
+ *
+ * and fill the context as the real CreatePolicyContext asks: limits = createPolicyLimits(effective
+ * limits) (packages/config), realPaths from createBindSources(body), ownContainers, deviceAllowlist.
  */
 import type { GpuAllocator } from '@ds01/allocation';
-import { type CreateInterface, type GpuRequest, Label } from '@ds01/domain';
+import { type GatewayInterface, type GpuRequest, Label } from '@ds01/domain';
 
 export interface CreateRequest {
   /** The canonical body of POST /containers/create (goJson.ts: Go's field names, types checked). */
@@ -18,7 +27,7 @@ export interface CreateRequest {
 
 export interface CreatePolicyContext {
   user: { name: string; uid: number; gid: number; group: string };
-  interface: CreateInterface;
+  interface: GatewayInterface;
   limits: Record<string, unknown>;
   runningContainers: number;
   allowedBindRoots: string[];

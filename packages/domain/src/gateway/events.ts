@@ -18,9 +18,13 @@ export const GatewaySocket = z.discriminatedUnion('kind', [
 ]);
 export type GatewaySocket = z.infer<typeof GatewaySocket>;
 
-/** How a container was asked for: ds01-infra's `ds01.interface` values, plus the DS01 API. */
-export const CreateInterface = z.enum(['docker', 'compose', 'devcontainer', 'api']);
-export type CreateInterface = z.infer<typeof CreateInterface>;
+/**
+ * How a container was asked for (docker CLI/SDK, compose, a dev container, the DS01 API). The same
+ * values as the create policy's CreateInterface (createContext.ts, branch createpolicy): once both
+ * are merged, this one is that one.
+ */
+export const GatewayInterface = z.enum(['docker', 'compose', 'devcontainer', 'api']);
+export type GatewayInterface = z.infer<typeof GatewayInterface>;
 
 /** A request the gateway refused: who asked, what for, and the rule that said no. */
 export const AccessDenied = defineEvent({
@@ -50,7 +54,7 @@ export const ContainerCreateAuthorized = defineEvent({
     /** The owner: the user of the socket (null: through the admin socket, owned by nobody in particular). */
     user: UserName.nullable(),
     socket: GatewaySocket,
-    interface: CreateInterface,
+    interface: GatewayInterface,
     /** The name asked for (`?name=`), if any. */
     name: z.string().nullable(),
     /** What the gateway changed in the request, one line each (labels added, devices granted...). */

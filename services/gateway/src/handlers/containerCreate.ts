@@ -1,5 +1,5 @@
 import { effectiveLimits } from '@ds01/config';
-import { type CreateInterface, Label } from '@ds01/domain';
+import { type GatewayInterface, Label } from '@ds01/domain';
 import { socketOf } from '../access/caller.ts';
 import {
   ownsLabelled,
@@ -22,7 +22,7 @@ import { containerCreateShape } from '../request/goJson.ts';
 import { encodeTarget, firstValue } from '../request/requestTarget.ts';
 
 /** How the request came: compose and dev containers say so in their labels, the DS01 API in its path. */
-export function detectInterface(labels: Readonly<Record<string, string>>): CreateInterface {
+export function detectInterface(labels: Readonly<Record<string, string>>): GatewayInterface {
   const keys = Object.keys(labels);
   if (keys.some((k) => k.startsWith('devcontainer.'))) return 'devcontainer';
   if (keys.some((k) => k.startsWith('com.docker.compose.'))) return 'compose';
