@@ -104,12 +104,25 @@ const bench: BenchFile = {
       const logBytes = quick ? 10_000_000 : 100_000_000;
       const talker = await gateway.call('POST', `/containers/create?name=ds01-bench-gw-${process.pid}-log`, {
         Image: IMAGE,
-        Cmd: ['sh', '-c', `head -c ${logBytes} /dev/zero | tr '\\0' x | fold -w 99`],
+        // It stays running once its log is written: a neighbour's `container prune` must not take it.
+        Cmd: [
+          'sh',
+          '-c',
+          `head -c ${logBytes} /dev/zero | tr '\\0' x | fold -w 99; echo log-complete; exec sleep 3600`,
+        ],
       });
       const talkerId = (JSON.parse(talker) as { Id: string }).Id;
       made.push(talkerId);
       await gateway.call('POST', `/v1.41/containers/${talkerId}/start`);
-      await gateway.call('POST', `/v1.41/containers/${talkerId}/wait`);
+      const deadline = Date.now() + 600_000;
+      while (
+        !(await direct.call('GET', `/v1.41/containers/${talkerId}/logs?stdout=1&tail=1`)).includes(
+          'log-complete',
+        )
+      ) {
+        if (Date.now() > deadline) throw new Error('the talker did not write its log within 10 minutes');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
       const logPath = `/v1.41/containers/${talkerId}/logs?stdout=1`;
       const streamed = await direct.drain(logPath);
       const logs = await measureInterleaved(
@@ -215,7 +228,11 @@ class Client {
           response.on('data', (chunk: Buffer) => {
             size += chunk.length;
           });
-          response.once('end', () => resolve(size));
+          response.once('end', () =>
+            response.statusCode === 200
+              ? resolve(size)
+              : reject(new Error(`GET ${path}: ${response.statusCode}`)),
+          );
           response.once('error', reject);
         })
         .once('error', reject);

@@ -1,9 +1,10 @@
-import { existsSync, lstatSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithDocker } from '../support/docker.ts';
-import { runDs01 } from '../support/ds01d.ts';
+import { labConfigDir, ready, runDs01, startDs01d } from '../support/ds01d.ts';
 import { ensureTestUser } from '../support/users.ts';
 import { waitUntil } from '../support/waitUntil.ts';
 import { type GatewayLab, rawRequest, startGatewayLab } from './gatewayLab.ts';
@@ -75,5 +76,40 @@ describeWithDocker("the gateway's sockets", (td) => {
     expect(answer.status).toBe(200);
     const [call] = await lab.events('AdminCallForwarded');
     expect(call?.data).toMatchObject({ method: 'POST', path: '/containers/prune', uid: 0 });
+  });
+
+  it('a socket folder that cannot be made leaves ds01d running without sockets, and says what to do', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ds01-gateway-broken-'));
+    try {
+      const notAFolder = join(root, 'file');
+      writeFileSync(notAFolder, '');
+      const configDir = labConfigDir(join(root, 'config'), { host: `gw-broken-${td.runId}` });
+      const yaml = join(configDir, 'ds01.yaml');
+      writeFileSync(
+        yaml,
+        readFileSync(yaml, 'utf8').replace(
+          /^gateway:\n/m,
+          `gateway:\n  users_dir: ${notAFolder}/users\n  admin_socket: ${notAFolder}/admin.sock\n`,
+        ),
+      );
+      const daemon = startDs01d({
+        dataDir: join(root, 'data'),
+        configDir,
+        dockerHost: td.host,
+        logLevel: 'info',
+      });
+      try {
+        const said = await daemon.waitFor(
+          (line) => /cannot make its socket folders/.test(line.msg ?? ''),
+          'the gateway error',
+        );
+        expect(said.msg).toMatch(/Run ds01d as root, or set gateway.users_dir/);
+        await daemon.waitFor(ready, 'ds01d ready');
+      } finally {
+        await daemon.stop();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -79,7 +79,19 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
         serverFor: (caller) => createGatewayServer(context, caller),
         logger,
       });
-      await sockets.start();
+      try {
+        await sockets.start();
+      } catch (error) {
+        // ds01d's other services go on: the log, the watcher and allocation do not need the sockets.
+        logger.error(
+          { err: error, usersDir: settings.users_dir, adminSocket: settings.admin_socket },
+          'gateway: cannot make its socket folders: no user gets a Docker socket. Run ds01d as root, or set ' +
+            'gateway.users_dir / admin_socket in ds01.yaml to folders it may own (gateway.enabled: false turns it off)',
+        );
+        upstream.close();
+        readModel.close();
+        return { stop: async () => {} };
+      }
       const warned = new Set<string>();
       const registered = new RegisteredUsers(readModel);
       const resync = async (): Promise<void> => {

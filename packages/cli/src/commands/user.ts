@@ -4,11 +4,12 @@ import { UserDeparted, UserName, UserRegistered, userStream } from '@ds01/domain
 import { newEventId } from '@ds01/event-store';
 // By its own path: the host index would load dockerode into every command.
 import { lookupAccount } from '@ds01/host/accounts';
-import { UserRow } from '@ds01/projections';
+import { UserRow, usersProjection } from '@ds01/projections';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import type { Column } from '../output/table.ts';
+import { freshReadModel } from '../projections/freshView.ts';
 
 export function register(program: Command, context: CliContext): void {
   const user = program
@@ -81,15 +82,13 @@ Examples:
     .description('every registered user: uid, group, since when (and who left)')
     .option('-a, --all', 'also users who left')
     .option('--json', 'the rows as one JSON array')
-    .action((options: { all?: boolean; json?: boolean }) => {
-      const rows = context
-        .readModel()
-        .query(
-          UserRow,
-          `SELECT user, uid, "group", registered_at, departed_at, departure_reason FROM users` +
-            (options.all ? '' : ' WHERE departed_at IS NULL') +
-            ' ORDER BY user',
-        );
+    .action(async (options: { all?: boolean; json?: boolean }) => {
+      const rows = (await freshReadModel(context, [usersProjection])).query(
+        UserRow,
+        `SELECT user, uid, "group", registered_at, departed_at, departure_reason FROM users` +
+          (options.all ? '' : ' WHERE departed_at IS NULL') +
+          ' ORDER BY user',
+      );
       if (options.json) context.output.json(rows);
       else context.output.table(userColumns, rows, '(no users registered: ds01 user add NAME)');
     });
