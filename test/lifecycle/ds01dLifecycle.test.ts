@@ -43,7 +43,11 @@ describeWithDocker('ds01d retires an idle container', (td) => {
     );
     daemon = startDs01d({ dataDir, configDir, dockerHost: td.host });
     await daemon.waitFor(ready, 'ds01d ready');
-    store = new SqliteEventStore({ path: join(dataDir, 'events.db'), codec: eventCatalog, pollIntervalMs: 20 });
+    store = new SqliteEventStore({
+      path: join(dataDir, 'events.db'),
+      codec: eventCatalog,
+      pollIntervalMs: 20,
+    });
   });
   afterAll(async () => {
     await daemon?.stop();
@@ -60,11 +64,17 @@ describeWithDocker('ds01d retires an idle container', (td) => {
   it('warned, then stopped; the retirement and its outcome on the log', async () => {
     const container = await createTestContainer(td, { start: true });
     let startedAt = '';
-    await waitUntil(async () => {
-      const started = (await stream(containerStream(container.id))).find((e) => e.type === 'ContainerStarted');
-      startedAt = (started?.data as { startedAt?: string } | undefined)?.startedAt ?? '';
-      return startedAt !== '';
-    }, 'ds01d to record the container started', 20_000);
+    await waitUntil(
+      async () => {
+        const started = (await stream(containerStream(container.id))).find(
+          (e) => e.type === 'ContainerStarted',
+        );
+        startedAt = (started?.data as { startedAt?: string } | undefined)?.startedAt ?? '';
+        return startedAt !== '';
+      },
+      'ds01d to record the container started',
+      20_000,
+    );
     const start = Date.parse(startedAt);
     for (const minute of [0, 5]) {
       const windowStart = new Date(start + minute * 60_000).toISOString();
@@ -110,7 +120,9 @@ describeWithDocker('ds01d retires an idle container', (td) => {
     const retired = events.at(-1)!;
     expect(retired).toMatchObject({ type: 'ContainerRetired', data: { reason: 'idle', outcome: 'stopped' } });
     const id = (retired.data as { retirementId: string }).retirementId;
-    const of = events.filter((e) => (e.data as { retirementId?: string }).retirementId === id).map((e) => e.type);
+    const of = events
+      .filter((e) => (e.data as { retirementId?: string }).retirementId === id)
+      .map((e) => e.type);
     expect(of.filter((t) => t !== 'RetirementPostponed')).toEqual([
       'RetirementScheduled',
       'RetirementWarned',

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { connectDocker, statContainerPath } from '@ds01/host';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   cleanupTestRun,
@@ -91,6 +92,31 @@ describeWithDocker('lifecycle: idle containers are warned, then retired', (td) =
     }
     expect(await running(busy)).toBe(true);
     expect(await h.lifecycleTypes(busy)).toEqual(['RetirementScheduled']);
+  });
+
+  it('/workspace/.keep-alive in the container (read through the archive API) holds off idle retirement', async () => {
+    const kept = await createTestContainer(td, {
+      start: true,
+      cmd: [
+        'sh',
+        '-c',
+        'mkdir -p /workspace && touch /workspace/.keep-alive; trap "exit 0" TERM; while true; do sleep 1; done',
+      ],
+    });
+    const t0 = await h.started(kept.id);
+    await h.windows(kept.id, t0, 0, 65, 0.1);
+    for (const minute of [10, 45, 61]) await h.at(t0, minute);
+    const state = h.lifecycle.load(kept.id)!.state;
+    expect(state.idleRecordedSince).not.toBeNull();
+    expect(state.pending).toMatchObject({ reason: 'max_runtime' });
+    expect((await kept.inspect()).State.Running).toBe(true);
+    // Read, not guessed: a failed read would also hold retirement off (unknown is kept), so check both.
+    expect(h.logs.filter((l) => l.msg.includes('keep-alive'))).toEqual([]);
+    const docker = connectDocker(td.host);
+    const stat = await statContainerPath(docker, kept.id, '/workspace/.keep-alive', 5000);
+    expect(stat?.size).toBe(0);
+    expect(Math.abs(Date.parse(stat!.modifiedAt) - t0.getTime())).toBeLessThan(60_000);
+    expect(await statContainerPath(docker, kept.id, '/workspace/nothing-here', 5000)).toBeUndefined();
   });
 
   it('a container already gone when the enforcer acts is recorded (already_gone), not an error', async () => {
