@@ -34,7 +34,7 @@ describeWithDocker('lifecycle: idle containers are warned, then retired', (td) =
     await cleanupTestRun(td);
   });
 
-  it('an idle raw-docker container and an idle DS01 one are retired; a busy one is not', async () => {
+  it('idle containers of raw docker, compose and DS01 are retired; a busy one is not', async () => {
     // Raw docker, as a user would type it: nothing of DS01 on it.
     const raw = await docker(
       'run',
@@ -54,18 +54,26 @@ describeWithDocker('lifecycle: idle containers are warned, then retired', (td) =
         labels: { 'ds01.managed': 'true', 'ds01.user': 'ds01t-alice' },
       })
     ).id;
+    // What `docker compose up` labels its containers with (its type's rules: container_types.compose).
+    const compose = (
+      await createTestContainer(td, {
+        start: true,
+        labels: { 'com.docker.compose.project': 'proj', 'com.docker.compose.service': 'train' },
+      })
+    ).id;
     const busy = (await createTestContainer(td, { start: true })).id;
-    const starts = await Promise.all([raw, managed, busy].map((id) => h.started(id)));
+    const starts = await Promise.all([raw, managed, compose, busy].map((id) => h.started(id)));
     const t0 = new Date(Math.max(...starts.map((d) => d.getTime())));
     for (const [id, cpu] of [
       [raw, 0.1],
       [managed, 0.1],
+      [compose, 0.1],
       [busy, 90],
     ] as const)
       await h.windows(id, t0, 0, 65, cpu);
 
     await h.at(t0, 10); // idle recorded, retirement decided: due 30 min after the 30-minute grace
-    for (const id of [raw, managed]) {
+    for (const id of [raw, managed, compose]) {
       expect(await h.lifecycleTypes(id)).toEqual(['ContainerIdle', 'RetirementScheduled']);
       expect(h.lifecycle.load(id)?.state.pending).toMatchObject({ reason: 'idle', action: 'stop' });
     }
@@ -77,7 +85,7 @@ describeWithDocker('lifecycle: idle containers are warned, then retired', (td) =
     expect(await running(raw)).toBe(true);
     await h.at(t0, 60); // due: the enforcer stops them
 
-    for (const id of [raw, managed]) {
+    for (const id of [raw, managed, compose]) {
       expect(await h.lifecycleTypes(id)).toEqual([
         'ContainerIdle',
         'RetirementScheduled',
