@@ -1,20 +1,23 @@
 import type { DatabaseSync } from 'node:sqlite';
 import {
+  ContainerResourceWindowRecorded,
   containerEvents,
   containersOfLifecycleEvent,
   evolveLifecycle,
+  GpuUsageWindowRecorded,
   initialLifecycleState,
   LIFECYCLE_STREAM_PREFIX,
   type LifecycleEvent,
   type LifecycleState,
   lifecycleEvents,
-  telemetryEvents,
 } from '@ds01/domain';
 import { z } from 'zod';
 import { defineProjection, preparedOnce } from '../runner/projection.ts';
 
 const EVENT_TYPES = [
-  ...[...containerEvents, ...telemetryEvents, ...lifecycleEvents].map((e) => e.type),
+  ...[...containerEvents, GpuUsageWindowRecorded, ContainerResourceWindowRecorded, ...lifecycleEvents].map(
+    (e) => e.type,
+  ),
   'UserRegistered' as const,
   'UserDeparted' as const,
 ];

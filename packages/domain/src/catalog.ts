@@ -7,7 +7,7 @@ import { inventoryEvents } from './inventory/events.ts';
 import { lifecycleEvents } from './lifecycle/events.ts';
 import { notificationEvents } from './notifications/events.ts';
 import { policyEvents } from './policy/events.ts';
-import { telemetryEvents } from './telemetry/events.ts';
+import { usageWindowEvents } from './telemetry/events.ts';
 import { userEvents } from './users/events.ts';
 
 /** Every domain event of DS01. A new concept adds its events file here. */
@@ -18,7 +18,7 @@ const allEvents = [
   ...policyEvents,
   ...hostProcessEvents,
   ...inventoryEvents,
-  ...telemetryEvents,
+  ...usageWindowEvents,
   ...lifecycleEvents,
   ...notificationEvents,
 ] as const;

@@ -1,6 +1,6 @@
 import type { containerEvents } from '../containers/events.ts';
 import type { EventOf } from '../events/defineEvent.ts';
-import type { telemetryEvents } from '../telemetry/events.ts';
+import type { ContainerResourceWindowRecorded, GpuUsageWindowRecorded } from '../telemetry/events.ts';
 import { addStep, type Coverage, cover, type Staircase } from './activity.ts';
 import type { lifecycleEvents, RetirementAction, RetirementOutcome, RetirementReason } from './events.ts';
 import { gpuActivityPercent } from './usage.ts';
@@ -8,7 +8,8 @@ import { gpuActivityPercent } from './usage.ts';
 /** Every event a container's lifecycle state is folded from: its life, its usage windows, its decisions. */
 export type LifecycleEvent =
   | EventOf<(typeof containerEvents)[number]>
-  | EventOf<(typeof telemetryEvents)[number]>
+  | EventOf<typeof GpuUsageWindowRecorded>
+  | EventOf<typeof ContainerResourceWindowRecorded>
   | EventOf<(typeof lifecycleEvents)[number]>;
 
 export type LifecycleStatus = 'unknown' | 'created' | 'running' | 'paused' | 'exited' | 'removed';

@@ -84,4 +84,4 @@ export const ContainerResourceWindowRecorded = defineEvent({
   }),
 });
 
-export const telemetryEvents = [GpuUsageWindowRecorded, ContainerResourceWindowRecorded] as const;
+export const usageWindowEvents = [GpuUsageWindowRecorded, ContainerResourceWindowRecorded] as const;
