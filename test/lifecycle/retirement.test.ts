@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { connectDocker, statContainerPath } from '@ds01/host';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   cleanupTestRun,
@@ -33,7 +34,7 @@ describeWithDocker('lifecycle: idle containers are warned, then retired', (td) =
     await cleanupTestRun(td);
   });
 
-  it('an idle raw-docker container and an idle DS01 one are retired; a busy one is not', async () => {
+  it('idle containers of raw docker, compose and DS01 are retired; a busy one is not', async () => {
     // Raw docker, as a user would type it: nothing of DS01 on it.
     const raw = await docker(
       'run',
@@ -53,18 +54,26 @@ describeWithDocker('lifecycle: idle containers are warned, then retired', (td) =
         labels: { 'ds01.managed': 'true', 'ds01.user': 'ds01t-alice' },
       })
     ).id;
+    // What `docker compose up` labels its containers with (its type's rules: container_types.compose).
+    const compose = (
+      await createTestContainer(td, {
+        start: true,
+        labels: { 'com.docker.compose.project': 'proj', 'com.docker.compose.service': 'train' },
+      })
+    ).id;
     const busy = (await createTestContainer(td, { start: true })).id;
-    const starts = await Promise.all([raw, managed, busy].map((id) => h.started(id)));
+    const starts = await Promise.all([raw, managed, compose, busy].map((id) => h.started(id)));
     const t0 = new Date(Math.max(...starts.map((d) => d.getTime())));
     for (const [id, cpu] of [
       [raw, 0.1],
       [managed, 0.1],
+      [compose, 0.1],
       [busy, 90],
     ] as const)
       await h.windows(id, t0, 0, 65, cpu);
 
     await h.at(t0, 10); // idle recorded, retirement decided: due 30 min after the 30-minute grace
-    for (const id of [raw, managed]) {
+    for (const id of [raw, managed, compose]) {
       expect(await h.lifecycleTypes(id)).toEqual(['ContainerIdle', 'RetirementScheduled']);
       expect(h.lifecycle.load(id)?.state.pending).toMatchObject({ reason: 'idle', action: 'stop' });
     }
@@ -76,7 +85,7 @@ describeWithDocker('lifecycle: idle containers are warned, then retired', (td) =
     expect(await running(raw)).toBe(true);
     await h.at(t0, 60); // due: the enforcer stops them
 
-    for (const id of [raw, managed]) {
+    for (const id of [raw, managed, compose]) {
       expect(await h.lifecycleTypes(id)).toEqual([
         'ContainerIdle',
         'RetirementScheduled',
@@ -91,6 +100,31 @@ describeWithDocker('lifecycle: idle containers are warned, then retired', (td) =
     }
     expect(await running(busy)).toBe(true);
     expect(await h.lifecycleTypes(busy)).toEqual(['RetirementScheduled']);
+  });
+
+  it('/workspace/.keep-alive in the container (read through the archive API) holds off idle retirement', async () => {
+    const kept = await createTestContainer(td, {
+      start: true,
+      cmd: [
+        'sh',
+        '-c',
+        'mkdir -p /workspace && touch /workspace/.keep-alive; trap "exit 0" TERM; while true; do sleep 1; done',
+      ],
+    });
+    const t0 = await h.started(kept.id);
+    await h.windows(kept.id, t0, 0, 65, 0.1);
+    for (const minute of [10, 45, 61]) await h.at(t0, minute);
+    const state = h.lifecycle.load(kept.id)!.state;
+    expect(state.idleRecordedSince).not.toBeNull();
+    expect(state.pending).toMatchObject({ reason: 'max_runtime' });
+    expect((await kept.inspect()).State.Running).toBe(true);
+    // Read, not guessed: a failed read would also hold retirement off (unknown is kept), so check both.
+    expect(h.logs.filter((l) => l.msg.includes('keep-alive'))).toEqual([]);
+    const docker = connectDocker(td.host);
+    const stat = await statContainerPath(docker, kept.id, '/workspace/.keep-alive', 5000);
+    expect(stat?.size).toBe(0);
+    expect(Math.abs(Date.parse(stat!.modifiedAt) - t0.getTime())).toBeLessThan(60_000);
+    expect(await statContainerPath(docker, kept.id, '/workspace/nothing-here', 5000)).toBeUndefined();
   });
 
   it('a container already gone when the enforcer acts is recorded (already_gone), not an error', async () => {
