@@ -14,14 +14,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventCatalog, GpuInventoryObserved, gpuInventoryStream } from '@ds01/domain';
+import { eventCatalog } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordEvent } from '../../packages/allocation/test/support.ts';
 import { DS01_BIN } from '../../packages/cli/test/support/ds01Cli.ts';
-import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
 import { WatcherCheckpoint } from '../../services/docker-watcher/src/checkpoint.ts';
 import { labConfigDir, ready, runDs01, startDs01d } from '../support/ds01d.ts';
+import { storeWithInventory } from '../support/recordedFacts.ts';
 import { ensureTestUser, type TestUser } from '../support/users.ts';
 
 /**
@@ -123,13 +122,7 @@ describe('the store from the CLI (findings 7, 11)', () => {
   it('a mistyped --data-dir refuses a write, and creates nothing', async () => {
     const real = join(root, 'real');
     mkdirSync(real, { mode: 0o750 });
-    const store = new SqliteEventStore({ path: join(real, 'events.db'), codec: eventCatalog });
-    await recordEvent(
-      store,
-      gpuInventoryStream('gpu01'),
-      GpuInventoryObserved({ inventory: mixedInventory, at: new Date().toISOString() }),
-    );
-    await store.close();
+    await (await storeWithInventory(real)).close();
     const typo = join(root, 'real-typo');
     const { code, stderr } = await runDs01(
       ['gpu', 'allocate', '--user', alice.name, '--profile', '1g.10gb'],
