@@ -84,6 +84,15 @@ describe("ds01d's data dir (finding 4)", () => {
     expect(log).toContain(`lies in ${theirs}, which uid ${alice.uid} owns`);
   });
 
+  it('refuses a config dir its group may write (someone else could rewrite the limits ds01d applies)', async () => {
+    const dir = labConfigDir(join(root, 'config-shared'), { host: 'gpu01' });
+    chmodSync(dir, 0o775);
+    const daemon = startDs01d({ dataDir: join(root, 'data-shared'), configDir: dir, dockerHost: NO_DOCKER });
+    expect(await daemon.exit).toBe(1);
+    const log = daemon.lines.map((l) => JSON.stringify(l)).join('\n');
+    expect(log).toContain(`the config dir ${dir} is writable by its group (mode 0775)`);
+  });
+
   it('a link planted where the checkpoint is written is replaced, never written through', () => {
     const dir = mkdtempSync(join(root, 'checkpoint-'));
     const victim = join(root, 'victim');
