@@ -3,9 +3,6 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ContainerCreated,
-  ContainerDescribed,
-  containerStream,
   eventCatalog,
   GpuInventoryObserved,
   gpuInventoryStream,
@@ -16,6 +13,7 @@ import { SqliteEventStore } from '@ds01/event-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordEvent } from '../../packages/allocation/test/support.ts';
 import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
+import { recordContainer } from '../support/recordedFacts.ts';
 
 /**
  * `ds01 gpu ...` end to end through the real launcher: a data dir with the store, a config dir with
@@ -45,32 +43,11 @@ beforeAll(async () => {
   );
   await recordEvent(store, userStream('ana'), UserRegistered({ user: 'ana', uid: 2001, group: 'student' }));
   // ana's container, as the docker watcher records it: --container must name one of hers.
-  const ref = { containerId: CONTAINER, name: 'train', observation: 'observed' as const, dockerEvent: null };
-  await recordEvent(
-    store,
-    containerStream(CONTAINER),
-    ContainerCreated({ ...ref, image: 'busybox', labels: {} }),
-  );
-  await recordEvent(
-    store,
-    containerStream(CONTAINER),
-    ContainerDescribed({
-      ...ref,
-      describedFrom: 'inspect',
-      image: 'busybox',
-      imageId: 'sha256:1',
-      createdAt: new Date().toISOString(),
-      owner: { user: 'ana', rule: 'ds01_label', evidence: 'ds01.user=ana', verified: false },
-      interface: 'other',
-      type: 'docker',
-      managed: false,
-      infrastructure: false,
-      gpu: { access: 'none' },
-      cgroupParent: null,
-      limits: null,
-      labels: { 'ds01.user': 'ana' },
-    }),
-  );
+  await recordContainer(store, {
+    id: CONTAINER,
+    name: 'train',
+    owner: { user: 'ana', rule: 'ds01_label', evidence: 'ds01.user=ana', verified: false },
+  });
   await store.close();
 });
 afterAll(() => rmSync(folder, { recursive: true, force: true }));

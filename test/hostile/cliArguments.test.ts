@@ -1,22 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ContainerCreated,
-  ContainerDescribed,
-  containerStream,
-  eventCatalog,
-  GpuInventoryObserved,
-  gpuInventoryStream,
-  ownershipOverridesStream,
-} from '@ds01/domain';
+import { eventCatalog, ownershipOverridesStream } from '@ds01/domain';
 import { type RecordedEvent, SqliteEventStore } from '@ds01/event-store';
 import { HostUserDirectory } from '@ds01/host';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordEvent } from '../../packages/allocation/test/support.ts';
 import { runDs01 as runDs01WithEnv } from '../../packages/cli/test/support/ds01Cli.ts';
-import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
 import { labConfigDir, runDs01 } from '../support/ds01d.ts';
+import { recordContainer, storeWithInventory } from '../support/recordedFacts.ts';
 import { ensureTestUser, type TestUser } from '../support/users.ts';
 
 /**
@@ -38,39 +29,12 @@ beforeAll(async () => {
   mkdirSync(dataDir);
   configDir = labConfigDir(join(root, 'config'), { host: 'gpu01' });
   [alice, bob] = [await ensureTestUser('alice'), await ensureTestUser('bob')];
-  const store = new SqliteEventStore({ path: join(dataDir, 'events.db'), codec: eventCatalog });
-  await recordEvent(
-    store,
-    gpuInventoryStream('gpu01'),
-    GpuInventoryObserved({ inventory: mixedInventory, at: new Date().toISOString() }),
-  );
-  const ref = {
-    containerId: BOBS,
+  const store = await storeWithInventory(dataDir);
+  await recordContainer(store, {
+    id: BOBS,
     name: 'bobs-training',
-    observation: 'observed' as const,
-    dockerEvent: null,
-  };
-  await recordEvent(store, containerStream(BOBS), ContainerCreated({ ...ref, image: 'busybox', labels: {} }));
-  await recordEvent(
-    store,
-    containerStream(BOBS),
-    ContainerDescribed({
-      ...ref,
-      describedFrom: 'inspect',
-      image: 'busybox',
-      imageId: 'sha256:1',
-      createdAt: new Date().toISOString(),
-      owner: { user: bob.name, rule: 'mount_path', evidence: `bind mount ${bob.home}`, verified: false },
-      interface: 'other',
-      type: 'docker',
-      managed: false,
-      infrastructure: false,
-      gpu: { access: 'none' },
-      cgroupParent: null,
-      limits: null,
-      labels: {},
-    }),
-  );
+    owner: { user: bob.name, rule: 'mount_path', evidence: `bind mount ${bob.home}`, verified: false },
+  });
   await store.close();
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));

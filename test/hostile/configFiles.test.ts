@@ -154,6 +154,15 @@ describe('files that are not what they seem (findings 11, 12)', () => {
 });
 
 describe('usernames in the files (finding 9)', () => {
+  it('a group name that is no word (a path, a slash) is an error: slices and file names are made of it', async () => {
+    const dir = configDir();
+    const limits = join(dir, 'resource-limits.yaml');
+    writeFileSync(limits, readFileSync(limits, 'utf8').replace('\n  researcher:\n', '\n  "../../x":\n'));
+    const { code, stdout } = await check(dir, '--no-accounts');
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/resource-limits\.yaml:\d+:\d+: groups\.\.\.\/\.\.\/x: is no group name/);
+  });
+
   it('names that make one cgroup slice are errors, naming both places', async () => {
     const dir = configDir();
     writeFileSync(

@@ -14,14 +14,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventCatalog, GpuInventoryObserved, gpuInventoryStream } from '@ds01/domain';
+import { eventCatalog } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordEvent } from '../../packages/allocation/test/support.ts';
 import { DS01_BIN } from '../../packages/cli/test/support/ds01Cli.ts';
-import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
 import { WatcherCheckpoint } from '../../services/docker-watcher/src/checkpoint.ts';
 import { labConfigDir, ready, runDs01, startDs01d } from '../support/ds01d.ts';
+import { storeWithInventory } from '../support/recordedFacts.ts';
 import { ensureTestUser, type TestUser } from '../support/users.ts';
 
 /**
@@ -85,6 +84,15 @@ describe("ds01d's data dir (finding 4)", () => {
     expect(log).toContain(`lies in ${theirs}, which uid ${alice.uid} owns`);
   });
 
+  it('refuses a config dir its group may write (someone else could rewrite the limits ds01d applies)', async () => {
+    const dir = labConfigDir(join(root, 'config-shared'), { host: 'gpu01' });
+    chmodSync(dir, 0o775);
+    const daemon = startDs01d({ dataDir: join(root, 'data-shared'), configDir: dir, dockerHost: NO_DOCKER });
+    expect(await daemon.exit).toBe(1);
+    const log = daemon.lines.map((l) => JSON.stringify(l)).join('\n');
+    expect(log).toContain(`the config dir ${dir} is writable by its group (mode 0775)`);
+  });
+
   it('a link planted where the checkpoint is written is replaced, never written through', () => {
     const dir = mkdtempSync(join(root, 'checkpoint-'));
     const victim = join(root, 'victim');
@@ -123,13 +131,7 @@ describe('the store from the CLI (findings 7, 11)', () => {
   it('a mistyped --data-dir refuses a write, and creates nothing', async () => {
     const real = join(root, 'real');
     mkdirSync(real, { mode: 0o750 });
-    const store = new SqliteEventStore({ path: join(real, 'events.db'), codec: eventCatalog });
-    await recordEvent(
-      store,
-      gpuInventoryStream('gpu01'),
-      GpuInventoryObserved({ inventory: mixedInventory, at: new Date().toISOString() }),
-    );
-    await store.close();
+    await (await storeWithInventory(real)).close();
     const typo = join(root, 'real-typo');
     const { code, stderr } = await runDs01(
       ['gpu', 'allocate', '--user', alice.name, '--profile', '1g.10gb'],

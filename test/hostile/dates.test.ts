@@ -1,12 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventCatalog, GpuInventoryObserved, gpuInventoryStream } from '@ds01/domain';
-import { SqliteEventStore } from '@ds01/event-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordEvent } from '../../packages/allocation/test/support.ts';
-import { mixedInventory } from '../../packages/domain/test/allocation/pools.ts';
 import { labConfigDir, runDs01 } from '../support/ds01d.ts';
+import { storeWithInventory } from '../support/recordedFacts.ts';
 
 /**
  * Moments a user types (issue #16, finding 10): a day that does not exist is refused, never rolled
@@ -22,13 +19,7 @@ beforeAll(async () => {
   dataDir = join(root, 'data');
   mkdirSync(dataDir);
   configDir = labConfigDir(join(root, 'config'), { host: 'gpu01' });
-  const store = new SqliteEventStore({ path: join(dataDir, 'events.db'), codec: eventCatalog });
-  await recordEvent(
-    store,
-    gpuInventoryStream('gpu01'),
-    GpuInventoryObserved({ inventory: mixedInventory, at: new Date().toISOString() }),
-  );
-  await store.close();
+  await (await storeWithInventory(dataDir)).close();
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

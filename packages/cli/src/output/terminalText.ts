@@ -8,7 +8,7 @@
 
 /** C0 and C1 controls (but newline and tab), DEL, and the bidirectional overrides and isolates. */
 const UNSAFE =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** The text with every unsafe character as a visible escape; newlines and tabs kept. */

@@ -30,7 +30,7 @@ export function namedAccounts(
   return named;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**

@@ -199,7 +199,8 @@ class FilesReader {
 
   #group(yaml: PythonYaml, name: string, section: Group): GroupDefinition {
     const path = ['groups', name];
-    if (name.includes('-') || name === overrideGroup) {
+    // Python's \w, as ds01-infra's slice pattern ds01-(\w+)-(.+).slice reads it: letters of any script.
+    if (!/^[\p{L}\p{N}_]+$/u.test(name) || name === overrideGroup) {
       this.problems.push(
         problem(
           'error',
@@ -207,7 +208,9 @@ class FilesReader {
           `groups.${name}`,
           name === overrideGroup
             ? 'is the name ds01-infra gives users with an override (ds01-override-<user>.slice); choose another'
-            : "contains '-', which systemd reads as a level of the slice hierarchy (ds01-<group>-<user>.slice)",
+            : name.includes('-')
+              ? "contains '-', which systemd reads as a level of the slice hierarchy (ds01-<group>-<user>.slice)"
+              : 'is no group name: a slice (ds01-<group>-<user>.slice) and a file (groups/<group>.members) are made of it',
           { expected: "a group name of letters, digits and '_'" },
         ),
       );
