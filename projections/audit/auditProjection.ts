@@ -7,8 +7,9 @@ import { describeEvent } from './describeEvent.ts';
 const NOT_IN_TIMELINE = new Set(['GpuUsageWindowRecorded', 'ContainerResourceWindowRecorded']);
 
 /**
- * The audit trail: every event's hash and the chain over them as DS01 first read them
- * (audit_chain: what `ds01 audit verify` compares the log with, so a changed event is named), and a
+ * The audit trail: every event's hash as DS01 first read it (audit_chain, 32 bytes and where it was:
+ * what `ds01 audit verify` compares the log with, so a changed event is named), the chain's value
+ * after the last one (audit_chain_head: what a seal seals), and a
  * readable timeline of what happened, to whom, and why (audit_timeline: `ds01 audit`).
  */
 export const auditProjection = defineProjection({
@@ -21,11 +22,15 @@ export const auditProjection = defineProjection({
     db.exec(`
       CREATE TABLE IF NOT EXISTS audit_chain (
         position  INTEGER PRIMARY KEY,
+        hash      BLOB NOT NULL,
         stream_id TEXT NOT NULL,
-        event_id  TEXT NOT NULL,
-        type      TEXT NOT NULL,
-        hash      TEXT NOT NULL,
-        chain     TEXT NOT NULL
+        type      TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS audit_chain_head (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        position INTEGER NOT NULL,
+        chain    TEXT NOT NULL,
+        events   INTEGER NOT NULL
       );
       CREATE TABLE IF NOT EXISTS audit_timeline (
         position   INTEGER PRIMARY KEY,
@@ -44,20 +49,16 @@ export const auditProjection = defineProjection({
       CREATE INDEX IF NOT EXISTS audit_timeline_container ON audit_timeline (container, at);`);
   },
   reset(db) {
-    db.exec('DROP TABLE IF EXISTS audit_chain; DROP TABLE IF EXISTS audit_timeline;');
+    db.exec(
+      'DROP TABLE IF EXISTS audit_chain; DROP TABLE IF EXISTS audit_chain_head; DROP TABLE IF EXISTS audit_timeline;',
+    );
   },
   apply(db, event) {
     const sql = statements(db);
-    const previous = (sql.last.get() as { chain: string } | undefined)?.chain ?? CHAIN_ORIGIN;
+    const head = sql.head.get() as { chain: string; events: number } | undefined;
     const hash = eventHash(event);
-    sql.link.run(
-      event.position,
-      event.streamId,
-      event.metadata.eventId,
-      event.type,
-      hash,
-      nextLink(previous, hash),
-    );
+    sql.link.run(event.position, Buffer.from(hash, 'hex'), event.streamId, event.type);
+    sql.setHead.run(event.position, nextLink(head?.chain ?? CHAIN_ORIGIN, hash), (head?.events ?? 0) + 1);
     if (NOT_IN_TIMELINE.has(event.type)) return;
     const line = describeEvent(event as ProjectedEvent);
     const { kind, name } = event.metadata.actor;
@@ -77,9 +78,11 @@ export const auditProjection = defineProjection({
 });
 
 const statements = preparedOnce((db) => ({
-  last: db.prepare('SELECT chain FROM audit_chain ORDER BY position DESC LIMIT 1'),
-  link: db.prepare(
-    'INSERT INTO audit_chain (position, stream_id, event_id, type, hash, chain) VALUES (?, ?, ?, ?, ?, ?)',
+  head: db.prepare('SELECT chain, events FROM audit_chain_head WHERE id = 1'),
+  link: db.prepare('INSERT INTO audit_chain (position, hash, stream_id, type) VALUES (?, ?, ?, ?)'),
+  setHead: db.prepare(
+    `INSERT INTO audit_chain_head (id, position, chain, events) VALUES (1, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET position = excluded.position, chain = excluded.chain, events = excluded.events`,
   ),
   timeline: db.prepare(
     `INSERT INTO audit_timeline (position, at, type, stream_id, actor, user, container, slot, summary, why)

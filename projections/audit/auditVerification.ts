@@ -29,7 +29,6 @@ export interface AuditVerification {
 const ChainRow = z.object({
   position: z.number(),
   stream_id: z.string(),
-  event_id: z.string(),
   type: z.string(),
   hash: z.string(),
 });
@@ -68,7 +67,7 @@ export async function verifyAuditChain(
     position: row.position,
     streamId: row.stream_id,
     type: row.type,
-    eventId: row.event_id,
+    eventId: null,
     detail: `the log no longer has the ${row.type} of stream ${row.stream_id} that was at position ${row.position}`,
   });
   while (finding === null) {
@@ -166,13 +165,10 @@ export function recordedChainHead(
   readModel: ReadModel,
 ): { position: number; chain: string; events: number } | null {
   const [row] = readModel.query(
-    z.object({ position: z.number().nullable(), chain: z.string().nullable(), events: z.number() }),
-    `SELECT (SELECT position FROM audit_chain ORDER BY position DESC LIMIT 1) AS position,
-            (SELECT chain FROM audit_chain ORDER BY position DESC LIMIT 1) AS chain,
-            (SELECT count(*) FROM audit_chain) AS events`,
+    z.object({ position: z.number(), chain: z.string(), events: z.number() }),
+    'SELECT position, chain, events FROM audit_chain_head WHERE id = 1',
   );
-  if (!row || row.position === null || row.chain === null) return null;
-  return { position: row.position, chain: row.chain, events: row.events };
+  return row ?? null;
 }
 
 function recordedHead(readModel: ReadModel): number {
@@ -182,7 +178,8 @@ function recordedHead(readModel: ReadModel): number {
 function recordedRows(readModel: ReadModel, after: number, upTo: number): z.infer<typeof ChainRow>[] {
   return readModel.query(
     ChainRow,
-    'SELECT position, stream_id, event_id, type, hash FROM audit_chain WHERE position > ? AND position <= ? ORDER BY position',
+    `SELECT position, stream_id, type, lower(hex(hash)) AS hash FROM audit_chain
+      WHERE position > ? AND position <= ? ORDER BY position`,
     after,
     upTo,
   );
