@@ -22,6 +22,10 @@ Common tasks:
   Watch what happens, live                  ds01 events tail --follow
   The last 50 events of one container       ds01 events tail -n 50 --stream container-3f2a
   Only GPU allocations, as JSON lines       ds01 events tail --type GpuAllocated --json
+  GPU-hours, efficiency, CO2 by user (30d)  ds01 usage
+  The lab's year, month by month            ds01 usage --period 1y --by month
+  What happened to alice this week, and why ds01 audit --user alice --since "7d ago"
+  Prove the log was not changed             ds01 audit verify
   How big the log is, how far views are     ds01 store stats
   List the views (projections)              ds01 projections list
   Rebuild every view from the log           ds01 projections rebuild --all
@@ -32,7 +36,8 @@ Where DS01 keeps things:
   event store $DS01_EVENTSTORE_URL > event_store in ds01.yaml > <data dir>/events.db
 
 Exit codes: 0 done (also when the reader of the output stops early, as \`| head\` does), 1 an error
-or a wrong option (the message says what to do), 3 gpu allocate denied, 130 Ctrl-C, 143 SIGTERM.
+or a wrong option (the message says what to do), 3 gpu allocate denied, 4 audit verify found the log
+changed, 130 Ctrl-C, 143 SIGTERM.
 
 Every read command takes --json. Add --debug to see the stack of an error.
 Help on one command: ds01 help <command>, e.g. ds01 help events tail`;

@@ -41,6 +41,8 @@ export class Exporter {
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
   #sessions: { user: string; count: number }[] | null = null;
+  /** The exposition text of the last refresh: what a scrape answers. */
+  #exposition = '';
 
   constructor(options: ExporterOptions) {
     this.#options = options;
@@ -100,9 +102,14 @@ export class Exporter {
       const snapshot = readSnapshot(this.#options.readModel, this.#options.host, now);
       applySnapshot(this.metrics, snapshot, runtime, now);
       m.refreshSeconds.set((performance.now() - started) / 1000);
+      // Serialised once per refresh, so a scrape only sends bytes (prom-client's registry.metrics()
+      // would format every series again for each scraper).
+      this.#exposition = await this.metrics.registry.metrics();
     } catch (error) {
       m.refreshFailures.inc();
       this.#options.onError?.(error);
+      // The values of the last good refresh stay; the failure count is new.
+      this.#exposition = await this.metrics.registry.metrics().catch(() => this.#exposition);
     }
   }
 
