@@ -142,9 +142,23 @@ export async function decideContainerCreate(routeCall: RouteCall): Promise<Decis
         await releaseGrant(context.allocator, granted);
         return;
       }
-      await recordIt(status, answer);
       const id = (answer as { Id?: string }).Id;
-      if (granted && id) await bindGrant(context.allocator, granted, id);
+      if (granted && id) {
+        try {
+          await bindGrant(context.allocator, granted, id);
+        } catch (error) {
+          // The grant expired (or was released) before dockerd answered: its devices may be another
+          // user's by now, so the container must not exist with them.
+          await context.upstream
+            .json('DELETE', encodeTarget(null, ['containers', id], [['force', '1']]))
+            .catch(() => {});
+          throw new Error(
+            `the GPUs granted for this container were given up before Docker created it (${(error as Error).message}): the container was removed, try again`,
+            { cause: error },
+          );
+        }
+      }
+      await recordIt(status, answer);
     }),
     onDone: (status) => {
       // dockerd never answered: the grant would be held by nobody's container.
