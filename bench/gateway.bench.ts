@@ -7,7 +7,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { startDs01d } from '../test/support/ds01d.ts';
+import { ready, startDs01d } from '../test/support/ds01d.ts';
 import type { BenchContext, BenchFile, BenchResult } from './lib/benchFile.ts';
 import { measureInterleaved } from './lib/measure.ts';
 
@@ -32,6 +32,9 @@ const bench: BenchFile = {
         `gateway:\n  users_dir: ${usersDir}\n  admin_socket: ${join(workDir, 'run', 'admin', 'docker.sock')}\n`,
       )}`,
     );
+    const daemon = startDs01d({ dataDir, configDir, dockerHost: DOCKER_HOST, logLevel: 'info' });
+    // A CLI write needs the store ds01d makes: the user is added once it is up.
+    await daemon.waitFor(ready, 'ds01d ready');
     // root is an account every machine has: its socket is the one measured (root may connect to it).
     execFileSync(process.execPath, [
       join(ROOT, 'packages/cli/bin/ds01.js'),
@@ -43,7 +46,6 @@ const bench: BenchFile = {
       'add',
       'root',
     ]);
-    const daemon = startDs01d({ dataDir, configDir, dockerHost: DOCKER_HOST, logLevel: 'warn' });
     const userSocket = join(usersDir, 'root', 'docker.sock');
     const docker = new Dockerode({ socketPath: DOCKER_SOCKET });
     const made: string[] = [];

@@ -307,6 +307,8 @@ async function allocateLoop(user: string, signal: AbortSignal): Promise<void> {
       '1',
       '--container',
       container,
+      // A made-up container DS01 never saw: root allocates for it anyway (recorded as an override).
+      '--force',
     ]).then(
       () => true,
       (error: { code?: number }) => {

@@ -142,6 +142,8 @@ describeWithDocker('several hosts on one PostgreSQL log', (td) => {
         '1',
         '--container',
         hosts['gpu-b'].containerId,
+        // The container is a test's, owned by nobody DS01 can name: root allocates for it anyway, recorded.
+        '--force',
         '--json',
       );
       expect(allocated.code, allocated.stderr).toBe(0);

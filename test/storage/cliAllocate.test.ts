@@ -17,7 +17,7 @@ import { labConfigDir, runDs01 } from '../support/ds01d.ts';
 import { describeOnSmallFilesystem, SmallFilesystem } from '../support/smallFilesystem.ts';
 
 /**
- * `ds01 gpu allocate` with the data dir on a real 4 MiB tmpfs that fills up, then turns read-only:
+ * `ds01 gpu allocate` with the data dir on a real 16 MiB tmpfs that fills up, then turns read-only:
  * a clear error naming the file and what to do, a non-zero exit, nothing half-written, and the same
  * command works again once the admin freed space or remounted the disk.
  */

@@ -9,7 +9,7 @@ import { type Ds01dProcess, labConfigDir, ready, startDs01d } from '../support/d
 import { describeOnSmallFilesystem, SmallFilesystem } from '../support/smallFilesystem.ts';
 
 /**
- * ds01d as a real process, its data dir on a real 4 MiB tmpfs, watching the test dockerd: while
+ * ds01d as a real process, its data dir on a real 16 MiB tmpfs, watching the test dockerd: while
  * the disk is full it keeps running, and what Docker did meanwhile is on the log exactly once when
  * space returns; on a data dir that turned read-only it refuses to start, saying what to do, and
  * catches up once the disk is writable again.

@@ -18,7 +18,7 @@ import {
 import { describeOnSmallFilesystem, SmallFilesystem } from '../support/smallFilesystem.ts';
 
 /**
- * The projection runner with its database (projections.db) on a real 4 MiB tmpfs and the log on
+ * The projection runner with its database (projections.db) on a real 16 MiB tmpfs and the log on
  * another disk, so that the log grows while the read models cannot: the checkpoint stays where the
  * committed read model is, nothing is applied twice or skipped, and the runner catches up by itself
  * once space returns; a database on a disk that turned read-only is refused saying so.

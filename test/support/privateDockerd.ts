@@ -149,8 +149,16 @@ export class PrivateDockerd {
       }
     }
     const dataRoot = `/var/lib/ds01-test/private-${this.name}/docker`;
-    // dockerd bind-mounts its data root onto itself: unmount before removing.
-    await run('umount', [dataRoot]).catch(() => {});
+    // dockerd bind-mounts its data root onto itself, and network namespaces under its exec root: what is
+    // still mounted under either is unmounted (deepest first) before removing.
+    const mounted = readFileSafe('/proc/self/mounts')
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '')
+      .filter(
+        (point) => point.startsWith(`${this.dir}/`) || point === dataRoot || point.startsWith(`${dataRoot}/`),
+      )
+      .sort((a, b) => b.length - a.length);
+    for (const point of mounted) await run('umount', ['-l', point]).catch(() => {});
     rmSync(`/var/lib/ds01-test/private-${this.name}`, { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -27,7 +27,7 @@ export class SmallFilesystem {
   }
 
   /** Mounts a fresh tmpfs of `sizeMiB` on a new folder under the temp dir. */
-  static mount(sizeMiB = 4): SmallFilesystem {
+  static mount(sizeMiB = 16): SmallFilesystem {
     const dir = mkdtempSync(join(tmpdir(), 'ds01-small-fs-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMiB}m,mode=0755`, 'tmpfs', dir]);
     return new SmallFilesystem(dir);

@@ -64,10 +64,13 @@ export class CliContext {
    * The event store; read-only unless `write`. Writing needs the store ds01d made: a mistyped
    * --data-dir must not become a new, empty log that grants GPUs others hold.
    */
-  async store(options: { write?: boolean } = {}): Promise<EventStore> {
+  async store(options: { write?: boolean; create?: boolean } = {}): Promise<EventStore> {
     const write = options.write ?? false;
     if (this.#store && (this.#store.writable || !write)) return this.#store.store;
-    if (write && !this.config().eventStore.url) requireExistingStore(this.config().eventStore.path);
+    // `create`: commands that fill a log before ds01d ever ran (importing ds01-infra's history at the
+    // switch, a simulated lab) make the store; every other write needs the one ds01d made.
+    if (write && !options.create && !this.config().eventStore.url)
+      requireExistingStore(this.config().eventStore.path);
     await this.#store?.store.close();
     const store = await openEventStore(
       // A command waits a few seconds for a database server that is restarting, not ds01d's 30.

@@ -159,7 +159,7 @@ describe('a ds01.yaml that does not validate', () => {
     writeYaml('event_store:\n  url: http://localhost:2113\n');
     const [problem] = problemsOf(() => loadDs01Config({ env: {}, configDir, checkoutRoot: root }));
     expect(problem).toMatchObject({ line: 2, key: 'event_store.url' });
-    expect(problem?.message).toContain('esdb://');
+    expect(problem?.message).toMatch(/postgres:\/\/.*kurrentdb:\/\//);
   });
 
   it('reports YAML syntax errors with their line', () => {

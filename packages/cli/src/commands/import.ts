@@ -38,7 +38,7 @@ Examples:
   for f in /var/log/ds01/events.jsonl-*; do ds01 import ds01-infra-events "$f"; done`,
     )
     .action(async (file: string, options: { json?: boolean }) => {
-      const store = await context.store({ write: true });
+      const store = await context.store({ write: true, create: true });
       const summary = await importFile(store, file, context.config().host);
       if (options.json) context.output.json(summary);
       else {

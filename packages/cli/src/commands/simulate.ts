@@ -58,7 +58,7 @@ Examples:
             hint: 'stop it first, or give another --data-dir',
           });
         }
-        const store = await context.store({ write: true });
+        const store = await context.store({ write: true, create: true });
         if (!options.intoExistingLog && (await store.countEvents()) > 0) {
           throw new CliError(
             `the log at ${store.info.location} already holds events: a simulated history would mix with them`,
