@@ -24,7 +24,7 @@ describeWithDocker('ds01d on a full or read-only disk', (td) => {
     const start = () => startDs01d({ dataDir, configDir, dockerHost: td.host });
 
     beforeAll(() => {
-      disk = SmallFilesystem.mount(4);
+      disk = SmallFilesystem.mount();
       folder = mkdtempSync(join(tmpdir(), 'ds01-storage-daemon-'));
       dataDir = join(disk.dir, 'data');
       mkdirSync(dataDir);

@@ -145,6 +145,9 @@ export function evolveContainerState(
         outOfMemorySinceStart: false,
       };
     case 'ContainerOutOfMemory':
+      // Docker may report the OOM after the die of the same run (containerd's TaskOOM and TaskExit
+      // race under load): the stop that came first was that OOM kill.
+      if (next.status === 'exited') return { ...next, oomKilled: true };
       return { ...next, outOfMemorySinceStart: true };
     case 'ContainerStopped':
       return {

@@ -69,3 +69,22 @@ describe('alreadyKnown: the same transition recorded by reconciliation and then 
     expect(alreadyKnown(after(started), health, EARLIER)).toBe(false);
   });
 });
+
+describe('evolveContainerState: an OOM kill, whichever of oom and die Docker reports first', () => {
+  const oom = { type: 'ContainerOutOfMemory', data: { ...ref } } as ContainerEvent;
+
+  it('oom before the die: the stop is an OOM kill (from the die context)', () => {
+    const oomStop = { ...stopped, data: { ...stopped.data, oomKilled: true } } as ContainerEvent;
+    expect(after(started, oom, oomStop)?.oomKilled).toBe(true);
+  });
+
+  it('oom after the die of the same run: that stop was the OOM kill', () => {
+    expect(after(started, stopped)?.oomKilled).toBe(false);
+    expect(after(started, stopped, oom)?.oomKilled).toBe(true);
+    expect(after(started, stopped, oom)?.outOfMemorySinceStart).toBe(false);
+  });
+
+  it('the next run starts clean', () => {
+    expect(after(started, stopped, oom, started, stopped)?.oomKilled).toBe(false);
+  });
+});
