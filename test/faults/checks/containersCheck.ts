@@ -131,10 +131,32 @@ function count(events: readonly RecordedEvent[], type: string): number {
   return events.filter((e) => e.type === type).length;
 }
 
-/** `ContainerCreated(observed), ContainerStarted(reconciled), …`, as the issue reports streams. */
+/**
+ * `ContainerCreated(observed #812 docker 10:00:01.123456789), ContainerStarted(reconciled #830 read
+ * 10:00:02.100..10:00:02.140), …`: each event's observation, log position and the Docker time or read
+ * window it came from — what it takes to tell from a report which path recorded what, and when.
+ */
 export function describeStream(events: readonly RecordedEvent[]): string {
   if (events.length === 0) return '(empty)';
-  return events
-    .map((e) => `${e.type}(${(e.data as { observation?: string }).observation ?? '?'})`)
-    .join(', ');
+  return events.map((e) => `${e.type}(${eventOrigin(e)})`).join(', ');
+}
+
+function eventOrigin(event: RecordedEvent): string {
+  const data = event.data as {
+    observation?: string;
+    dockerEvent?: { timeNano: string } | null;
+    snapshot?: { from: string; until: string };
+  };
+  const parts = [data.observation ?? '?', `#${event.position}`];
+  if (data.dockerEvent) parts.push(`docker ${clockOfNano(data.dockerEvent.timeNano)}`);
+  if (data.snapshot) parts.push(`read ${data.snapshot.from.slice(11, 23)}..${data.snapshot.until.slice(11, 23)}`);
+  parts.push(`at ${event.metadata.recordedAt.slice(11, 23)}`);
+  return parts.join(' ');
+}
+
+/** Docker's nanosecond time as the time of day, to the nanosecond. */
+function clockOfNano(timeNano: string): string {
+  const nano = BigInt(timeNano);
+  const ms = Number(nano / 1_000_000n);
+  return `${new Date(ms).toISOString().slice(11, 19)}.${String(nano % 1_000_000_000n).padStart(9, '0')}`;
 }
