@@ -123,7 +123,9 @@ describe('the container checks', () => {
     const twice = [...once, c('ContainerStarted', 'reconciled'), c('ContainerStopped', 'reconciled')];
     const [finding] = checkContainerStreams(new Map([[A, twice]]));
     expect(finding?.kind).toBe('docker duplicate');
-    expect(finding?.detail).toMatch(/ContainerStarted\(reconciled #\d+ at [\d:.]+\), ContainerStopped\(reconciled #\d+/);
+    expect(finding?.detail).toMatch(
+      /ContainerStarted\(reconciled #\d+ at [\d:.]+\), ContainerStopped\(reconciled #\d+/,
+    );
   });
 
   it('allows a description after removal, not a transition', () => {

@@ -149,7 +149,8 @@ function eventOrigin(event: RecordedEvent): string {
   };
   const parts = [data.observation ?? '?', `#${event.position}`];
   if (data.dockerEvent) parts.push(`docker ${clockOfNano(data.dockerEvent.timeNano)}`);
-  if (data.snapshot) parts.push(`read ${data.snapshot.from.slice(11, 23)}..${data.snapshot.until.slice(11, 23)}`);
+  if (data.snapshot)
+    parts.push(`read ${data.snapshot.from.slice(11, 23)}..${data.snapshot.until.slice(11, 23)}`);
   parts.push(`at ${event.metadata.recordedAt.slice(11, 23)}`);
   return parts.join(' ');
 }
