@@ -201,9 +201,24 @@ async function finalPass(
   }
   return [
     ...logFindings(view, ledger.commands),
-    ...checkContainersAgainstDocker(view.containers, dockerStates),
+    ...withHistoryGaps(checkContainersAgainstDocker(view.containers, dockerStates), view),
     ...compareReadModels(join(dataDir, 'projections.db'), join(rebuiltDir, 'projections.db')),
   ];
+}
+
+/**
+ * A container lost while ds01d was down may have fallen out of Docker's ring of 256 events (DS01 then
+ * says so on the log): each such finding names the gaps the log records, to tell that case from a bug.
+ */
+function withHistoryGaps(findings: Finding[], view: LogView): Finding[] {
+  if (view.historyMissed.length === 0) return findings;
+  const gaps = view.historyMissed
+    .map((e) => {
+      const { from, until } = e.data as { from: string; until: string };
+      return `${from}..${until}`;
+    })
+    .join(', ');
+  return findings.map((f) => ({ ...f, detail: `${f.detail}; Docker history missed on the log: ${gaps}` }));
 }
 
 function logFindings(view: LogView, commands: readonly CommandRecord[]): Finding[] {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { containerStream, eventCatalog, gpuPoolStream } from '@ds01/domain';
+import { containerStream, dockerHistoryStream, eventCatalog, gpuPoolStream } from '@ds01/domain';
 import { type RecordedEvent, SqliteEventStore } from '@ds01/event-store';
 
 /** What the checks read from a snapshot's log: the pool stream and the harness's container streams. */
@@ -7,6 +7,8 @@ export interface LogView {
   pool: RecordedEvent[];
   /** By container id: every harness container's stream (those the ledger names, or labelled as this run's). */
   containers: Map<string, RecordedEvent[]>;
+  /** The host's DockerHistoryMissed events: spans of Docker's history the watcher could no longer replay. */
+  historyMissed: RecordedEvent[];
 }
 
 /** Reads a snapshot's log through the event store API (as any consumer of the log would). */
@@ -37,7 +39,9 @@ export async function readLog(
       const id = stream.slice('container-'.length);
       if (!containers.has(id)) containers.set(id, []);
     }
-    return { pool, containers };
+    const historyMissed: RecordedEvent[] = [];
+    for await (const event of store.readStream(dockerHistoryStream(options.host))) historyMissed.push(event);
+    return { pool, containers, historyMissed };
   } finally {
     await store.close();
   }
