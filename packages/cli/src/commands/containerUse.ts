@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import {
-  type ContainerEvent,
   type ContainerState,
-  containerEvents,
+  type ContainerStreamEvent,
+  containerOwner,
   containerStream,
+  containerStreamEventTypes,
   containerUseRefusal,
   evolveContainerState,
   OwnershipOverridden,
@@ -13,7 +14,7 @@ import {
 import type { EventStore } from '@ds01/event-store';
 import { CliError } from '../errors.ts';
 
-const CONTAINER_EVENT_TYPES: ReadonlySet<string> = new Set(containerEvents.map((e) => e.type));
+const CONTAINER_EVENT_TYPES: ReadonlySet<string> = new Set(containerStreamEventTypes);
 const FULL_ID = /^[0-9a-f]{64}$/;
 
 /**
@@ -31,7 +32,7 @@ export async function authorizeContainerUse(
   let state: ContainerState | undefined;
   for await (const event of store.readStream(containerStream(containerId))) {
     if (!CONTAINER_EVENT_TYPES.has(event.type)) continue;
-    const domainEvent = { type: event.type, data: event.data } as ContainerEvent;
+    const domainEvent = { type: event.type, data: event.data } as ContainerStreamEvent;
     state = evolveContainerState(state, domainEvent, event.metadata.occurredAt);
   }
   const refusal = containerUseRefusal(state, user);
@@ -54,7 +55,7 @@ export async function authorizeContainerUse(
         containerId,
         action: 'gpu-allocate',
         user,
-        owner: state?.description?.owner ?? null,
+        owner: state ? containerOwner(state) : null,
         reason: refusal,
       }),
       metadata: {
