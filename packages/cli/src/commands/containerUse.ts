@@ -12,6 +12,7 @@ import {
   ownershipOverridesStream,
 } from '@ds01/domain';
 import type { EventStore } from '@ds01/event-store';
+import { isAdmin } from '../admin.ts';
 import { CliError } from '../errors.ts';
 
 const CONTAINER_EVENT_TYPES: ReadonlySet<string> = new Set(containerStreamEventTypes);
@@ -43,7 +44,7 @@ export async function authorizeContainerUse(
       hint: `give a container of ${user}'s (ds01 containers --user ${user}); an admin may allocate anyway with --force, which is recorded`,
     });
   }
-  if (process.geteuid?.() !== 0) {
+  if (!isAdmin()) {
     throw new CliError(`container ${short} ${refusal}; --force is for admins`, {
       hint: 'run it as root (sudo ds01 gpu allocate ... --force): the override is recorded as theirs',
     });
