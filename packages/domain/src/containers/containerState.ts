@@ -106,10 +106,6 @@ const TRANSITIONS: ReadonlySet<ContainerEvent['type']> = new Set([
 const later = (a: string, b: string) => (a > b ? a : b);
 
 /**
- * Docker's time of a container fact in nanoseconds: its event's timeNano (observed), the State time read
- * (reconciled), else its occurredAt (facts recorded before the log kept nanoseconds).
- */
-/**
  * Who owns the container, as far as DS01 can rest on it: the verified owner where the gateway
  * recorded one, else the description's claim; null: not described yet (and no verified owner).
  */
@@ -117,6 +113,10 @@ export function containerOwner(state: ContainerState): Attribution | null {
   return state.verifiedOwner ?? state.description?.owner ?? null;
 }
 
+/**
+ * Docker's time of a container fact in nanoseconds: its event's timeNano (observed), the State time read
+ * (reconciled), else its occurredAt (facts recorded before the log kept nanoseconds).
+ */
 export function dockerTimeOf(event: ContainerEvent, occurredAt: string): string {
   const data = event.data;
   if ('dockerEvent' in data && data.dockerEvent) return data.dockerEvent.timeNano;
