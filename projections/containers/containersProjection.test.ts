@@ -1,4 +1,5 @@
 import {
+  ContainerCreateAuthorized,
   ContainerCreated,
   ContainerDescribed,
   ContainerIdle,
@@ -110,5 +111,67 @@ describe('containers projection', () => {
   it('events of a container whose creation the log lacks still give a row (owner unknown)', () => {
     const rows = projectionSpec(containersProjection).when(started).rows(`SELECT ${COLUMNS} FROM containers`);
     expect(rows).toEqual([expect.objectContaining({ status: 'running', owner: null, gpu: 'unknown' })]);
+  });
+
+  describe("the gateway's ContainerCreateAuthorized: the verified owner, in whichever order it lands", () => {
+    // bob's raw-socket-style claim (a label naming him) on a container alice created through her socket.
+    const claimedByBob = ContainerDescribed({
+      ...ref,
+      describedFrom: 'inspect',
+      ...description,
+      owner: { user: 'bob', rule: 'ds01_label', evidence: 'ds01.user=bob', verified: false },
+    });
+    const authorized = ContainerCreateAuthorized({
+      containerId: ID,
+      user: 'alice',
+      socket: { kind: 'user', user: 'alice', path: '/run/ds01/users/alice/docker.sock' },
+      interface: 'docker',
+      name: 'box',
+      rewritten: [],
+      devices: [],
+    });
+    const OWNER = 'name, status, owner, owner_rule, owner_verified, interface';
+    const verified = { name: 'box', owner: 'alice', owner_rule: 'gateway', owner_verified: 1 };
+
+    it.each([
+      ['authorized first (the gateway won the race)', [authorized, created, claimedByBob, started]],
+      ['authorized after created', [created, authorized, claimedByBob, started]],
+      ['authorized after described and started', [created, claimedByBob, started, authorized]],
+    ])('%s', (_order, events) => {
+      const rows = projectionSpec(containersProjection)
+        .given(...events.slice(0, -1))
+        .when(events.at(-1)!)
+        .rows(`SELECT ${OWNER} FROM containers`);
+      expect(rows).toEqual([{ ...verified, status: 'running', interface: 'other' }]);
+    });
+
+    it('authorized, not yet seen by the watcher: the row has its verified owner already', () => {
+      const rows = projectionSpec(containersProjection)
+        .when(authorized)
+        .rows(`SELECT ${OWNER} FROM containers`);
+      expect(rows).toEqual([{ ...verified, status: 'created', interface: null }]);
+    });
+
+    it('through the admin socket (no user): the claim stands, unverified', () => {
+      const byAdmin = ContainerCreateAuthorized({
+        ...authorized.data,
+        user: null,
+        socket: { kind: 'admin', path: '/run/ds01/admin.sock' },
+      });
+      const rows = projectionSpec(containersProjection)
+        .given(created, claimedByBob)
+        .when(byAdmin)
+        .rows(`SELECT ${OWNER} FROM containers`);
+      expect(rows).toEqual([
+        {
+          name: 'box',
+          status: 'created',
+          owner: 'bob',
+          owner_rule: 'ds01_label',
+          owner_verified: 0,
+          interface: 'other',
+        },
+      ]);
+    });
   });
 });

@@ -1,8 +1,9 @@
 import type { DatabaseSync } from 'node:sqlite';
 import {
-  type ContainerEvent,
   type ContainerState,
-  containerEvents,
+  type ContainerStreamEvent,
+  containerOwner,
+  containerStreamEventTypes,
   evolveContainerState,
   type GpuAccess,
 } from '@ds01/domain';
@@ -14,15 +15,18 @@ import { defineProjection, preparedOnce } from '../runner/projection.ts';
  * what made it, its state and GPU access — `ds01 containers` reads it. Each row keeps the container's
  * full state (the domain's ContainerState, as JSON) so that apply() is the domain's own
  * evolveContainerState: the read model and the watcher's reconciliation cannot disagree on a fold.
+ * The owner columns are containerOwner's: the verified owner (the gateway's ContainerCreateAuthorized,
+ * before or after the watcher's events) where there is one, else the description's claim.
  */
 export const containersProjection = defineProjection({
   name: 'containers',
   // 2: ContainerCreated carries Docker's facts only; the description comes with ContainerDescribed.
   // 3: the host whose watcher recorded the container (several hosts may share one log).
   // 4: owner_verified (a verified owner, or a claim its creator wrote).
-  version: 4,
+  // 5: ContainerCreateAuthorized folded in: the gateway's socket user is the (verified) owner.
+  version: 5,
   description: 'containers: owner and attribution rule, interface, type, state, GPU access, idle since',
-  eventTypes: containerEvents.map((e) => e.type),
+  eventTypes: [...containerStreamEventTypes],
   setup(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS containers (
@@ -61,18 +65,19 @@ export const containersProjection = defineProjection({
     const id = event.data.containerId;
     const row = sql.state.get(id) as { state: string } | undefined;
     const previous = row ? (JSON.parse(row.state) as ContainerState) : undefined;
-    const domainEvent = { type: event.type, data: event.data } as ContainerEvent;
+    const domainEvent = { type: event.type, data: event.data } as ContainerStreamEvent;
     const state = evolveContainerState(previous, domainEvent, event.metadata.occurredAt);
     const d = state.description;
+    const owner = containerOwner(state);
     sql.upsert.run(
       state.containerId,
       // The host of the container's first event: its own host's watcher recorded it.
       event.metadata.host,
       state.name,
       state.status,
-      d?.owner.user ?? null,
-      d?.owner.rule ?? null,
-      d?.owner.verified ? 1 : 0,
+      owner?.user ?? null,
+      owner?.rule ?? null,
+      owner?.verified ? 1 : 0,
       d?.interface ?? null,
       d?.type ?? null,
       d?.managed ? 1 : 0,
@@ -132,7 +137,7 @@ export const ContainerRow = z.object({
   status: z.enum(['created', 'running', 'paused', 'exited', 'removed']),
   owner: z.string().nullable(),
   owner_rule: z.string().nullable(),
-  /** 1: the owner is verified (the gateway); 0: a claim, or no owner. */
+  /** 1: the owner is verified (created through their gateway socket); 0: a claim, or no owner. */
   owner_verified: z.number().int(),
   interface: z.string().nullable(),
   type: z.string().nullable(),

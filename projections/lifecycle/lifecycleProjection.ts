@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import {
+  ContainerCreateAuthorized,
   ContainerResourceWindowRecorded,
   containerEvents,
   containersOfLifecycleEvent,
@@ -15,9 +16,13 @@ import { z } from 'zod';
 import { defineProjection, preparedOnce } from '../runner/projection.ts';
 
 const EVENT_TYPES = [
-  ...[...containerEvents, GpuUsageWindowRecorded, ContainerResourceWindowRecorded, ...lifecycleEvents].map(
-    (e) => e.type,
-  ),
+  ...[
+    ...containerEvents,
+    ContainerCreateAuthorized,
+    GpuUsageWindowRecorded,
+    ContainerResourceWindowRecorded,
+    ...lifecycleEvents,
+  ].map((e) => e.type),
   'UserRegistered' as const,
   'UserDeparted' as const,
 ];
@@ -33,7 +38,8 @@ const EVENT_TYPES = [
  */
 export const lifecycleProjection = defineProjection({
   name: 'lifecycle',
-  version: 1,
+  // 2: ContainerCreateAuthorized folded in (a verified owner; only theirs go when they depart).
+  version: 2,
   description: "each container's lifecycle: idleness, the retirement pending and why, its last outcome",
   eventTypes: EVENT_TYPES,
   setup(db) {

@@ -49,7 +49,12 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function startGatewayLab(td: TestDocker, names: readonly string[]): Promise<GatewayLab> {
+/** `dockerHost`: where ds01d reaches Docker (default the test dockerd; a proxy in front of it). */
+export async function startGatewayLab(
+  td: TestDocker,
+  names: readonly string[],
+  options: { dockerHost?: string } = {},
+): Promise<GatewayLab> {
   const root = mkdtempSync(join(tmpdir(), 'ds01-gateway-'));
   // Users must reach their folder under it: the run's root is traversable, their folder is theirs alone.
   chmodSync(root, 0o755);
@@ -66,7 +71,12 @@ export async function startGatewayLab(td: TestDocker, names: readonly string[]):
     ),
   );
   const start = async () => {
-    const daemon = startDs01d({ dataDir, configDir, dockerHost: td.host, logLevel: 'info' });
+    const daemon = startDs01d({
+      dataDir,
+      configDir,
+      dockerHost: options.dockerHost ?? td.host,
+      logLevel: 'info',
+    });
     await daemon.waitFor(ready, 'ds01d ready');
     return daemon;
   };

@@ -143,19 +143,29 @@ describeWithDocker('the gateway keeps users apart', (td) => {
 
   it('ds01 run by a user goes through their socket: their containers and GPUs only, no store needed', async () => {
     const ds01 = join(process.cwd(), 'packages', 'cli', 'bin', 'ds01.js');
-    const listOf = async (user: TestUser) => {
+    type Row = { name: string; owner: string; owner_rule: string; owner_verified: number };
+    const rowsOf = async (user: TestUser) => {
       const listed = await lab.as(user, ds01, ['containers', '--json']);
       expect(listed.code, listed.stderr).toBe(0);
-      return (JSON.parse(listed.stdout) as Array<{ name: string; owner: string }>).map((r) => r.name);
+      return JSON.parse(listed.stdout) as Row[];
     };
+    const listOf = async (user: TestUser) => (await rowsOf(user)).map((r) => r.name);
+    // Her owner is the one she could not write: the socket it came through (the gateway's
+    // ContainerCreateAuthorized folded into the read model, whether it landed before or after the
+    // watcher's events), not the ds01.user label the gateway added.
     await waitUntil(
-      async () => (await listOf(alice)).includes(aliceName),
-      "alice's container in her ds01 containers",
+      async () => (await rowsOf(alice)).find((r) => r.name === aliceName)?.owner_verified === 1,
+      "alice's container in her ds01 containers, its owner verified",
       20_000,
     );
+    expect((await rowsOf(alice)).find((r) => r.name === aliceName)).toMatchObject({
+      owner: alice.name,
+      owner_rule: 'gateway',
+    });
     expect(await listOf(bob)).not.toContain(aliceName);
     const table = await lab.as(alice, ds01, ['containers']);
     expect(table.stdout).toContain(aliceName);
+    expect(table.stdout).toContain(`${alice.name} (verified: gateway)`);
     const gpus = await lab.as(alice, ds01, ['gpu', 'status', '--json']);
     expect(gpus.code, gpus.stderr).toBe(0);
     expect(JSON.parse(gpus.stdout)).toMatchObject({ user: alice.name, slots: [] });

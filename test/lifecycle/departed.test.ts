@@ -13,7 +13,9 @@ const run = promisify(execFile);
 /**
  * A user whose account disappears from the host is recorded departed (getent says so), and after
  * the notice their containers are stopped and removed, the owner warned first. The notice is 0 h
- * here; the warnings are the harness's 15 and 5 minutes, on its clock.
+ * here; the warnings are the harness's 15 and 5 minutes, on its clock. Only containers verified
+ * theirs (created through their gateway socket) go: one that merely carries their name in a label,
+ * which anyone may write, is another user's work until an admin says otherwise (issue 16).
  */
 describeWithDocker('departed users: their containers go after the notice', (td) => {
   let h: LifecycleHarness;
@@ -33,6 +35,9 @@ describeWithDocker('departed users: their containers go after the notice', (td) 
   it('an account deleted from the host: departed, warned, then stopped and removed', async () => {
     const id = (await createTestContainer(td, { start: true, labels: { 'ds01.user': name } })).id;
     await h.started(id);
+    await h.authorize(id, name);
+    const claimed = (await createTestContainer(td, { start: true, labels: { 'ds01.user': name } })).id;
+    await h.started(claimed);
     const accounts = new AccountWatcher({
       store: h.store,
       lifecycle: h.lifecycle,
@@ -61,5 +66,11 @@ describeWithDocker('departed users: their containers go after the notice', (td) 
     expect(last.type).toBe('ContainerRetired');
     expect(last.data).toMatchObject({ reason: 'departed_user', outcome: 'stopped_and_removed', user: name });
     await expect(td.docker.getContainer(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    // The one that only claims the departed owner: left running, only the ordinary rules apply to it
+    // (its max runtime, two days off), no departure.
+    const claimedState = h.lifecycle.load(claimed)?.state;
+    expect(claimedState).toMatchObject({ user: name, userVerified: false });
+    expect(claimedState?.pending?.reason).toBe('max_runtime');
+    expect((await td.docker.getContainer(claimed).inspect()).State.Running).toBe(true);
   });
 });

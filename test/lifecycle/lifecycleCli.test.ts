@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import {
 import { type NewEvent, type RecordedEvent, SqliteEventStore } from '@ds01/event-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labConfigDir, runDs01 } from '../support/ds01d.ts';
+import { ensureTestUser, type TestUser } from '../support/users.ts';
 
 const ID = 'd'.repeat(64);
 const ref = { containerId: ID, name: 'notebook', observation: 'observed' as const, dockerEvent: null };
@@ -129,5 +131,55 @@ describe('ds01 lifecycle (CLI)', () => {
     expect(events.map((e) => [e.type, e.data])).toEqual([
       ['UserDeparted', { user: 'alice', reason: 'graduated' }],
     ]);
+  });
+
+  describe('admin commands, run by an ordinary user', () => {
+    let user: TestUser;
+    beforeAll(async () => {
+      user = await ensureTestUser('lcli');
+    });
+    /** The CLI as that user (runuser), on the same dirs: what they may not do is refused, not attempted. */
+    const asUser = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const ds01 = join(process.cwd(), 'packages', 'cli', 'bin', 'ds01.js');
+        execFile(
+          'runuser',
+          [
+            '-u',
+            user.name,
+            '--',
+            process.execPath,
+            ds01,
+            '--data-dir',
+            dataDir,
+            '--config-dir',
+            configDir,
+            ...args,
+          ],
+          { cwd: '/' },
+          (error, stdout, stderr) =>
+            resolve({
+              code: error ? Number((error as { code?: unknown }).code ?? 1) || 1 : 0,
+              stdout,
+              stderr,
+            }),
+        );
+      });
+
+    it.each([
+      ['lifecycle extend', ['lifecycle', 'extend', 'notebook', '--for', '1h', '--reason', 'mine now']],
+      ['lifecycle exempt', ['lifecycle', 'exempt', 'notebook', '--from', 'idle', '--reason', 'mine now']],
+      ['lifecycle retire', ['lifecycle', 'retire', 'notebook', '--reason', 'not mine']],
+      ['user depart', ['user', 'depart', 'alice', '--reason', 'not mine']],
+    ])('`ds01 %s` is refused, naming who they are and what to do', async (command, args) => {
+      const before = (await lifecycleEvents()).length;
+      const result = await asUser(...args);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        `\`ds01 ${command}\` is for admins (root); you are ${user.name} (uid ${user.uid})`,
+      );
+      expect(result.stderr).toMatch(/hint: ask an admin of this machine/);
+      expect((await lifecycleEvents()).length).toBe(before);
+    });
   });
 });

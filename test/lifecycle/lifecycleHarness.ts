@@ -5,6 +5,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { DEFAULT_LIFECYCLE_CONFIG, type LifecycleConfig } from '@ds01/config';
 import { DockerWatcher } from '@ds01/docker-watcher';
 import {
+  ContainerCreateAuthorized,
   ContainerResourceWindowRecorded,
   containerStream,
   containerUsageStream,
@@ -159,6 +160,36 @@ export class LifecycleHarness {
       const { windowStart } = event.data as { windowStart: string };
       await this.store.append(containerUsageStream(HOST, windowStart), [event]);
     }
+  }
+
+  /**
+   * Records what the gateway records when `user` creates the container through their socket (the
+   * verified owner), on the container's stream after the watcher's events: the order of a gateway
+   * that lost the race with Docker's create event.
+   */
+  async authorize(containerId: string, user: string): Promise<void> {
+    await this.store.append(containerStream(containerId), [
+      {
+        ...ContainerCreateAuthorized({
+          containerId,
+          user,
+          socket: { kind: 'user', user, path: `/run/ds01/users/${user}/docker.sock` },
+          interface: 'docker',
+          name: null,
+          rewritten: [],
+          devices: [],
+        }),
+        metadata: {
+          eventId: newEventId(),
+          occurredAt: new Date().toISOString(),
+          actor: { kind: 'user', name: user },
+          host: HOST,
+          correlationId: newEventId(),
+          causationId: null,
+        },
+      },
+    ]);
+    await this.catchUp();
   }
 
   async stream(id: string): Promise<RecordedEvent[]> {

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { Label } from '@ds01/domain';
 import type { Caller } from './access/caller.ts';
 import { resolveOwnContainer } from './access/containerAccess.ts';
-import { type Decision, type Forward, pipe, refuse } from './decision.ts';
+import { type Decision, type Forward, type OnJson, pipe, refuse } from './decision.ts';
 import type { GatewayContext } from './gatewayContext.ts';
 import { decideContainerCreate } from './handlers/containerCreate.ts';
 import { decideNetwork, decideVolume } from './handlers/volumesAndNetworks.ts';
@@ -239,6 +239,7 @@ async function decideExecCreate(routeCall: RouteCall): Promise<Decision> {
       onJson: async (status, answer) => {
         const id = (answer as { Id?: unknown } | null)?.Id;
         if (status === 201 && typeof id === 'string') context.execs.record(id, container.id);
+        return undefined;
       },
     },
   };
@@ -306,11 +307,6 @@ function decideBuild(routeCall: RouteCall): Decision {
 }
 
 /** A decision that forwards `json` as the body and records the JSON answer with `onJson`. */
-export function forwardJson(
-  method: string,
-  target: string,
-  body: unknown,
-  onJson: (status: number, answer: unknown) => Promise<void>,
-): Forward {
+export function forwardJson(method: string, target: string, body: unknown, onJson: OnJson): Forward {
   return { kind: 'forward', method, target, body: jsonBody(body), response: { mode: 'json', onJson } };
 }

@@ -18,6 +18,9 @@ export interface Refusal {
   record?: boolean;
 }
 
+/** Sees dockerd's whole JSON answer before the caller does; a Refusal returned replaces it. */
+export type OnJson = (status: number, body: unknown) => Promise<Refusal | undefined>;
+
 export interface Forward {
   kind: 'forward';
   method: string;
@@ -27,11 +30,13 @@ export interface Forward {
   /**
    * How dockerd's answer goes back: piped as it comes, filtered line by line (events), or read
    * whole and handed to `onJson` before it is passed on (create, exec create: the id is recorded).
+   * `onJson` may answer a refusal instead: what dockerd did was undone (a create whose GPU grant
+   * was lost meanwhile), and the caller is told why.
    */
   response:
     | { mode: 'pipe' }
     | { mode: 'lines'; keep: (line: unknown) => boolean }
-    | { mode: 'json'; onJson: (status: number, body: unknown) => Promise<void> };
+    | { mode: 'json'; onJson: OnJson };
   /** Called with dockerd's status once it answered (or null when it failed): admin call records. */
   onDone?: (status: number | null) => void;
 }

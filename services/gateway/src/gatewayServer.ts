@@ -73,7 +73,9 @@ async function handle(
     if (!request.complete) response.setHeader('connection', 'close');
     return sendJson(response, decision.status, { message: decision.message });
   }
-  await forward(context, decision, request, response);
+  await forward(context, decision, request, response, (refusal) =>
+    noteRefusal(context, caller, call, refusal),
+  );
 }
 
 async function decide(context: GatewayContext, caller: Caller, call: IncomingCall): Promise<Decision> {
@@ -118,6 +120,8 @@ async function forward(
   decision: Forward,
   request: IncomingMessage,
   response: ServerResponse,
+  /** Records a refusal that replaced dockerd's answer (onJson's). */
+  noteReplaced: (refusal: Refusal) => Promise<void>,
 ): Promise<void> {
   const abort = new AbortController();
   // The caller went away (Ctrl-C on `docker logs -f`): stop dockerd's stream too. Not a create: what
@@ -144,7 +148,12 @@ async function forward(
       } catch {
         // not JSON: passed on as it is
       }
-      await decision.response.onJson(status, parsed);
+      const replaced = await decision.response.onJson(status, parsed);
+      if (replaced) {
+        await noteReplaced(replaced);
+        sendJson(response, replaced.status, { message: replaced.message });
+        return;
+      }
       response.writeHead(status, responseHeaders(upstream));
       response.end(text);
       return;

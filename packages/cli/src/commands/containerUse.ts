@@ -1,19 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import {
-  type ContainerEvent,
   type ContainerState,
-  containerEvents,
+  type ContainerStreamEvent,
+  containerOwner,
   containerStream,
+  containerStreamEventTypes,
   containerUseRefusal,
   evolveContainerState,
   OwnershipOverridden,
   ownershipOverridesStream,
 } from '@ds01/domain';
 import type { EventStore } from '@ds01/event-store';
+import { isAdmin } from '../admin.ts';
 import { CliError } from '../errors.ts';
 
-const CONTAINER_EVENT_TYPES: ReadonlySet<string> = new Set(containerEvents.map((e) => e.type));
+const CONTAINER_EVENT_TYPES: ReadonlySet<string> = new Set(containerStreamEventTypes);
 const FULL_ID = /^[0-9a-f]{64}$/;
 
 /**
@@ -31,7 +33,7 @@ export async function authorizeContainerUse(
   let state: ContainerState | undefined;
   for await (const event of store.readStream(containerStream(containerId))) {
     if (!CONTAINER_EVENT_TYPES.has(event.type)) continue;
-    const domainEvent = { type: event.type, data: event.data } as ContainerEvent;
+    const domainEvent = { type: event.type, data: event.data } as ContainerStreamEvent;
     state = evolveContainerState(state, domainEvent, event.metadata.occurredAt);
   }
   const refusal = containerUseRefusal(state, user);
@@ -42,7 +44,7 @@ export async function authorizeContainerUse(
       hint: `give a container of ${user}'s (ds01 containers --user ${user}); an admin may allocate anyway with --force, which is recorded`,
     });
   }
-  if (process.geteuid?.() !== 0) {
+  if (!isAdmin()) {
     throw new CliError(`container ${short} ${refusal}; --force is for admins`, {
       hint: 'run it as root (sudo ds01 gpu allocate ... --force): the override is recorded as theirs',
     });
@@ -54,7 +56,7 @@ export async function authorizeContainerUse(
         containerId,
         action: 'gpu-allocate',
         user,
-        owner: state?.description?.owner ?? null,
+        owner: state ? containerOwner(state) : null,
         reason: refusal,
       }),
       metadata: {

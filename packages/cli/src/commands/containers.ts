@@ -212,17 +212,18 @@ function listColumns(now: Date, withHost: boolean): Column<ContainerRow>[] {
   ];
 }
 
-/** DS01 has recorded its description (ContainerDescribed): owner, type and GPUs are known. */
+/** DS01 has recorded its description (ContainerDescribed): interface, type and GPUs are known. */
 function isDescribed(row: ContainerRow): boolean {
-  return row.owner_rule !== null;
+  return row.type !== null;
 }
 
 /**
  * "alice (verified: gateway)", "bob (claimed by label: ds01_label)", "unknown": a claim its creator
- * wrote is never shown as a fact. A container DS01 saw created but has not described yet says so.
+ * wrote is never shown as a fact. A verified owner (the gateway's record) may come before the
+ * description; a container with neither says it has not been described yet.
  */
 function ownerOf(row: ContainerRow): string {
-  if (!isDescribed(row)) return 'not described yet';
+  if (row.owner_rule === null) return 'not described yet';
   if (row.owner === null) return 'unknown';
   const summary = ownershipSummary({
     rule: OwnerRule.catch('unknown').parse(row.owner_rule),

@@ -13,6 +13,7 @@ import { type LifecycleRow, lifecycleProjection, ProjectionRunner } from '@ds01/
 import { readDaemonLock } from '@ds01/service';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { requireAdmin } from '../admin.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { summarizeData } from '../output/summary.ts';
@@ -95,6 +96,7 @@ Examples:
     .option('--until <moment>', 'an ISO time, or a local "2026-03-06 18:00"')
     .requiredOption('--reason <text>', 'why (recorded, and shown to the owner)')
     .action(async (ref: string, options: { for?: number; until?: string; reason: string }) => {
+      requireAdmin('lifecycle extend', adminHint('extend'));
       const now = new Date();
       if ((options.for === undefined) === (options.until === undefined)) {
         throw new CliError('give one of --for or --until', { hint: 'e.g. --for 4h' });
@@ -122,6 +124,7 @@ Examples:
     .option('--until <moment>', 'until when (default: for good)')
     .requiredOption('--reason <text>', 'why (recorded)')
     .action(async (ref: string, options: { from: LifecycleRule[]; until?: string; reason: string }) => {
+      requireAdmin('lifecycle exempt', adminHint('exempt'));
       const now = new Date();
       const until = options.until ? parseMoment(options.until, now) : null;
       const command = {
@@ -148,6 +151,7 @@ Examples:
     )
     .requiredOption('--reason <text>', 'why (recorded, and shown to the owner)')
     .action(async (ref: string, options: { in?: number; action: RetirementAction; reason: string }) => {
+      requireAdmin('lifecycle retire', adminHint('retire'));
       const now = new Date();
       const lifecycleConfig = context.config().yaml.lifecycle;
       const warnings = lifecycleConfig?.warnings_m ?? [60, 15];
@@ -168,6 +172,10 @@ Examples:
       );
     });
 }
+
+/** What an ordinary user refused an admin's lifecycle command can do instead. */
+const adminHint = (command: string) =>
+  `ask an admin of this machine (sudo ds01 lifecycle ${command} ...); \`ds01 lifecycle\` shows what is coming for your containers and why`;
 
 /** The person running the command (the CLI has no other identity yet; the gateway will give one). */
 const actorName = () => userInfo().username;

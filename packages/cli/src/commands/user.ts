@@ -6,6 +6,7 @@ import { newEventId } from '@ds01/event-store';
 import { lookupAccount } from '@ds01/host/accounts';
 import { UserRow, usersProjection } from '@ds01/projections';
 import type { Command } from 'commander';
+import { requireAdmin } from '../admin.ts';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import type { Column } from '../output/table.ts';
@@ -33,6 +34,7 @@ Examples:
   ds01 user add h.baker@hertie-school.lan --group researcher`,
     )
     .action(async (name: string, options: { group?: string }) => {
+      requireAdmin('user add');
       if (!UserName.safeParse(name).success) throw new CliError(`'${name}' is not a user name`);
       const account = await lookupAccount(name);
       if (!account) {
@@ -62,6 +64,7 @@ Examples:
     .argument('<name>', 'the unix user name')
     .option('--reason <text>', 'why (kept in the log)', 'removed by an admin')
     .action(async (name: string, options: { reason: string }) => {
+      requireAdmin('user remove');
       const config = context.config();
       const store = await context.store({ write: true });
       const revision = await store.streamRevision(userStream(name));

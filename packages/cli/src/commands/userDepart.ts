@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { UserDeparted, userStream } from '@ds01/domain';
 import { newEventId } from '@ds01/event-store';
 import type { Command } from 'commander';
+import { requireAdmin } from '../admin.ts';
 import type { CliContext } from '../context.ts';
 
 /**
@@ -31,6 +32,7 @@ Example:
   ds01 user depart alice --reason "graduated"`,
     )
     .action(async (name: string, options: { reason: string }) => {
+      requireAdmin('user depart');
       const store = await context.store({ write: true });
       const now = new Date();
       const event = UserDeparted({ user: name, reason: options.reason });

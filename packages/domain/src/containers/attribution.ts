@@ -15,7 +15,8 @@ import { sanitiseUsername, sliceOwner } from './userSlices.ts';
  * is never enough to charge a user's quota or stop another user's work without an admin's
  * confirmation (ownership.ts says so to lifecycle and allocation).
  *
- *   gateway         created through the user's gateway socket (verified; the gateway issue builds it)
+ *   gateway         created through the user's gateway socket (verified): not read from the
+ *                   container but from the gateway's ContainerCreateAuthorized (gatewayOwner)
  *
  * The claim rules run in ds01-infra's order, with its names for them (container-owner-tracker.py
  * `detection_method`) so that its containers read the same:
@@ -77,15 +78,23 @@ export interface UserDirectory {
 }
 
 /**
- * What the gateway records when it lets a user create a container through their socket
- * (`ContainerCreateAuthorized` on `container-<id>`, built on the gateway's branch): the account the
- * kernel says connected. A placeholder of its shape until that event is in the catalog.
+ * The verified owner of a container created through the gateway, from its ContainerCreateAuthorized
+ * (on the container's own stream): the account the kernel says connected to the socket. The
+ * containers' fold (containerState.ts) sets it beside the watcher's description, whichever reached
+ * the log first: the gateway appends after dockerd answered, while Docker's create event may already
+ * be described. Through the admin socket (no user) nobody in particular is verified: the claims stand.
  */
-export interface GatewayAuthorization {
-  user: string;
-  uid: number;
-  /** The socket it came through, e.g. /run/ds01/users/alice/docker.sock. */
-  socket: string;
+export function gatewayOwner(authorization: {
+  user: string | null;
+  socket: { path: string };
+}): Attribution | null {
+  if (authorization.user === null) return null;
+  return {
+    user: authorization.user,
+    rule: 'gateway',
+    evidence: `created through ${authorization.socket.path}`,
+    verified: true,
+  };
 }
 
 /** Facts about the host that attribution reads, gathered by the host layer. */
@@ -96,20 +105,9 @@ export interface AttributionFacts {
    * folders): the uid owning it (or its closest existing parent).
    */
   pathOwners: ReadonlyMap<string, number>;
-  /** The gateway's authorization of this container's create, when it came through the gateway. */
-  gateway?: GatewayAuthorization | undefined;
 }
 
 type Rule = (inspect: ContainerInspect, facts: AttributionFacts) => Attribution | undefined;
-
-/** The one verified source: the kernel's word on who connected to the user's gateway socket. */
-const gateway: Rule = (_inspect, facts) =>
-  facts.gateway && {
-    user: facts.gateway.user,
-    rule: 'gateway',
-    evidence: `created through ${facts.gateway.socket} by uid ${facts.gateway.uid}`,
-    verified: true,
-  };
 
 const ownerLabel: Rule = (inspect) => {
   const labels = readDs01Labels(inspect.Config.Labels);
@@ -201,7 +199,6 @@ const containerUid: Rule = (inspect, facts) => {
 };
 
 const RULES: readonly Rule[] = [
-  gateway,
   ownerLabel,
   pathLabel(ToolLabel.devcontainerLocalFolder, 'devcontainer'),
   pathLabel(ToolLabel.composeWorkingDir, 'compose_dir'),
@@ -211,11 +208,14 @@ const RULES: readonly Rule[] = [
   containerUid,
 ];
 
-/** The first rule that names an owner decides (the gateway first); none: `unknown`. */
+/**
+ * The claim of the first rule that names an owner; none: `unknown`. Never verified: what Docker says
+ * of a container its creator wrote (the verified owner comes from the gateway: gatewayOwner).
+ */
 export function attributeOwner(inspect: ContainerInspect, facts: AttributionFacts): Attribution {
   for (const rule of RULES) {
     const attribution = rule(inspect, facts);
-    if (attribution) return { ...attribution, verified: attribution.verified === true };
+    if (attribution) return { ...attribution, verified: false };
   }
   return {
     user: null,

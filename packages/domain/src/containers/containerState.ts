@@ -1,7 +1,22 @@
+import type { EventOf } from '../events/defineEvent.ts';
+import { ContainerCreateAuthorized } from '../gateway/events.ts';
 import type { Observation } from '../values.ts';
+import { type Attribution, gatewayOwner } from './attribution.ts';
 import { type ContainerDescription, timeNanoOfInstant } from './description.ts';
-import type { SnapshotWindow } from './events.ts';
+import { containerEvents, type SnapshotWindow } from './events.ts';
 import type { ContainerEvent } from './planned.ts';
+
+/**
+ * Every event of a container's stream: the watcher's (Docker's facts and DS01's reading of them) and
+ * the gateway's ContainerCreateAuthorized (who created it through their socket).
+ */
+export type ContainerStreamEvent = ContainerEvent | EventOf<typeof ContainerCreateAuthorized>;
+
+/** The types of ContainerStreamEvent: what a reader of a container's state folds. */
+export const containerStreamEventTypes: readonly ContainerStreamEvent['type'][] = [
+  ...containerEvents.map((e) => e.type),
+  ContainerCreateAuthorized.type,
+];
 
 /** A container's life as far as DS01's log tells it. */
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'removed';
@@ -15,8 +30,14 @@ export interface ContainerState {
   /** From ContainerCreated. */
   image: string | null;
   labels: Readonly<Record<string, string>>;
-  /** From ContainerDescribed; null until DS01 has described it. */
+  /** From ContainerDescribed; null until DS01 has described it. Its owner is a claim (attribution.ts). */
   description: ContainerDescription | null;
+  /**
+   * From the gateway's ContainerCreateAuthorized: the owner its creator could not write. Null: it did
+   * not come through a user's socket (or not yet: the gateway appends after dockerd answered, so it
+   * may follow the watcher's events). Absent on states folded before 2026-12.
+   */
+  verifiedOwner?: Attribution | null;
   /** Reported as UnmanagedContainerDetected. */
   unmanaged: boolean;
   startedAt: string | null;
@@ -54,6 +75,7 @@ function initial(containerId: string, name: string, at: string): ContainerState 
     image: null,
     labels: {},
     description: null,
+    verifiedOwner: null,
     unmanaged: false,
     startedAt: null,
     finishedAt: null,
@@ -84,6 +106,14 @@ const TRANSITIONS: ReadonlySet<ContainerEvent['type']> = new Set([
 const later = (a: string, b: string) => (a > b ? a : b);
 
 /**
+ * Who owns the container, as far as DS01 can rest on it: the verified owner where the gateway
+ * recorded one, else the description's claim; null: not described yet (and no verified owner).
+ */
+export function containerOwner(state: ContainerState): Attribution | null {
+  return state.verifiedOwner ?? state.description?.owner ?? null;
+}
+
+/**
  * Docker's time of a container fact in nanoseconds: its event's timeNano (observed), the State time read
  * (reconciled), else its occurredAt (facts recorded before the log kept nanoseconds).
  */
@@ -96,13 +126,25 @@ export function dockerTimeOf(event: ContainerEvent, occurredAt: string): string 
 
 /**
  * Folds one event of a container's stream (with its occurredAt) into the container's state. Pure; the
- * watcher (to reconcile) and the containers projection (to answer `ds01 containers`) share it.
+ * watcher (to reconcile) and the containers projection (to answer `ds01 containers`) share it. The
+ * gateway's authorization and the watcher's events may come in either order: the verified owner is
+ * kept beside the description, never folded into it, so neither order loses it.
  */
 export function evolveContainerState(
   state: ContainerState | undefined,
-  event: ContainerEvent,
+  event: ContainerStreamEvent,
   occurredAt: string,
 ): ContainerState {
+  if (event.type === 'ContainerCreateAuthorized') {
+    const current = state ?? initial(event.data.containerId, event.data.name ?? '', occurredAt);
+    // The name asked for is only a fallback: the watcher's name is Docker's (and follows renames).
+    return {
+      ...current,
+      name: current.name || (event.data.name ?? ''),
+      verifiedOwner: gatewayOwner(event.data),
+      lastEventAt: later(current.lastEventAt, occurredAt),
+    };
+  }
   const data = event.data;
   const current = state ?? initial(data.containerId, 'name' in data ? data.name : '', occurredAt);
   const next: ContainerState = { ...current, lastEventAt: later(current.lastEventAt, occurredAt) };

@@ -1,16 +1,19 @@
 import type { containerEvents } from '../containers/events.ts';
 import type { EventOf } from '../events/defineEvent.ts';
+import type { ContainerCreateAuthorized } from '../gateway/events.ts';
 import type { ContainerResourceWindowRecorded, GpuUsageWindowRecorded } from '../telemetry/events.ts';
 import { addStep, type Coverage, cover, type Staircase } from './activity.ts';
 import type { lifecycleEvents, RetirementAction, RetirementOutcome, RetirementReason } from './events.ts';
 import { gpuActivityPercent } from './usage.ts';
 
 /**
- * Every event a container's lifecycle state is folded from: its life, its usage windows (GPU devices and
- * its cgroup; user slices' windows are not a container's), its decisions.
+ * Every event a container's lifecycle state is folded from: its life (and the gateway's record of who
+ * created it), its usage windows (GPU devices and its cgroup; user slices' windows are not a
+ * container's), its decisions.
  */
 export type LifecycleEvent =
   | EventOf<(typeof containerEvents)[number]>
+  | EventOf<typeof ContainerCreateAuthorized>
   | EventOf<typeof GpuUsageWindowRecorded>
   | EventOf<typeof ContainerResourceWindowRecorded>
   | EventOf<(typeof lifecycleEvents)[number]>;
@@ -42,6 +45,11 @@ export interface LifecycleState {
   containerId: string;
   name: string;
   user: string | null;
+  /**
+   * The user is the verified owner (created through their gateway socket); false: a claim its
+   * creator wrote (a label, a path...), never enough to stop their work as theirs (a departure).
+   */
+  userVerified: boolean;
   /** ds01-infra's container type and interface (what policy applies): null until described. */
   type: string | null;
   interface: string | null;
@@ -91,6 +99,7 @@ export function initialLifecycleState(containerId = ''): LifecycleState {
     containerId,
     name: '',
     user: null,
+    userVerified: false,
     type: null,
     interface: null,
     managed: false,
@@ -145,6 +154,16 @@ export function evolveLifecycle(
     ? state
     : { ...state, containerId: containersOfLifecycleEvent(event)[0] ?? '' };
   switch (event.type) {
+    case 'ContainerCreateAuthorized':
+      // Through the admin socket nobody in particular: the claims stand.
+      return event.data.user === null
+        ? current
+        : {
+            ...current,
+            name: current.name || (event.data.name ?? ''),
+            user: event.data.user,
+            userVerified: true,
+          };
     case 'ContainerCreated':
       return {
         ...current,
@@ -157,7 +176,8 @@ export function evolveLifecycle(
       return {
         ...current,
         name: event.data.name || current.name,
-        user: event.data.owner.user,
+        // The description's owner is a claim: it never replaces the gateway's verified one.
+        user: current.userVerified ? current.user : event.data.owner.user,
         type: event.data.type,
         interface: event.data.interface,
         managed: event.data.managed,

@@ -1,3 +1,4 @@
+import { actingNeedsAdminConfirmation } from '../containers/ownership.ts';
 import type { LifecycleTick } from './commands.ts';
 import type { RetirementAction, RetirementReason } from './events.ts';
 import { idleStretch } from './idleness.ts';
@@ -36,8 +37,8 @@ export function keepAliveHonoured(tick: LifecycleTick): boolean {
 }
 
 /**
- * Every rule that wants the container retired, earliest first: for a running container its owner's
- * departure (after the notice), its max runtime, its idle timeout; for one created and never
+ * Every rule that wants the container retired, earliest first: for a running container its verified
+ * owner's departure (after the notice), its max runtime, its idle timeout; for one created and never
  * started, created_container_timeout_m; for a stopped one, container_hold_after_stop_h (removal).
  * Infrastructure containers are never retired. Returns the wanted retirement and, when only a
  * keep-alive file or an exemption holds off an idle retirement, which.
@@ -49,7 +50,12 @@ export function wantedRetirement(
   const { policy, now } = tick;
   if (state.infrastructure) return { wanted: null, idleHold: null };
   const candidates: WantedRetirement[] = [];
-  const departed = tick.ownerDepartedAt;
+  // A departure stops the work of the user who left: only a verified owner's (issue 16). A container
+  // that merely claims a departed owner (a label, a path its creator wrote) may be another user's; an
+  // admin retires it (`ds01 lifecycle retire`), which is the confirmation a claim needs.
+  const departed = actingNeedsAdminConfirmation({ verified: state.userVerified })
+    ? null
+    : tick.ownerDepartedAt;
   const departure = (action: RetirementAction, warn: boolean): WantedRetirement | null =>
     departed === null
       ? null

@@ -3,6 +3,7 @@ import {
   actingNeedsAdminConfirmation,
   attributeOwner,
   chargeableOwner,
+  gatewayOwner,
   ownerCandidates,
   ownershipSummary,
   userDirectoryOf,
@@ -77,17 +78,15 @@ describe('container owner attribution (ds01-infra order, then DS01 extras)', () 
     expect(owner(changes, pathOwners)).toMatchObject({ user, rule, verified: false });
   });
 
-  it('a create through the gateway is the verified owner, whatever the container claims', () => {
-    const result = attributeOwner(inspectWith({ labels: { 'ds01.user': 'carol' }, user: '1005' }), {
-      ...facts(),
-      gateway: { user: 'alice', uid: 1001, socket: '/run/ds01/users/alice/docker.sock' },
-    });
-    expect(result).toEqual({
+  it("the gateway's authorization is the verified owner; through the admin socket nobody is", () => {
+    const socket = { path: '/run/ds01/users/alice/docker.sock' };
+    expect(gatewayOwner({ user: 'alice', socket })).toEqual({
       user: 'alice',
       rule: 'gateway',
-      evidence: 'created through /run/ds01/users/alice/docker.sock by uid 1001',
+      evidence: 'created through /run/ds01/users/alice/docker.sock',
       verified: true,
     });
+    expect(gatewayOwner({ user: null, socket: { path: '/run/ds01/admin.sock' } })).toBeNull();
   });
 
   it.each<[string, InspectChanges]>([

@@ -1,4 +1,5 @@
 import {
+  ContainerCreateAuthorized,
   ContainerDescribed,
   ContainerResourceWindowRecorded,
   ContainerStarted,
@@ -41,6 +42,18 @@ export function described(
     labels: { 'ds01.user': 'alice' },
   });
 }
+
+/** The gateway's record that `user` created the container through their socket: its verified owner. */
+export const createAuthorized = (user = 'alice') =>
+  ContainerCreateAuthorized({
+    containerId: ID,
+    user,
+    socket: { kind: 'user', user, path: `/run/ds01/users/${user}/docker.sock` },
+    interface: 'docker',
+    name: 'train',
+    rewritten: [],
+    devices: [],
+  });
 
 export const started = (minute = 0) => ContainerStarted({ ...ref, startedAt: iso(minute) });
 export const stopped = (minute: number) =>

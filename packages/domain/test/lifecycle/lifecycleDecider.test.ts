@@ -21,6 +21,7 @@ import {
   at,
   cpuWindow,
   cpuWindows,
+  createAuthorized,
   described,
   ID,
   iso,
@@ -291,17 +292,55 @@ describe('other retirements', () => {
       });
   });
 
-  it("a departed owner's running container: stopped and removed after the notice", () => {
+  it.each([
+    ['authorized, then described', () => [createAuthorized(), described(), started(0)]],
+    [
+      'described, then authorized (the gateway appends after Docker answered)',
+      () => [described(), createAuthorized(), started(0)],
+    ],
+  ])(
+    "a departed verified owner's running container: stopped and removed after the notice (%s)",
+    (_order, given) => {
+      spec
+        .given(given())
+        .when(tick(10, { policy: idleOnly, ownerDepartedAt: iso(5) }))
+        .thenEvents((events) =>
+          expect(events[0]!.data).toMatchObject({
+            reason: 'departed_user',
+            user: 'alice',
+            action: 'stop_and_remove',
+            dueAt: iso(5 + 24 * 60),
+          }),
+        );
+    },
+  );
+
+  it('a container that only claims a departed owner (a label) is not stopped as theirs', () => {
+    // Anyone may write `ds01.user=alice`: stopping it would stop another user's work on a claim.
     spec
       .given([described(), started(0)])
       .when(tick(10, { policy: idleOnly, ownerDepartedAt: iso(5) }))
-      .thenEvents((events) =>
-        expect(events[0]!.data).toMatchObject({
-          reason: 'departed_user',
-          action: 'stop_and_remove',
-          dueAt: iso(5 + 24 * 60),
-        }),
-      );
+      .thenNothingHappened();
+  });
+
+  it("the gateway's owner wins over the description's claim, whichever came first", () => {
+    const claimedByBob = {
+      ...described(),
+      data: {
+        ...described().data,
+        owner: { user: 'bob', rule: 'ds01_label' as const, evidence: 'ds01.user=bob' },
+      },
+    };
+    for (const order of [
+      [createAuthorized(), claimedByBob],
+      [claimedByBob, createAuthorized()],
+    ]) {
+      const state = order.reduce((s, e) => evolveLifecycle(s, e), initialLifecycleState(ID));
+      expect({ user: state.user, userVerified: state.userVerified }).toEqual({
+        user: 'alice',
+        userVerified: true,
+      });
+    }
   });
 
   it('created and never started: removed after created_container_timeout_m, unwarned', () => {

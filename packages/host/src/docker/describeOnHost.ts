@@ -3,7 +3,6 @@ import {
   type ContainerInspect,
   describeContainer,
   describeFromEventAttributes,
-  type GatewayAuthorization,
   labelsOfEventAttributes,
   ownerCandidates,
   ownerPaths,
@@ -20,18 +19,18 @@ export interface HostFacts {
 }
 
 /**
- * Describes an inspected container: the pure description, fed with the host facts it needs.
- * `gateway`: the gateway's authorization of its create (ContainerCreateAuthorized), when the
- * container came through a user's socket: then that, not any claim, is its owner.
+ * Describes an inspected container: the pure description, fed with the host facts it needs. Its
+ * owner is a claim (what the creator wrote); the verified owner, when the container came through a
+ * user's gateway socket, is the gateway's ContainerCreateAuthorized, which the containers' fold sets
+ * beside it (the gateway's append and Docker's create event race, so the watcher cannot wait for it).
  */
 export async function describeOnHost(
   inspect: ContainerInspect,
   host: HostFacts,
-  gateway?: GatewayAuthorization,
 ): Promise<ContainerDescription> {
   const users = await host.users.resolve(ownerCandidates(inspect));
   const pathOwners = await homePathOwners(ownerPaths(inspect));
-  return describeContainer(inspect, { users, pathOwners, gateway, defaultRuntime: host.defaultRuntime });
+  return describeContainer(inspect, { users, pathOwners, defaultRuntime: host.defaultRuntime });
 }
 
 /** Describes a container that is already gone, from its Docker event's attributes. */

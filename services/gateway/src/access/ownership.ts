@@ -42,11 +42,6 @@ export class ContainerOwners {
   known(containerId: string): string | null | undefined {
     return this.#owners.get(containerId) ?? this.#labelled.get(containerId);
   }
-
-  /** Whether the gateway created it (vs. only labelled): for the DS01 API's "verified" column. */
-  verified(containerId: string): boolean {
-    return this.#owners.has(containerId);
-  }
 }
 
 /** Exec ids → the container they run in, remembered at exec create (else asked of dockerd). */

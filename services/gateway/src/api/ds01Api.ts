@@ -51,25 +51,20 @@ export async function answerDs01Api(
       );
     case 'containers': {
       const all = ['1', 'true'].includes(firstValue(target.query, 'all') ?? '');
-      const where = [...(all ? [] : ["status <> 'removed'"]), ...(user === null ? [] : ['owner = ?'])];
-      const rows = context
-        .readModel()
-        .query(
-          ContainerRow,
-          `SELECT ${CONTAINER_ROW_COLUMNS} FROM containers${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, name`,
-          ...(user === null ? [] : [user]),
-        );
-      // The read model's owner comes from attribution rules a creator can write (a compose folder, a
-      // mount); the API shows a user only what the gateway knows is theirs: created through their
-      // socket, or labelled ds01.user (which only the gateway and root can set).
+      // A user sees what is theirs on something they could not write: the verified owner (created
+      // through their socket: the read model folds the gateway's ContainerCreateAuthorized) or, for
+      // containers the gateway did not create (ds01-infra's, an admin's), a ds01.user label, which
+      // only the gateway and root can set. Never a path, mount or name claim.
+      const mine = "owner = ? AND (owner_verified = 1 OR owner_rule = 'ds01_label')";
+      const where = [...(all ? [] : ["status <> 'removed'"]), ...(user === null ? [] : [mine])];
       return answer(
-        user === null
-          ? rows
-          : rows.filter((row) =>
-              context.owners.verified(row.container_id)
-                ? context.owners.ownerOf(row.container_id, null) === user
-                : row.owner_rule === 'ds01_label',
-            ),
+        context
+          .readModel()
+          .query(
+            ContainerRow,
+            `SELECT ${CONTAINER_ROW_COLUMNS} FROM containers${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, name`,
+            ...(user === null ? [] : [user]),
+          ),
       );
     }
     case 'gpus': {

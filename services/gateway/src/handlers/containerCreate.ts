@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { createPolicyLimits, effectiveLimits } from '@ds01/config';
-import { type CreateInterface, Label } from '@ds01/domain';
+import { type CreateInterface, GrantNotPendingError, Label } from '@ds01/domain';
 import { lookupAccount } from '@ds01/host/accounts';
 import { socketOf } from '../access/caller.ts';
 import {
@@ -68,7 +68,13 @@ export async function decideContainerCreate(routeCall: RouteCall): Promise<Decis
         devices,
       });
     };
-  if (caller.kind === 'admin') return forwardJson(call.method, forwardedTarget, body, record(null, [], []));
+  if (caller.kind === 'admin') {
+    const recordAdmin = record(null, [], []);
+    return forwardJson(call.method, forwardedTarget, body, async (status, answer) => {
+      await recordAdmin(status, answer);
+      return undefined;
+    });
+  }
 
   for (const ref of referencedContainers(body)) {
     const other = await resolveOwnContainer(context, caller, ref, endpoint);
@@ -140,7 +146,7 @@ export async function decideContainerCreate(routeCall: RouteCall): Promise<Decis
     ...forwardJson(call.method, forwardedTarget, forwarded, async (status, answer) => {
       if (granted && status !== 201) {
         await releaseGrant(context.allocator, granted);
-        return;
+        return undefined;
       }
       const id = (answer as { Id?: string }).Id;
       if (granted && id) {
@@ -152,13 +158,20 @@ export async function decideContainerCreate(routeCall: RouteCall): Promise<Decis
           await context.upstream
             .json('DELETE', encodeTarget(null, ['containers', id], [['force', '1']]))
             .catch(() => {});
-          throw new Error(
-            `the GPUs granted for this container were given up before Docker created it (${(error as Error).message}): the container was removed, try again`,
-            { cause: error },
-          );
+          // Not the gateway's failure nor Docker's (a 502 would say so): the request lost a race
+          // with the grant's deadline, and the same request again gets a fresh grant.
+          if (error instanceof GrantNotPendingError) {
+            return refuse(
+              409,
+              'gpu-grant-expired',
+              `the GPUs granted for this container were given up before Docker created it (the grant expired or was released): the container was removed; try again`,
+            );
+          }
+          throw error;
         }
       }
       await recordIt(status, answer);
+      return undefined;
     }),
     onDone: (status) => {
       // dockerd never answered: the grant would be held by nobody's container.
