@@ -458,6 +458,22 @@ class ProjectionWorker {
     const last = events.at(-1)?.position ?? this.#position;
     const target = Math.max(last, scannedTo);
     if (target <= this.#position && events.length === 0) return true;
+    const { applyBatch } = this.#projection;
+    if (applyBatch && events.length > 1) {
+      try {
+        this.#transaction(() => {
+          applyBatch(this.#ctx.db, events);
+          this.#writeCheckpoint(target, null);
+        });
+        this.#position = target;
+        return true;
+      } catch (cause) {
+        const storage = storageFailureOf(this.#ctx.db, cause);
+        if (storage) throw storage;
+        // Rolled back: apply() one event after another below finds the failing event (or, for a
+        // projection whose batch and single paths disagree, commits what apply() makes of it).
+      }
+    }
     let failedAt = -1;
     try {
       this.#transaction(() => {
