@@ -55,6 +55,15 @@ export function encodedAppend(
  */
 export type AppendOutcome = { ok: AppendResult[]; inserted: number } | { error: unknown };
 
+/** A streamed append's open transaction (SqliteAppender.open): parts added in order, then committed. */
+export interface OpenAppend {
+  /** Writes one part; on a throw the transaction is already rolled back. */
+  add(part: EncodedAppend): void;
+  /** Decides the expected revision, commits; on a throw nothing of the append is in the log. */
+  commit(): { ok: AppendResult[]; inserted: number };
+  rollback(): void;
+}
+
 interface EventRow {
   position: number;
   stream_id: string;
@@ -133,33 +142,74 @@ export class SqliteAppender {
     }
   }
 
+  /**
+   * Opens a transaction of its own for one stream's append that arrives in parts (a large append,
+   * streamed to the writer thread while the caller still validates its later events). Nothing is
+   * visible to others, and nothing stays, unless commit() is called. Throws a StoreUnavailableError
+   * when the transaction cannot begin (busy, I/O).
+   */
+  open(streamId: string, expected: ExpectedRevision): OpenAppend {
+    const metadataSuffix = `,"recordedAt":"${new Date().toISOString()}"}`;
+    try {
+      this.#run('BEGIN IMMEDIATE');
+      const cursor = this.#cursor(streamId, expected, metadataSuffix);
+      return {
+        add: (part) => {
+          try {
+            cursor.add(part);
+          } catch (error) {
+            rollbackQuietly(this.#db);
+            throw asStoreError(this.#path, error);
+          }
+        },
+        commit: () => {
+          try {
+            const { appended, inserted } = cursor.finish();
+            this.#run('COMMIT');
+            return { ok: [appended], inserted };
+          } catch (error) {
+            rollbackQuietly(this.#db);
+            throw asStoreError(this.#path, error);
+          }
+        },
+        rollback: () => rollbackQuietly(this.#db),
+      };
+    } catch (error) {
+      rollbackQuietly(this.#db);
+      throw asStoreError(this.#path, error);
+    }
+  }
+
   /** A transaction-control statement, prepared once (exec would parse its text every time). */
   #run(sql: string): void {
     this.#statement(sql).run();
   }
 
-  /**
-   * One append inside the group's transaction. Fast path: one INSERT per event, no lookups. An event id
-   * already in the log makes its INSERT do nothing, and only then is the existing row read to tell a
-   * harmless retry (same stream, type and data: skipped) from a conflict.
-   */
+  /** One append inside the group's transaction, whole. */
   #appendInTransaction(
     append: EncodedAppend,
     metadataSuffix: string,
   ): { appended: AppendResult; inserted: number } {
-    const { streamId, expected, eventIds, types, versions, data, metadata } = append;
+    const cursor = this.#cursor(append.streamId, append.expected, metadataSuffix);
+    cursor.add(append);
+    return cursor.finish();
+  }
+
+  /**
+   * One append inside an open transaction, fed its events in one part or several. Fast path: one
+   * INSERT per event, no lookups. An event id already in the log makes its INSERT do nothing, and
+   * only then is the existing row read to tell a harmless retry (same stream, type and data:
+   * skipped) from a conflict. When the stream's revision does not satisfy `expected`, nothing is
+   * inserted: the append succeeds at finish() only if every one of its events is already in the
+   * stream (a retry of an append that already happened succeeds whatever it expected).
+   */
+  #cursor(
+    streamId: string,
+    expected: ExpectedRevision,
+    metadataSuffix: string,
+  ): { add(part: EncodedAppend): void; finish(): { appended: AppendResult; inserted: number } } {
     const current = revisionOf(this.#statement(REVISION_SQL), streamId);
-    if (!satisfiesExpected(expected, current)) {
-      // A retry of an append that already happened succeeds whatever it expected.
-      const existing = eventIds.map((_, i) => this.#existing(append, i));
-      if (current !== 'no_stream' && existing.every((row) => row !== undefined)) {
-        return {
-          appended: { nextExpectedRevision: current, position: existing.at(-1)!.position },
-          inserted: 0,
-        };
-      }
-      throw new WrongExpectedRevisionError(streamId, expected, current);
-    }
+    const satisfied = satisfiesExpected(expected, current);
     const insert = this.#statement(
       'INSERT INTO events (stream_id, revision, event_id, type, version, data, metadata) ' +
         'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING',
@@ -167,27 +217,46 @@ export class SqliteAppender {
     let revision = current === 'no_stream' ? -1 : current;
     let position = 0;
     let inserted = 0;
-    for (let i = 0; i < eventIds.length; i++) {
-      // The metadata's JSON ends with '}': splice recordedAt in rather than parse and copy it.
-      const result = insert.run(
-        streamId,
-        revision + 1,
-        eventIds[i]!,
-        types[i]!,
-        versions[i]!,
-        data[i]!,
-        metadata[i]!.slice(0, -1) + metadataSuffix,
-      );
-      if (result.changes === 0) {
-        position = this.#existing(append, i)!.position;
-        continue;
-      }
-      revision += 1;
-      inserted += 1;
-      position = Number(result.lastInsertRowid);
-    }
-    const nextExpectedRevision = revision;
-    return { appended: { nextExpectedRevision, position }, inserted };
+    let allExist = true;
+    return {
+      add: (part) => {
+        const { eventIds, types, versions, data, metadata } = part;
+        if (!satisfied) {
+          for (let i = 0; i < eventIds.length; i++) {
+            const row = this.#existing(part, i);
+            if (row) position = row.position;
+            else allExist = false;
+          }
+          return;
+        }
+        for (let i = 0; i < eventIds.length; i++) {
+          // The metadata's JSON ends with '}': splice recordedAt in rather than parse and copy it.
+          const result = insert.run(
+            streamId,
+            revision + 1,
+            eventIds[i]!,
+            types[i]!,
+            versions[i]!,
+            data[i]!,
+            metadata[i]!.slice(0, -1) + metadataSuffix,
+          );
+          if (result.changes === 0) {
+            position = this.#existing(part, i)!.position;
+            continue;
+          }
+          revision += 1;
+          inserted += 1;
+          position = Number(result.lastInsertRowid);
+        }
+      },
+      finish: () => {
+        if (satisfied) return { appended: { nextExpectedRevision: revision, position }, inserted };
+        if (current !== 'no_stream' && allExist) {
+          return { appended: { nextExpectedRevision: current, position }, inserted: 0 };
+        }
+        throw new WrongExpectedRevisionError(streamId, expected, current);
+      },
+    };
   }
 
   /** The stored row of the append's i-th event, if this very event is already in the stream; throws on a conflict. */

@@ -24,6 +24,12 @@ import { openDatabase, prepareStoreFile } from './storeFile.ts';
 
 /** Rows per query when reading the log or a stream: bounds memory, not correctness. */
 const READ_PAGE_SIZE = 1000;
+/**
+ * An append of more events than this is sent to the writer thread in parts of this many (see
+ * #appendStreamed): small enough that the thread starts inserting early, large enough that a
+ * message per part costs little next to the part's validation.
+ */
+const STREAM_PART_EVENTS = 50;
 /** Rows per query of a subscription catching up. */
 const SUBSCRIPTION_PAGE_SIZE = 500;
 
@@ -128,9 +134,41 @@ export class SqliteEventStore implements EventStore {
     if (this.#closing) throw new StoreClosedError(this.#path);
     if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
     const expected = options.expectedRevision ?? 'any';
+    if (events.length > STREAM_PART_EVENTS) return this.#appendStreamed(streamId, events, expected);
     const encoded = encodeAppend(this.#codec, streamId, events, expected);
     const [result] = await this.#commit([encodedAppend(streamId, expected, encoded)]);
     return result!;
+  }
+
+  /**
+   * A large append, validated and sent part by part: the writer thread inserts part k inside the
+   * append's transaction while this thread validates part k+1, so validation and SQLite's work
+   * overlap instead of adding up. A part that fails validation aborts the transaction: nothing is
+   * written, as for a whole append.
+   */
+  async #appendStreamed(
+    streamId: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    // The first part is validated before the thread is involved: an append refused outright costs it nothing.
+    let part = encodeAppend(this.#codec, streamId, events.slice(0, STREAM_PART_EVENTS), expected);
+    this.#writer ??= new SqliteWriter(this.#path, this.#busyTimeoutMs);
+    const stream = this.#writer.stream();
+    try {
+      for (let start = STREAM_PART_EVENTS; ; start += STREAM_PART_EVENTS) {
+        const last = start >= events.length;
+        stream.send(encodedAppend(streamId, expected, part), last);
+        if (last) break;
+        part = encodeAppend(this.#codec, streamId, events.slice(start, start + STREAM_PART_EVENTS), expected);
+      }
+    } catch (error) {
+      stream.abort();
+      throw error;
+    }
+    const { ok, inserted } = await stream.answered;
+    if (inserted > 0) this.#wakeups.wake();
+    return ok[0]!;
   }
 
   /** One request to the writer thread, so the batch is one savepoint of a group: all or nothing. */

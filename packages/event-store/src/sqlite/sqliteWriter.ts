@@ -59,6 +59,43 @@ export class SqliteWriter {
   }
 
   /**
+   * One stream's append sent in parts: `send` each part as soon as it is encoded (the thread inserts
+   * it while the caller encodes the next), the last one with `last`; `abort` if a part cannot be
+   * made (nothing is written then, and the answer is the caller's own error). Every part must be
+   * sent before the caller yields to the event loop, so that no other append comes in between.
+   */
+  stream(): {
+    send(part: EncodedAppend, last: boolean): void;
+    abort(): void;
+    answered: Promise<{ ok: AppendResult[]; inserted: number }>;
+  } {
+    if (this.#closing) throw new StoreClosedError(this.#path);
+    if (this.#failure) throw this.#failure;
+    const id = this.#nextId++;
+    let settle: Waiting | undefined;
+    const answered = new Promise<{ ok: AppendResult[]; inserted: number }>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    this.#inFlight.add(answered);
+    const settled = () => this.#inFlight.delete(answered);
+    answered.then(settled, settled);
+    this.#waiting.set(id, settle!);
+    if (this.#waiting.size === 1) this.#worker.ref();
+    return {
+      send: (part, last) => this.#worker.postMessage({ id, part, last } satisfies WriterRequest),
+      abort: () => {
+        this.#worker.postMessage({ id, abort: true } satisfies WriterRequest);
+        this.#waiting.delete(id);
+        if (this.#waiting.size === 0) this.#worker.unref();
+        // Nobody awaits it: the caller throws its own error.
+        answered.catch(() => {});
+        settle!.reject(new Error('aborted by the caller'));
+      },
+      answered,
+    };
+  }
+
+  /**
    * Refuses new appends from now on (StoreClosedError, nothing sent to the thread), waits until every
    * append already sent is answered, then stops the thread. The thread is only stopped once it holds
    * no unanswered append: stopping it earlier could commit an append whose answer never arrives, and
