@@ -6,11 +6,7 @@ import { satisfiesExpected } from '../expectedRevision.ts';
 import { asStoreError } from './sqliteErrors.ts';
 import { StatementCache } from './statementCache.ts';
 
-/**
- * One append as the store sends it to its writer thread: column by column, strings and numbers only.
- * Arrays of strings cross to the thread far cheaper than an object per event does (structured clone),
- * and the store makes no object per event to send them.
- */
+/** One append as the writer thread writes it: column by column. */
 export interface EncodedAppend {
   streamId: string;
   expected: ExpectedRevision;
@@ -23,30 +19,81 @@ export interface EncodedAppend {
   metadata: string[];
 }
 
-export function encodedAppend(
+/**
+ * One append as it crosses to the writer thread: the event ids, data and metadata of every event in
+ * one string, joined by NUL, and the types and versions as runs (consecutive events nearly always
+ * share them). Structured clone copies one flat string far faster than arrays of thousands of strings
+ * (measured ~0.4 against ~1.5 µs an event on the sending thread), and the thread splits it apart.
+ * NUL cannot occur inside: event ids are UUIDs, and JSON.stringify escapes every control character.
+ */
+export interface PackedAppend {
+  streamId: string;
+  expected: ExpectedRevision;
+  count: number;
+  /** eventId NUL data NUL metadata, event after event, all joined by NUL. */
+  packed: string;
+  /** Runs of (type, version): runTypes[k] and runVersions[k] for the next runLengths[k] events. */
+  runTypes: string[];
+  runVersions: number[];
+  runLengths: number[];
+}
+
+export function packAppend(
   streamId: string,
   expected: ExpectedRevision,
   events: readonly EncodedEvent[],
-): EncodedAppend {
+): PackedAppend {
   const n = events.length;
-  const append: EncodedAppend = {
-    streamId,
-    expected,
-    eventIds: new Array(n),
-    types: new Array(n),
-    versions: new Array(n),
-    data: new Array(n),
-    metadata: new Array(n),
-  };
+  const parts: string[] = new Array(n * 3);
+  const runTypes: string[] = [];
+  const runVersions: number[] = [];
+  const runLengths: number[] = [];
   for (let i = 0; i < n; i++) {
     const event = events[i]!;
-    append.eventIds[i] = event.eventId;
-    append.types[i] = event.type;
-    append.versions[i] = event.version;
-    append.data[i] = event.data;
-    append.metadata[i] = JSON.stringify(event.metadata);
+    parts[3 * i] = event.eventId;
+    parts[3 * i + 1] = event.data;
+    parts[3 * i + 2] = JSON.stringify(event.metadata);
+    const last = runTypes.length - 1;
+    if (last >= 0 && runTypes[last] === event.type && runVersions[last] === event.version) {
+      runLengths[last]! += 1;
+    } else {
+      runTypes.push(event.type);
+      runVersions.push(event.version);
+      runLengths.push(1);
+    }
   }
-  return append;
+  return { streamId, expected, count: n, packed: parts.join('\0'), runTypes, runVersions, runLengths };
+}
+
+/** The writer thread's side of packAppend. */
+export function unpackAppend(append: PackedAppend): EncodedAppend {
+  const { count } = append;
+  const fields = append.packed.split('\0');
+  if (fields.length !== count * 3) {
+    throw new Error(`a packed append of ${count} events came with ${fields.length} fields, not ${count * 3}`);
+  }
+  const unpacked: EncodedAppend = {
+    streamId: append.streamId,
+    expected: append.expected,
+    eventIds: new Array(count),
+    types: new Array(count),
+    versions: new Array(count),
+    data: new Array(count),
+    metadata: new Array(count),
+  };
+  let i = 0;
+  for (let run = 0; run < append.runLengths.length; run++) {
+    for (let k = 0; k < append.runLengths[run]!; k++, i++) {
+      unpacked.types[i] = append.runTypes[run]!;
+      unpacked.versions[i] = append.runVersions[run]!;
+    }
+  }
+  for (let e = 0; e < count; e++) {
+    unpacked.eventIds[e] = fields[3 * e]!;
+    unpacked.data[e] = fields[3 * e + 1]!;
+    unpacked.metadata[e] = fields[3 * e + 2]!;
+  }
+  return unpacked;
 }
 
 /**

@@ -16,7 +16,7 @@ import type {
 import { AppendWakeups } from '../subscription/appendWakeups.ts';
 import { PollingSubscription } from '../subscription/pollingSubscription.ts';
 import { checkSchema, createSchema } from './schema.ts';
-import { type EncodedAppend, encodedAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
+import { type PackedAppend, packAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
 import { asStoreError } from './sqliteErrors.ts';
 import { SqliteWriter } from './sqliteWriter.ts';
 import { StatementCache } from './statementCache.ts';
@@ -136,7 +136,7 @@ export class SqliteEventStore implements EventStore {
     const expected = options.expectedRevision ?? 'any';
     if (events.length > STREAM_PART_EVENTS) return this.#appendStreamed(streamId, events, expected);
     const encoded = encodeAppend(this.#codec, streamId, events, expected);
-    const [result] = await this.#commit([encodedAppend(streamId, expected, encoded)]);
+    const [result] = await this.#commit([packAppend(streamId, expected, encoded)]);
     return result!;
   }
 
@@ -158,7 +158,7 @@ export class SqliteEventStore implements EventStore {
     try {
       for (let start = STREAM_PART_EVENTS; ; start += STREAM_PART_EVENTS) {
         const last = start >= events.length;
-        stream.send(encodedAppend(streamId, expected, part), last);
+        stream.send(packAppend(streamId, expected, part), last);
         if (last) break;
         part = encodeAppend(this.#codec, streamId, events.slice(start, start + STREAM_PART_EVENTS), expected);
       }
@@ -178,11 +178,11 @@ export class SqliteEventStore implements EventStore {
     const encoded = encodeAppends(this.#codec, appends);
     if (encoded.length === 0) return [];
     return this.#commit(
-      encoded.map(({ streamId, expected, encoded }) => encodedAppend(streamId, expected, encoded)),
+      encoded.map(({ streamId, expected, encoded }) => packAppend(streamId, expected, encoded)),
     );
   }
 
-  async #commit(appends: EncodedAppend[]): Promise<AppendResult[]> {
+  async #commit(appends: PackedAppend[]): Promise<AppendResult[]> {
     this.#writer ??= new SqliteWriter(this.#path, this.#busyTimeoutMs);
     const { ok, inserted } = await this.#writer.append(appends);
     if (inserted > 0) {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AppendResult } from '../envelope.ts';
 import { StoreClosedError, StoreUnavailableError } from '../errors.ts';
-import type { EncodedAppend } from './sqliteAppender.ts';
+import type { PackedAppend } from './sqliteAppender.ts';
 import { deserializeStoreError, type WriterReply, type WriterRequest } from './writerMessages.ts';
 
 interface Waiting {
@@ -42,7 +42,7 @@ export class SqliteWriter {
   }
 
   /** Commits the appends (one stream's, or a multi-stream batch) whole: all of them or none. */
-  append(appends: EncodedAppend[]): Promise<{ ok: AppendResult[]; inserted: number }> {
+  append(appends: PackedAppend[]): Promise<{ ok: AppendResult[]; inserted: number }> {
     if (this.#closing) return Promise.reject(new StoreClosedError(this.#path));
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
@@ -65,7 +65,7 @@ export class SqliteWriter {
    * sent before the caller yields to the event loop, so that no other append comes in between.
    */
   stream(): {
-    send(part: EncodedAppend, last: boolean): void;
+    send(part: PackedAppend, last: boolean): void;
     abort(): void;
     answered: Promise<{ ok: AppendResult[]; inserted: number }>;
   } {

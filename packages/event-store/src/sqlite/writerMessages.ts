@@ -5,7 +5,7 @@ import {
   type StoreUnavailableReason,
   WrongExpectedRevisionError,
 } from '../errors.ts';
-import type { EncodedAppend } from './sqliteAppender.ts';
+import type { PackedAppend } from './sqliteAppender.ts';
 
 /** What the store sends its writer thread: a whole request, or a part of a streamed append. */
 export type WriterRequest = WholeRequest | WriterPart;
@@ -13,7 +13,7 @@ export type WriterRequest = WholeRequest | WriterPart;
 export interface WholeRequest {
   id: number;
   /** One stream's append, or a multi-stream batch committed whole. */
-  appends: EncodedAppend[];
+  appends: PackedAppend[];
 }
 
 /**
@@ -22,7 +22,7 @@ export interface WholeRequest {
  * commits and is answered. `abort`: the caller refused a later part (its validation failed), so the
  * transaction is rolled back and nothing is answered.
  */
-export type WriterPart = { id: number; part: EncodedAppend; last: boolean } | { id: number; abort: true };
+export type WriterPart = { id: number; part: PackedAppend; last: boolean } | { id: number; abort: true };
 
 /** What the writer thread answers, one per request. */
 export type WriterReply =

@@ -2,7 +2,7 @@
 // fsync never blocks the event loop of the process that appends (ds01d's watchers, later its gateway).
 // Appends that arrive while a commit is flushing wait for the next one, together.
 import { parentPort, workerData } from 'node:worker_threads';
-import { type AppendOutcome, type EncodedAppend, type OpenAppend, SqliteAppender } from './sqliteAppender.ts';
+import { type AppendOutcome, type OpenAppend, SqliteAppender, unpackAppend } from './sqliteAppender.ts';
 import { openDatabase } from './storeFile.ts';
 import {
   serializeStoreError,
@@ -59,9 +59,10 @@ function onPart(request: WriterPart): void {
   const { append } = streaming;
   if (append) {
     try {
-      append.add(request.part);
+      append.add(unpackAppend(request.part));
       if (request.last) reply(request.id, append.commit());
     } catch (error) {
+      append.rollback();
       streaming.append = undefined;
       reply(request.id, { error });
     }
@@ -88,7 +89,7 @@ function commitQueued(): void {
   queue = [];
   let outcomes: AppendOutcome[];
   try {
-    outcomes = appender.commit(group.map((request): EncodedAppend[] => request.appends));
+    outcomes = appender.commit(group.map((request) => request.appends.map(unpackAppend)));
   } catch (error) {
     outcomes = group.map(() => ({ error }));
   }
