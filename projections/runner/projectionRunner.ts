@@ -307,10 +307,13 @@ class ProjectionWorker {
       // Read the head first: a page shorter than the batch then proves that every event up to
       // that head has been seen, so the checkpoint may move there even if no event matched.
       const head = await store.headPosition();
+      // A catch-up or rebuild replays what the store validated on append: parsing every event with
+      // its schema again was most of a rebuild's time (the live subscription still validates).
       const batch = await store.readBatch({
         after: this.#position,
         filter: this.#filter,
         maxCount: batchSize,
+        revalidate: false,
       });
       const complete = batch.length < batchSize;
       if (!this.#applyBatch(batch, complete ? head : 0)) return;

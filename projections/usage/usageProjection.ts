@@ -237,12 +237,20 @@ export function activityOf(window: {
 /** A full GPU is 1, a MIG slice its compute slices / 7; a profile DS01 cannot read counts 0 (as ds01-infra). */
 function equivalentsOf(migProfile: string | null): number {
   if (migProfile === null) return 1;
-  try {
-    return gpuEquivalentsOf(migProfile);
-  } catch {
-    return 0;
+  let equivalents = equivalentsByProfile.get(migProfile);
+  if (equivalents === undefined) {
+    try {
+      equivalents = gpuEquivalentsOf(migProfile);
+    } catch {
+      equivalents = 0;
+    }
+    equivalentsByProfile.set(migProfile, equivalents);
   }
+  return equivalents;
 }
+
+/** A lab has a handful of profiles and every usage window names one: parsed once each. */
+const equivalentsByProfile = new Map<string, number>();
 
 type Counters = Partial<
   Record<

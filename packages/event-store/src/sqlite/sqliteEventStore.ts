@@ -217,7 +217,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readBatch(options: ReadAllOptions & { maxCount: number }): Promise<RecordedEvent[]> {
-    return this.readPage(options.after ?? 0, options.filter, options.maxCount).events;
+    return this.readPage(options.after ?? 0, options.filter, options.maxCount, options.revalidate).events;
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
@@ -225,7 +225,7 @@ export class SqliteEventStore implements EventStore {
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const limit = Math.min(READ_PAGE_SIZE, remaining);
-      const page = this.readPage(after, options.filter, limit);
+      const page = this.readPage(after, options.filter, limit, options.revalidate);
       for (const event of page.events) yield event;
       remaining -= page.events.length;
       if (page.events.length < limit) return;
@@ -242,6 +242,7 @@ export class SqliteEventStore implements EventStore {
     after: number,
     filter: EventFilter | undefined,
     limit: number,
+    revalidate = true,
   ): { events: RecordedEvent[]; scannedTo: number } {
     return this.#guard(() => {
       // Bounded by the head read first: an append committed meanwhile is left for the next page,
@@ -254,12 +255,21 @@ export class SqliteEventStore implements EventStore {
         `SELECT ${READ_COLUMNS} FROM events WHERE position > ? AND position <= ?${sql} ORDER BY position ASC LIMIT ?`,
       ).all(after, head, ...params, limit) as unknown as ReadRow[];
       const scannedTo = rows.length < limit ? Math.max(head, after) : rows.at(-1)![0];
-      return { events: rows.map((row) => this.#decode(row)), scannedTo };
+      const decode = revalidate ? this.#decodeData : this.#decodeStored;
+      return { events: rows.map((row) => this.#decode(row, decode)), scannedTo };
     });
   }
 
-  #decode([position, streamId, revision, type, version, data, metadata]: ReadRow): RecordedEvent {
-    const decoded = this.#codec.decode(type, version, JSON.parse(data));
+  readonly #decodeData = (type: string, version: number, data: unknown) =>
+    this.#codec.decode(type, version, data);
+  readonly #decodeStored = (type: string, version: number, data: unknown) =>
+    (this.#codec.decodeStored ?? this.#codec.decode).call(this.#codec, type, version, data);
+
+  #decode(
+    [position, streamId, revision, type, version, data, metadata]: ReadRow,
+    decode: EventCodec['decode'] = this.#decodeData,
+  ): RecordedEvent {
+    const decoded = decode(type, version, JSON.parse(data));
     return {
       type,
       version: decoded.version,
