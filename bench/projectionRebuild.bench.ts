@@ -87,7 +87,9 @@ const bench: BenchFile = {
   name: 'Projection rebuild',
   description:
     'Rebuild of the users projection from position 0: DS01 reads the log through the SQLite store ' +
-    '(decoding and validating every event with the catalog), applies it with the projection runner in ' +
+    '(decoding every event through the catalog: upcast when older, its data not parsed by the schema again ' +
+    'when it is at the current version, as the runner reads with `revalidate: false`), applies it with the ' +
+    'projection runner in ' +
     'transactions of 1000 events with the checkpoint. The raw baseline reads the same rows from the ' +
     'same file with node:sqlite, JSON.parses them and upserts into the same table with the same SQL, ' +
     '1000 per transaction. Both start from an empty projections database.',

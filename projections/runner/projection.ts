@@ -26,6 +26,13 @@ export interface Projection {
   reset(db: DatabaseSync): void;
   /** Folds one event into the tables. Throwing stops this projection (the others go on). */
   apply(db: DatabaseSync, event: RecordedEvent): void;
+  /**
+   * Optional: folds a whole batch (the runner's transaction) at once, e.g. summing in memory and
+   * writing each row once instead of once per event. It must leave the tables exactly as apply()
+   * one event after another would. When it throws, the runner rolls the batch back and applies it
+   * again with apply() to find, keep the events before, and stop at the failing one.
+   */
+  applyBatch?(db: DatabaseSync, events: readonly RecordedEvent[]): void;
 }
 
 type DomainEventType = Ds01Event['type'];
@@ -50,6 +57,7 @@ export function defineProjection<const Type extends DomainEventType>(spec: {
   setup(db: DatabaseSync): void;
   reset(db: DatabaseSync): void;
   apply(db: DatabaseSync, event: ProjectedEvent<Type>): void;
+  applyBatch?(db: DatabaseSync, events: readonly ProjectedEvent<Type>[]): void;
 }): Projection {
   if (!/^[a-z][a-z0-9_]*$/.test(spec.name)) {
     throw new Error(`projection name '${spec.name}' must be lower-case letters, digits and _`);
@@ -57,9 +65,13 @@ export function defineProjection<const Type extends DomainEventType>(spec: {
   if (!Number.isInteger(spec.version) || spec.version < 1) {
     throw new Error(`projection ${spec.name}: version must be a positive integer, got ${spec.version}`);
   }
+  const { applyBatch } = spec;
   return {
     ...spec,
     apply: (db, event) => spec.apply(db, event as ProjectedEvent<Type>),
+    ...(applyBatch
+      ? { applyBatch: (db, events) => applyBatch(db, events as readonly ProjectedEvent<Type>[]) }
+      : {}),
   };
 }
 

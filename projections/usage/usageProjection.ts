@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { gpuEquivalentsOf } from '@ds01/domain';
-import { defineProjection, preparedOnce } from '../runner/projection.ts';
+import { defineProjection, type ProjectedEvent, preparedOnce } from '../runner/projection.ts';
 
 /**
  * A held GPU whose activity stays below this fraction for a window counts that window as waste
@@ -10,6 +10,17 @@ import { defineProjection, preparedOnce } from '../runner/projection.ts';
 export const IDLE_ACTIVITY = 0.05;
 
 const POOL_PREFIX = 'gpu-pool-';
+
+const USAGE_EVENT_TYPES = [
+  'UserRegistered',
+  'GpuAllocated',
+  'GpuReleased',
+  'GpuAllocationDenied',
+  'GpuUsageWindowRecorded',
+  'ContainerDescribed',
+  'Ds01InfraEventImported',
+] as const;
+type UsageEvent = ProjectedEvent<(typeof USAGE_EVENT_TYPES)[number]>;
 const DAY_MS = 86_400_000;
 
 /**
@@ -29,15 +40,7 @@ export const usageProjection = defineProjection({
   version: 1,
   description:
     'usage analytics: GPU-hours allocated and used, waste, energy, containers, denials by day and user',
-  eventTypes: [
-    'UserRegistered',
-    'GpuAllocated',
-    'GpuReleased',
-    'GpuAllocationDenied',
-    'GpuUsageWindowRecorded',
-    'ContainerDescribed',
-    'Ds01InfraEventImported',
-  ],
+  eventTypes: USAGE_EVENT_TYPES,
   setup(db) {
     db.exec(`
       CREATE TABLE IF NOT EXISTS usage_daily (
@@ -84,65 +87,85 @@ export const usageProjection = defineProjection({
       DROP TABLE IF EXISTS usage_user_groups;`);
   },
   apply(db, event) {
-    const sql = statements(db);
-    switch (event.type) {
-      case 'UserRegistered':
-        sql.group.run(event.data.user, event.data.group);
-        return;
-      case 'GpuAllocated': {
-        if (!event.streamId.startsWith(POOL_PREFIX)) return;
-        const host = event.streamId.slice(POOL_PREFIX.length);
-        const d = event.data;
-        const since = Date.parse(d.since);
-        // A grant of a slot that was never released: the earlier holder held it until this one.
-        settle(db, host, d.slot, since);
-        sql.open.run(host, d.slot, d.user ?? '', d.gpuEquivalents, since);
-        add(db, day(since), d.user ?? '', { grants: 1 });
-        return;
-      }
-      case 'GpuReleased': {
-        if (!event.streamId.startsWith(POOL_PREFIX)) return;
-        settle(db, event.streamId.slice(POOL_PREFIX.length), event.data.slot, Date.parse(event.data.at));
-        return;
-      }
-      case 'GpuAllocationDenied':
-        add(db, day(Date.parse(event.data.at)), event.data.user, { denials: 1 });
-        return;
-      case 'ContainerDescribed': {
-        const owner = event.data.owner.user;
-        const at = Date.parse(event.data.createdAt ?? event.metadata.occurredAt);
-        add(db, day(Number.isNaN(at) ? Date.parse(event.metadata.occurredAt) : at), owner ?? '', {
-          containers: 1,
-        });
-        return;
-      }
-      case 'Ds01InfraEventImported':
-        applyLegacy(db, event.data);
-        return;
-      case 'GpuUsageWindowRecorded': {
-        const d = event.data;
-        const start = Date.parse(d.windowStart);
-        const seconds = Math.max(0, (Date.parse(d.windowEnd) - start) / 1000);
-        const held = d.holder.user !== null || d.holder.containerId !== null;
-        const user = d.holder.user ?? '';
-        const energy = d.energyJoules ?? 0;
-        if (!held) {
-          if (energy > 0) add(db, day(start), '', { energy_j: energy });
-          return;
-        }
-        const gpuSeconds = seconds * equivalentsOf(d.device.migProfile);
-        const activity = activityOf(d);
-        add(db, day(start), user, {
-          energy_j: energy,
-          used_gpu_s: activity === null ? 0 : gpuSeconds * activity,
-          idle_gpu_s: activity !== null && activity < IDLE_ACTIVITY ? gpuSeconds : 0,
-          unknown_gpu_s: activity === null ? gpuSeconds : 0,
-        });
-        return;
-      }
-    }
+    const totals = new DailyTotals(db);
+    fold(db, totals, event);
+    totals.write();
+  },
+  // A rebuild is nearly all usage windows, each adding to one (day, user) row: summed in memory, a
+  // batch of a thousand writes a few dozen rows instead of a thousand upserts.
+  applyBatch(db, events) {
+    const totals = new DailyTotals(db);
+    for (const event of events) fold(db, totals, event);
+    totals.write();
   },
 });
+
+/** One event into the tables; its additions to the daily rows go to `totals`. */
+function fold(db: DatabaseSync, totals: DailyTotals, event: UsageEvent): void {
+  const sql = statements(db);
+  switch (event.type) {
+    case 'UserRegistered':
+      sql.group.run(event.data.user, event.data.group);
+      return;
+    case 'GpuAllocated': {
+      if (!event.streamId.startsWith(POOL_PREFIX)) return;
+      const host = event.streamId.slice(POOL_PREFIX.length);
+      const d = event.data;
+      const since = Date.parse(d.since);
+      // A grant of a slot that was never released: the earlier holder held it until this one.
+      settle(db, totals, host, d.slot, since);
+      sql.open.run(host, d.slot, d.user ?? '', d.gpuEquivalents, since);
+      totals.add(day(since), d.user ?? '', { grants: 1 });
+      return;
+    }
+    case 'GpuReleased': {
+      if (!event.streamId.startsWith(POOL_PREFIX)) return;
+      settle(
+        db,
+        totals,
+        event.streamId.slice(POOL_PREFIX.length),
+        event.data.slot,
+        Date.parse(event.data.at),
+      );
+      return;
+    }
+    case 'GpuAllocationDenied':
+      totals.add(day(Date.parse(event.data.at)), event.data.user, { denials: 1 });
+      return;
+    case 'ContainerDescribed': {
+      const owner = event.data.owner.user;
+      const at = Date.parse(event.data.createdAt ?? event.metadata.occurredAt);
+      totals.add(day(Number.isNaN(at) ? Date.parse(event.metadata.occurredAt) : at), owner ?? '', {
+        containers: 1,
+      });
+      return;
+    }
+    case 'Ds01InfraEventImported':
+      applyLegacy(db, totals, event.data);
+      return;
+    case 'GpuUsageWindowRecorded': {
+      const d = event.data;
+      const start = Date.parse(d.windowStart);
+      const seconds = Math.max(0, (Date.parse(d.windowEnd) - start) / 1000);
+      const held = d.holder.user !== null || d.holder.containerId !== null;
+      const user = d.holder.user ?? '';
+      const energy = d.energyJoules ?? 0;
+      if (!held) {
+        if (energy > 0) totals.add(day(start), '', { energy_j: energy });
+        return;
+      }
+      const gpuSeconds = seconds * equivalentsOf(d.device.migProfile);
+      const activity = activityOf(d);
+      totals.add(day(start), user, {
+        energy_j: energy,
+        used_gpu_s: activity === null ? 0 : gpuSeconds * activity,
+        idle_gpu_s: activity !== null && activity < IDLE_ACTIVITY ? gpuSeconds : 0,
+        unknown_gpu_s: activity === null ? gpuSeconds : 0,
+      });
+      return;
+    }
+  }
+}
 
 /**
  * ds01-infra's history (imported events.jsonl): its grants and releases (`details.container`,
@@ -152,6 +175,7 @@ export const usageProjection = defineProjection({
  */
 function applyLegacy(
   db: DatabaseSync,
+  totals: DailyTotals,
   d: { timestamp: string; eventType: string; user: string | null; details: Record<string, unknown> },
 ): void {
   const sql = statements(db);
@@ -169,7 +193,7 @@ function applyLegacy(
     case 'gpu.allocated':
       for (const slot of slots) {
         sql.legacyOpen.run(container, slot, user, slot.includes('.') ? 1 / 7 : 1, at);
-        add(db, day(at), user, { grants: 1 });
+        totals.add(day(at), user, { grants: 1 });
       }
       return;
     case 'gpu.released': {
@@ -182,15 +206,15 @@ function applyLegacy(
         if (!o) continue;
         sql.legacyClose.run(container, o.slot);
         for (const part of splitByDay(o.since_ms, at))
-          add(db, part.day, o.user, { allocated_gpu_s: part.seconds * o.gpu_eq });
+          totals.add(part.day, o.user, { allocated_gpu_s: part.seconds * o.gpu_eq });
       }
       return;
     }
     case 'gpu.rejected':
-      add(db, day(at), user, { denials: 1 });
+      totals.add(day(at), user, { denials: 1 });
       return;
     case 'container.created':
-      add(db, day(at), user, { containers: 1 });
+      totals.add(day(at), user, { containers: 1 });
       return;
   }
 }
@@ -213,12 +237,20 @@ export function activityOf(window: {
 /** A full GPU is 1, a MIG slice its compute slices / 7; a profile DS01 cannot read counts 0 (as ds01-infra). */
 function equivalentsOf(migProfile: string | null): number {
   if (migProfile === null) return 1;
-  try {
-    return gpuEquivalentsOf(migProfile);
-  } catch {
-    return 0;
+  let equivalents = equivalentsByProfile.get(migProfile);
+  if (equivalents === undefined) {
+    try {
+      equivalents = gpuEquivalentsOf(migProfile);
+    } catch {
+      equivalents = 0;
+    }
+    equivalentsByProfile.set(migProfile, equivalents);
   }
+  return equivalents;
 }
+
+/** A lab has a handful of profiles and every usage window names one: parsed once each. */
+const equivalentsByProfile = new Map<string, number>();
 
 type Counters = Partial<
   Record<
@@ -234,30 +266,89 @@ type Counters = Partial<
   >
 >;
 
-function add(db: DatabaseSync, dayText: string, user: string, c: Counters): void {
-  statements(db).add.run(
-    dayText,
-    user,
-    user,
-    c.allocated_gpu_s ?? 0,
-    c.used_gpu_s ?? 0,
-    c.idle_gpu_s ?? 0,
-    c.unknown_gpu_s ?? 0,
-    c.energy_j ?? 0,
-    c.containers ?? 0,
-    c.grants ?? 0,
-    c.denials ?? 0,
-  );
+type Counter = keyof Required<Counters>;
+const COUNTERS: readonly Counter[] = [
+  'allocated_gpu_s',
+  'used_gpu_s',
+  'idle_gpu_s',
+  'unknown_gpu_s',
+  'energy_j',
+  'containers',
+  'grants',
+  'denials',
+];
+type DailyRow = { day: string; user: string; grp: string } & Record<Counter, number>;
+
+/**
+ * The additions of a batch to usage_daily, summed in memory and written once per row. A row is read
+ * when the batch first touches it and each addition is applied to it in the same order as one
+ * upsert per addition would (`x = x + a`, then `+ b`): the floating-point sums come out bit for bit
+ * the same however the log is cut into batches, so a rebuild equals the live state exactly. A new
+ * row takes the user's group at its first addition, as the upsert did.
+ */
+class DailyTotals {
+  readonly #db: DatabaseSync;
+  readonly #rows = new Map<string, DailyRow>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  add(day: string, user: string, c: Counters): void {
+    const key = `${day} ${user}`;
+    let row = this.#rows.get(key);
+    if (!row) {
+      const sql = statements(this.#db);
+      const stored = sql.daily.get(day, user) as DailyRow | undefined;
+      row = stored
+        ? { ...stored }
+        : {
+            day,
+            user,
+            grp: (sql.groupOf.get(user) as { grp: string } | undefined)?.grp ?? '',
+            allocated_gpu_s: 0,
+            used_gpu_s: 0,
+            idle_gpu_s: 0,
+            unknown_gpu_s: 0,
+            energy_j: 0,
+            containers: 0,
+            grants: 0,
+            denials: 0,
+          };
+      this.#rows.set(key, row);
+    }
+    for (const counter of COUNTERS) row[counter] += c[counter] ?? 0;
+  }
+
+  write(): void {
+    const { put } = statements(this.#db);
+    for (const r of this.#rows.values()) {
+      put.run(
+        r.day,
+        r.user,
+        r.grp,
+        r.allocated_gpu_s,
+        r.used_gpu_s,
+        r.idle_gpu_s,
+        r.unknown_gpu_s,
+        r.energy_j,
+        r.containers,
+        r.grants,
+        r.denials,
+      );
+    }
+    this.#rows.clear();
+  }
 }
 
 /** Closes the open allocation of a slot at `until`: its GPU-seconds go to the days it spanned. */
-function settle(db: DatabaseSync, host: string, slot: string, until: number): void {
+function settle(db: DatabaseSync, totals: DailyTotals, host: string, slot: string, until: number): void {
   const sql = statements(db);
   const open = sql.findOpen.get(host, slot) as { user: string; gpu_eq: number; since_ms: number } | undefined;
   if (!open) return;
   sql.close.run(host, slot);
   for (const part of splitByDay(open.since_ms, until)) {
-    add(db, part.day, open.user, { allocated_gpu_s: part.seconds * open.gpu_eq });
+    totals.add(part.day, open.user, { allocated_gpu_s: part.seconds * open.gpu_eq });
   }
 }
 
@@ -272,27 +363,37 @@ export function splitByDay(from: number, until: number): { day: string; seconds:
   return parts;
 }
 
+/** The last day asked for: consecutive events nearly always fall on the same day. */
+let lastDay = { index: Number.NaN, text: '' };
+
 function day(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const index = Math.floor(ms / DAY_MS);
+  if (index !== lastDay.index) lastDay = { index, text: new Date(ms).toISOString().slice(0, 10) };
+  return lastDay.text;
 }
 
 const statements = preparedOnce((db) => ({
   group: db.prepare(
     'INSERT INTO usage_user_groups (user, grp) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET grp = excluded.grp',
   ),
-  add: db.prepare(
+  daily: db.prepare(
+    `SELECT day, user, grp, allocated_gpu_s, used_gpu_s, idle_gpu_s, unknown_gpu_s, energy_j, containers, grants,
+       denials FROM usage_daily WHERE day = ? AND user = ?`,
+  ),
+  groupOf: db.prepare('SELECT grp FROM usage_user_groups WHERE user = ?'),
+  put: db.prepare(
     `INSERT INTO usage_daily (day, user, grp, allocated_gpu_s, used_gpu_s, idle_gpu_s, unknown_gpu_s, energy_j,
        containers, grants, denials)
-     VALUES (?, ?, coalesce((SELECT grp FROM usage_user_groups WHERE user = ?), ''), ?, ?, ?, ?, ?, ?, ?, ?)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (day, user) DO UPDATE SET
-       allocated_gpu_s = allocated_gpu_s + excluded.allocated_gpu_s,
-       used_gpu_s = used_gpu_s + excluded.used_gpu_s,
-       idle_gpu_s = idle_gpu_s + excluded.idle_gpu_s,
-       unknown_gpu_s = unknown_gpu_s + excluded.unknown_gpu_s,
-       energy_j = energy_j + excluded.energy_j,
-       containers = containers + excluded.containers,
-       grants = grants + excluded.grants,
-       denials = denials + excluded.denials`,
+       allocated_gpu_s = excluded.allocated_gpu_s,
+       used_gpu_s = excluded.used_gpu_s,
+       idle_gpu_s = excluded.idle_gpu_s,
+       unknown_gpu_s = excluded.unknown_gpu_s,
+       energy_j = excluded.energy_j,
+       containers = excluded.containers,
+       grants = excluded.grants,
+       denials = excluded.denials`,
   ),
   open: db.prepare(
     `INSERT INTO usage_open_allocations (host, slot, user, gpu_eq, since_ms) VALUES (?, ?, ?, ?, ?)

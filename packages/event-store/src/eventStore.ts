@@ -20,6 +20,14 @@ export interface ReadAllOptions {
   after?: number;
   filter?: EventFilter;
   maxCount?: number;
+  /**
+   * false: an event stored at its type's current version comes back as stored, its data not parsed
+   * by the schema again (it was validated by that very schema version when appended; see
+   * EventCodec.decodeStored); older versions are still upcast and validated. For bulk replays such
+   * as a projection rebuild, where that second parse is most of the cost. An adapter may validate
+   * anyway. Default true.
+   */
+  revalidate?: boolean;
 }
 
 export interface SubscribeOptions {

@@ -270,6 +270,24 @@ describe('projection runner: a failing projection', () => {
     expect(projections.status()[0]?.position).toBe(13);
   });
 
+  it('a projection that applies whole batches fails the same way: before the event, the earlier ones kept', async () => {
+    await appendUserChurn(store, 40);
+    const batched: Projection = {
+      ...fragile,
+      applyBatch(db, events) {
+        for (const event of events) fragile.apply(db, event);
+      },
+    };
+    const projections = runner([batched], 10);
+    await projections.start();
+    expect(projections.status()[0]).toMatchObject({ state: 'failed', position: 13 });
+    expect(projections.status()[0]?.error).toMatchObject({ position: 14, streamId: 'user-user13' });
+    expect(db.prepare('SELECT max(position) AS last, count(*) AS n FROM fragile').get()).toEqual({
+      last: 13,
+      n: 13,
+    });
+  });
+
   it('tries again on the next start (a fixed projection resumes from its checkpoint)', async () => {
     await appendUserChurn(store, 20);
     const broken = runner([fragile], 10);

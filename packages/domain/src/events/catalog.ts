@@ -47,6 +47,12 @@ export class EventCatalog implements EventCodec {
     return { version: definition.version, data: parse(definition, upcast) };
   }
 
+  decodeStored(type: string, version: number, data: unknown): { version: number; data: unknown } {
+    const definition = this.#require(type);
+    if (version === definition.version) return { version, data };
+    return this.decode(type, version, data);
+  }
+
   #require(type: string): EventDefinition {
     const definition = this.#definitions.get(type);
     if (!definition) {

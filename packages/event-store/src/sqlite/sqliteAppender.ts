@@ -6,11 +6,7 @@ import { satisfiesExpected } from '../expectedRevision.ts';
 import { asStoreError } from './sqliteErrors.ts';
 import { StatementCache } from './statementCache.ts';
 
-/**
- * One append as the store sends it to its writer thread: column by column, strings and numbers only.
- * Arrays of strings cross to the thread far cheaper than an object per event does (structured clone),
- * and the store makes no object per event to send them.
- */
+/** One append as the writer thread writes it: column by column. */
 export interface EncodedAppend {
   streamId: string;
   expected: ExpectedRevision;
@@ -23,30 +19,81 @@ export interface EncodedAppend {
   metadata: string[];
 }
 
-export function encodedAppend(
+/**
+ * One append as it crosses to the writer thread: the event ids, data and metadata of every event in
+ * one string, joined by NUL, and the types and versions as runs (consecutive events nearly always
+ * share them). Structured clone copies one flat string far faster than arrays of thousands of strings
+ * (measured ~0.4 against ~1.5 µs an event on the sending thread), and the thread splits it apart.
+ * NUL cannot occur inside: event ids are UUIDs, and JSON.stringify escapes every control character.
+ */
+export interface PackedAppend {
+  streamId: string;
+  expected: ExpectedRevision;
+  count: number;
+  /** eventId NUL data NUL metadata, event after event, all joined by NUL. */
+  packed: string;
+  /** Runs of (type, version): runTypes[k] and runVersions[k] for the next runLengths[k] events. */
+  runTypes: string[];
+  runVersions: number[];
+  runLengths: number[];
+}
+
+export function packAppend(
   streamId: string,
   expected: ExpectedRevision,
   events: readonly EncodedEvent[],
-): EncodedAppend {
+): PackedAppend {
   const n = events.length;
-  const append: EncodedAppend = {
-    streamId,
-    expected,
-    eventIds: new Array(n),
-    types: new Array(n),
-    versions: new Array(n),
-    data: new Array(n),
-    metadata: new Array(n),
-  };
+  const parts: string[] = new Array(n * 3);
+  const runTypes: string[] = [];
+  const runVersions: number[] = [];
+  const runLengths: number[] = [];
   for (let i = 0; i < n; i++) {
     const event = events[i]!;
-    append.eventIds[i] = event.eventId;
-    append.types[i] = event.type;
-    append.versions[i] = event.version;
-    append.data[i] = event.data;
-    append.metadata[i] = JSON.stringify(event.metadata);
+    parts[3 * i] = event.eventId;
+    parts[3 * i + 1] = event.data;
+    parts[3 * i + 2] = JSON.stringify(event.metadata);
+    const last = runTypes.length - 1;
+    if (last >= 0 && runTypes[last] === event.type && runVersions[last] === event.version) {
+      runLengths[last]! += 1;
+    } else {
+      runTypes.push(event.type);
+      runVersions.push(event.version);
+      runLengths.push(1);
+    }
   }
-  return append;
+  return { streamId, expected, count: n, packed: parts.join('\0'), runTypes, runVersions, runLengths };
+}
+
+/** The writer thread's side of packAppend. */
+export function unpackAppend(append: PackedAppend): EncodedAppend {
+  const { count } = append;
+  const fields = append.packed.split('\0');
+  if (fields.length !== count * 3) {
+    throw new Error(`a packed append of ${count} events came with ${fields.length} fields, not ${count * 3}`);
+  }
+  const unpacked: EncodedAppend = {
+    streamId: append.streamId,
+    expected: append.expected,
+    eventIds: new Array(count),
+    types: new Array(count),
+    versions: new Array(count),
+    data: new Array(count),
+    metadata: new Array(count),
+  };
+  let i = 0;
+  for (let run = 0; run < append.runLengths.length; run++) {
+    for (let k = 0; k < append.runLengths[run]!; k++, i++) {
+      unpacked.types[i] = append.runTypes[run]!;
+      unpacked.versions[i] = append.runVersions[run]!;
+    }
+  }
+  for (let e = 0; e < count; e++) {
+    unpacked.eventIds[e] = fields[3 * e]!;
+    unpacked.data[e] = fields[3 * e + 1]!;
+    unpacked.metadata[e] = fields[3 * e + 2]!;
+  }
+  return unpacked;
 }
 
 /**
@@ -54,6 +101,15 @@ export function encodedAppend(
  * stream, and how many events were new; or its error, when nothing of it was written.
  */
 export type AppendOutcome = { ok: AppendResult[]; inserted: number } | { error: unknown };
+
+/** A streamed append's open transaction (SqliteAppender.open): parts added in order, then committed. */
+export interface OpenAppend {
+  /** Writes one part; on a throw the transaction is already rolled back. */
+  add(part: EncodedAppend): void;
+  /** Decides the expected revision, commits; on a throw nothing of the append is in the log. */
+  commit(): { ok: AppendResult[]; inserted: number };
+  rollback(): void;
+}
 
 interface EventRow {
   position: number;
@@ -133,33 +189,74 @@ export class SqliteAppender {
     }
   }
 
+  /**
+   * Opens a transaction of its own for one stream's append that arrives in parts (a large append,
+   * streamed to the writer thread while the caller still validates its later events). Nothing is
+   * visible to others, and nothing stays, unless commit() is called. Throws a StoreUnavailableError
+   * when the transaction cannot begin (busy, I/O).
+   */
+  open(streamId: string, expected: ExpectedRevision): OpenAppend {
+    const metadataSuffix = `,"recordedAt":"${new Date().toISOString()}"}`;
+    try {
+      this.#run('BEGIN IMMEDIATE');
+      const cursor = this.#cursor(streamId, expected, metadataSuffix);
+      return {
+        add: (part) => {
+          try {
+            cursor.add(part);
+          } catch (error) {
+            rollbackQuietly(this.#db);
+            throw asStoreError(this.#path, error);
+          }
+        },
+        commit: () => {
+          try {
+            const { appended, inserted } = cursor.finish();
+            this.#run('COMMIT');
+            return { ok: [appended], inserted };
+          } catch (error) {
+            rollbackQuietly(this.#db);
+            throw asStoreError(this.#path, error);
+          }
+        },
+        rollback: () => rollbackQuietly(this.#db),
+      };
+    } catch (error) {
+      rollbackQuietly(this.#db);
+      throw asStoreError(this.#path, error);
+    }
+  }
+
   /** A transaction-control statement, prepared once (exec would parse its text every time). */
   #run(sql: string): void {
     this.#statement(sql).run();
   }
 
-  /**
-   * One append inside the group's transaction. Fast path: one INSERT per event, no lookups. An event id
-   * already in the log makes its INSERT do nothing, and only then is the existing row read to tell a
-   * harmless retry (same stream, type and data: skipped) from a conflict.
-   */
+  /** One append inside the group's transaction, whole. */
   #appendInTransaction(
     append: EncodedAppend,
     metadataSuffix: string,
   ): { appended: AppendResult; inserted: number } {
-    const { streamId, expected, eventIds, types, versions, data, metadata } = append;
+    const cursor = this.#cursor(append.streamId, append.expected, metadataSuffix);
+    cursor.add(append);
+    return cursor.finish();
+  }
+
+  /**
+   * One append inside an open transaction, fed its events in one part or several. Fast path: one
+   * INSERT per event, no lookups. An event id already in the log makes its INSERT do nothing, and
+   * only then is the existing row read to tell a harmless retry (same stream, type and data:
+   * skipped) from a conflict. When the stream's revision does not satisfy `expected`, nothing is
+   * inserted: the append succeeds at finish() only if every one of its events is already in the
+   * stream (a retry of an append that already happened succeeds whatever it expected).
+   */
+  #cursor(
+    streamId: string,
+    expected: ExpectedRevision,
+    metadataSuffix: string,
+  ): { add(part: EncodedAppend): void; finish(): { appended: AppendResult; inserted: number } } {
     const current = revisionOf(this.#statement(REVISION_SQL), streamId);
-    if (!satisfiesExpected(expected, current)) {
-      // A retry of an append that already happened succeeds whatever it expected.
-      const existing = eventIds.map((_, i) => this.#existing(append, i));
-      if (current !== 'no_stream' && existing.every((row) => row !== undefined)) {
-        return {
-          appended: { nextExpectedRevision: current, position: existing.at(-1)!.position },
-          inserted: 0,
-        };
-      }
-      throw new WrongExpectedRevisionError(streamId, expected, current);
-    }
+    const satisfied = satisfiesExpected(expected, current);
     const insert = this.#statement(
       'INSERT INTO events (stream_id, revision, event_id, type, version, data, metadata) ' +
         'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING',
@@ -167,27 +264,46 @@ export class SqliteAppender {
     let revision = current === 'no_stream' ? -1 : current;
     let position = 0;
     let inserted = 0;
-    for (let i = 0; i < eventIds.length; i++) {
-      // The metadata's JSON ends with '}': splice recordedAt in rather than parse and copy it.
-      const result = insert.run(
-        streamId,
-        revision + 1,
-        eventIds[i]!,
-        types[i]!,
-        versions[i]!,
-        data[i]!,
-        metadata[i]!.slice(0, -1) + metadataSuffix,
-      );
-      if (result.changes === 0) {
-        position = this.#existing(append, i)!.position;
-        continue;
-      }
-      revision += 1;
-      inserted += 1;
-      position = Number(result.lastInsertRowid);
-    }
-    const nextExpectedRevision = revision;
-    return { appended: { nextExpectedRevision, position }, inserted };
+    let allExist = true;
+    return {
+      add: (part) => {
+        const { eventIds, types, versions, data, metadata } = part;
+        if (!satisfied) {
+          for (let i = 0; i < eventIds.length; i++) {
+            const row = this.#existing(part, i);
+            if (row) position = row.position;
+            else allExist = false;
+          }
+          return;
+        }
+        for (let i = 0; i < eventIds.length; i++) {
+          // The metadata's JSON ends with '}': splice recordedAt in rather than parse and copy it.
+          const result = insert.run(
+            streamId,
+            revision + 1,
+            eventIds[i]!,
+            types[i]!,
+            versions[i]!,
+            data[i]!,
+            metadata[i]!.slice(0, -1) + metadataSuffix,
+          );
+          if (result.changes === 0) {
+            position = this.#existing(part, i)!.position;
+            continue;
+          }
+          revision += 1;
+          inserted += 1;
+          position = Number(result.lastInsertRowid);
+        }
+      },
+      finish: () => {
+        if (satisfied) return { appended: { nextExpectedRevision: revision, position }, inserted };
+        if (current !== 'no_stream' && allExist) {
+          return { appended: { nextExpectedRevision: current, position }, inserted: 0 };
+        }
+        throw new WrongExpectedRevisionError(streamId, expected, current);
+      },
+    };
   }
 
   /** The stored row of the append's i-th event, if this very event is already in the stream; throws on a conflict. */

@@ -16,7 +16,7 @@ import type {
 import { AppendWakeups } from '../subscription/appendWakeups.ts';
 import { PollingSubscription } from '../subscription/pollingSubscription.ts';
 import { checkSchema, createSchema } from './schema.ts';
-import { type EncodedAppend, encodedAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
+import { type PackedAppend, packAppend, REVISION_SQL, revisionOf } from './sqliteAppender.ts';
 import { asStoreError } from './sqliteErrors.ts';
 import { SqliteWriter } from './sqliteWriter.ts';
 import { StatementCache } from './statementCache.ts';
@@ -24,6 +24,12 @@ import { openDatabase, prepareStoreFile } from './storeFile.ts';
 
 /** Rows per query when reading the log or a stream: bounds memory, not correctness. */
 const READ_PAGE_SIZE = 1000;
+/**
+ * An append of more events than this is sent to the writer thread in parts of this many (see
+ * #appendStreamed): small enough that the thread starts inserting early, large enough that a
+ * message per part costs little next to the part's validation.
+ */
+const STREAM_PART_EVENTS = 50;
 /** Rows per query of a subscription catching up. */
 const SUBSCRIPTION_PAGE_SIZE = 500;
 
@@ -128,9 +134,41 @@ export class SqliteEventStore implements EventStore {
     if (this.#closing) throw new StoreClosedError(this.#path);
     if (this.#readOnly) throw new StoreUnavailableError(this.#path, 'is open read-only: appends are refused');
     const expected = options.expectedRevision ?? 'any';
+    if (events.length > STREAM_PART_EVENTS) return this.#appendStreamed(streamId, events, expected);
     const encoded = encodeAppend(this.#codec, streamId, events, expected);
-    const [result] = await this.#commit([encodedAppend(streamId, expected, encoded)]);
+    const [result] = await this.#commit([packAppend(streamId, expected, encoded)]);
     return result!;
+  }
+
+  /**
+   * A large append, validated and sent part by part: the writer thread inserts part k inside the
+   * append's transaction while this thread validates part k+1, so validation and SQLite's work
+   * overlap instead of adding up. A part that fails validation aborts the transaction: nothing is
+   * written, as for a whole append.
+   */
+  async #appendStreamed(
+    streamId: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
+    // The first part is validated before the thread is involved: an append refused outright costs it nothing.
+    let part = encodeAppend(this.#codec, streamId, events.slice(0, STREAM_PART_EVENTS), expected);
+    this.#writer ??= new SqliteWriter(this.#path, this.#busyTimeoutMs);
+    const stream = this.#writer.stream();
+    try {
+      for (let start = STREAM_PART_EVENTS; ; start += STREAM_PART_EVENTS) {
+        const last = start >= events.length;
+        stream.send(packAppend(streamId, expected, part), last);
+        if (last) break;
+        part = encodeAppend(this.#codec, streamId, events.slice(start, start + STREAM_PART_EVENTS), expected);
+      }
+    } catch (error) {
+      stream.abort();
+      throw error;
+    }
+    const { ok, inserted } = await stream.answered;
+    if (inserted > 0) this.#wakeups.wake();
+    return ok[0]!;
   }
 
   /** One request to the writer thread, so the batch is one savepoint of a group: all or nothing. */
@@ -140,11 +178,11 @@ export class SqliteEventStore implements EventStore {
     const encoded = encodeAppends(this.#codec, appends);
     if (encoded.length === 0) return [];
     return this.#commit(
-      encoded.map(({ streamId, expected, encoded }) => encodedAppend(streamId, expected, encoded)),
+      encoded.map(({ streamId, expected, encoded }) => packAppend(streamId, expected, encoded)),
     );
   }
 
-  async #commit(appends: EncodedAppend[]): Promise<AppendResult[]> {
+  async #commit(appends: PackedAppend[]): Promise<AppendResult[]> {
     this.#writer ??= new SqliteWriter(this.#path, this.#busyTimeoutMs);
     const { ok, inserted } = await this.#writer.append(appends);
     if (inserted > 0) {
@@ -179,7 +217,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readBatch(options: ReadAllOptions & { maxCount: number }): Promise<RecordedEvent[]> {
-    return this.readPage(options.after ?? 0, options.filter, options.maxCount).events;
+    return this.readPage(options.after ?? 0, options.filter, options.maxCount, options.revalidate).events;
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
@@ -187,7 +225,7 @@ export class SqliteEventStore implements EventStore {
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const limit = Math.min(READ_PAGE_SIZE, remaining);
-      const page = this.readPage(after, options.filter, limit);
+      const page = this.readPage(after, options.filter, limit, options.revalidate);
       for (const event of page.events) yield event;
       remaining -= page.events.length;
       if (page.events.length < limit) return;
@@ -204,6 +242,7 @@ export class SqliteEventStore implements EventStore {
     after: number,
     filter: EventFilter | undefined,
     limit: number,
+    revalidate = true,
   ): { events: RecordedEvent[]; scannedTo: number } {
     return this.#guard(() => {
       // Bounded by the head read first: an append committed meanwhile is left for the next page,
@@ -216,12 +255,21 @@ export class SqliteEventStore implements EventStore {
         `SELECT ${READ_COLUMNS} FROM events WHERE position > ? AND position <= ?${sql} ORDER BY position ASC LIMIT ?`,
       ).all(after, head, ...params, limit) as unknown as ReadRow[];
       const scannedTo = rows.length < limit ? Math.max(head, after) : rows.at(-1)![0];
-      return { events: rows.map((row) => this.#decode(row)), scannedTo };
+      const decode = revalidate ? this.#decodeData : this.#decodeStored;
+      return { events: rows.map((row) => this.#decode(row, decode)), scannedTo };
     });
   }
 
-  #decode([position, streamId, revision, type, version, data, metadata]: ReadRow): RecordedEvent {
-    const decoded = this.#codec.decode(type, version, JSON.parse(data));
+  readonly #decodeData = (type: string, version: number, data: unknown) =>
+    this.#codec.decode(type, version, data);
+  readonly #decodeStored = (type: string, version: number, data: unknown) =>
+    (this.#codec.decodeStored ?? this.#codec.decode).call(this.#codec, type, version, data);
+
+  #decode(
+    [position, streamId, revision, type, version, data, metadata]: ReadRow,
+    decode: EventCodec['decode'] = this.#decodeData,
+  ): RecordedEvent {
+    const decoded = decode(type, version, JSON.parse(data));
     return {
       type,
       version: decoded.version,

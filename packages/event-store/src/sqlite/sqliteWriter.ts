@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { AppendResult } from '../envelope.ts';
 import { StoreClosedError, StoreUnavailableError } from '../errors.ts';
-import type { EncodedAppend } from './sqliteAppender.ts';
+import type { PackedAppend } from './sqliteAppender.ts';
 import { deserializeStoreError, type WriterReply, type WriterRequest } from './writerMessages.ts';
 
 interface Waiting {
@@ -42,7 +42,7 @@ export class SqliteWriter {
   }
 
   /** Commits the appends (one stream's, or a multi-stream batch) whole: all of them or none. */
-  append(appends: EncodedAppend[]): Promise<{ ok: AppendResult[]; inserted: number }> {
+  append(appends: PackedAppend[]): Promise<{ ok: AppendResult[]; inserted: number }> {
     if (this.#closing) return Promise.reject(new StoreClosedError(this.#path));
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
@@ -56,6 +56,43 @@ export class SqliteWriter {
     const settled = () => this.#inFlight.delete(answered);
     answered.then(settled, settled);
     return answered;
+  }
+
+  /**
+   * One stream's append sent in parts: `send` each part as soon as it is encoded (the thread inserts
+   * it while the caller encodes the next), the last one with `last`; `abort` if a part cannot be
+   * made (nothing is written then, and the answer is the caller's own error). Every part must be
+   * sent before the caller yields to the event loop, so that no other append comes in between.
+   */
+  stream(): {
+    send(part: PackedAppend, last: boolean): void;
+    abort(): void;
+    answered: Promise<{ ok: AppendResult[]; inserted: number }>;
+  } {
+    if (this.#closing) throw new StoreClosedError(this.#path);
+    if (this.#failure) throw this.#failure;
+    const id = this.#nextId++;
+    let settle: Waiting | undefined;
+    const answered = new Promise<{ ok: AppendResult[]; inserted: number }>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    this.#inFlight.add(answered);
+    const settled = () => this.#inFlight.delete(answered);
+    answered.then(settled, settled);
+    this.#waiting.set(id, settle!);
+    if (this.#waiting.size === 1) this.#worker.ref();
+    return {
+      send: (part, last) => this.#worker.postMessage({ id, part, last } satisfies WriterRequest),
+      abort: () => {
+        this.#worker.postMessage({ id, abort: true } satisfies WriterRequest);
+        this.#waiting.delete(id);
+        if (this.#waiting.size === 0) this.#worker.unref();
+        // Nobody awaits it: the caller throws its own error.
+        answered.catch(() => {});
+        settle!.reject(new Error('aborted by the caller'));
+      },
+      answered,
+    };
   }
 
   /**

@@ -5,14 +5,24 @@ import {
   type StoreUnavailableReason,
   WrongExpectedRevisionError,
 } from '../errors.ts';
-import type { EncodedAppend } from './sqliteAppender.ts';
+import type { PackedAppend } from './sqliteAppender.ts';
 
-/** What the store sends its writer thread. */
-export interface WriterRequest {
+/** What the store sends its writer thread: a whole request, or a part of a streamed append. */
+export type WriterRequest = WholeRequest | WriterPart;
+
+export interface WholeRequest {
   id: number;
   /** One stream's append, or a multi-stream batch committed whole. */
-  appends: EncodedAppend[];
+  appends: PackedAppend[];
 }
+
+/**
+ * A large append arrives in parts, in order and one after another (the store sends them from one
+ * synchronous loop): the first opens a transaction of its own, each inserts its events, the last
+ * commits and is answered. `abort`: the caller refused a later part (its validation failed), so the
+ * transaction is rolled back and nothing is answered.
+ */
+export type WriterPart = { id: number; part: PackedAppend; last: boolean } | { id: number; abort: true };
 
 /** What the writer thread answers, one per request. */
 export type WriterReply =
