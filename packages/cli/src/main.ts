@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { commandGroups } from './commands/index.ts';
+import { legacyCommand } from './commands/legacyNames.ts';
 import { CliContext, type GlobalOptions } from './context.ts';
-import { CliError, describeError } from './errors.ts';
+import { CliError, describeError, SilentExit } from './errors.ts';
 import { CommandStoppedError, STOP_EXIT_CODES } from './interruption.ts';
 import type { Output } from './output/output.ts';
 import { terminalSafe } from './output/terminalText.ts';
@@ -68,7 +69,7 @@ export async function main(
   program = buildProgram(context);
   const stopListening = context.interruption.listen(context.output.stream);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(legacyCommand(argv), { from: 'user' });
     const stopped = context.interruption.reason;
     return stopped ? STOP_EXIT_CODES[stopped] : 0;
   } catch (error) {
@@ -78,6 +79,7 @@ export async function main(
       // Commander has printed the help or the error already ('did you mean ...' included).
       return error.exitCode;
     }
+    if (error instanceof SilentExit) return error.exitCode;
     process.stderr.write(
       `${terminalSafe(describeError(error, context.debug || argv.includes('--debug')))}\n`,
     );

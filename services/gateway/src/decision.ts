@@ -16,6 +16,12 @@ export interface Refusal {
   target: string | null;
   /** A 404 passed on from dockerd's own lookup is not a refusal of the gateway: not recorded. */
   record?: boolean;
+  /**
+   * What a program may read beside the message (Docker's clients read only `message`): for a GPU
+   * denial the allocator's reason (`{ code: 'over_quota', held, limit, ... }`), so that ds01 can say
+   * what to do next.
+   */
+  details?: Record<string, unknown>;
 }
 
 export interface Forward {

@@ -71,7 +71,10 @@ async function handle(
     await noteRefusal(context, caller, call, decision);
     // The body was never read: the connection cannot be reused for another request.
     if (!request.complete) response.setHeader('connection', 'close');
-    return sendJson(response, decision.status, { message: decision.message });
+    return sendJson(response, decision.status, {
+      message: decision.message,
+      ...(decision.details ? { rule: decision.rule, ...decision.details } : {}),
+    });
   }
   await forward(context, decision, request, response);
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import * as audit from './audit.ts';
 import * as config from './config.ts';
+import * as container from './container.ts';
 import * as containers from './containers.ts';
 import * as events from './events.ts';
 import * as gpu from './gpu.ts';
@@ -21,6 +22,7 @@ export interface CommandGroup {
 
 /** Every command group of `ds01`, in the order `ds01 --help` lists them. Add yours: one line. */
 export const commandGroups: readonly CommandGroup[] = [
+  container,
   containers,
   events,
   gpu,
