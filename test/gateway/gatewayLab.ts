@@ -49,7 +49,11 @@ export interface RunResult {
   stderr: string;
 }
 
-export async function startGatewayLab(td: TestDocker, names: readonly string[]): Promise<GatewayLab> {
+export async function startGatewayLab(
+  td: TestDocker,
+  names: readonly string[],
+  options: { editYaml?: (yaml: string) => string } = {},
+): Promise<GatewayLab> {
   const root = mkdtempSync(join(tmpdir(), 'ds01-gateway-'));
   // Users must reach their folder under it: the run's root is traversable, their folder is theirs alone.
   chmodSync(root, 0o755);
@@ -58,13 +62,11 @@ export async function startGatewayLab(td: TestDocker, names: readonly string[]):
   const usersDir = join(root, 'run', 'users');
   const adminSocket = join(root, 'run', 'admin', 'docker.sock');
   const yaml = join(configDir, 'ds01.yaml');
-  writeFileSync(
-    yaml,
-    readFileSync(yaml, 'utf8').replace(
-      /^gateway:\n/m,
-      `gateway:\n  users_dir: ${usersDir}\n  admin_socket: ${adminSocket}\n`,
-    ),
+  const withSockets = readFileSync(yaml, 'utf8').replace(
+    /^gateway:\n/m,
+    `gateway:\n  users_dir: ${usersDir}\n  admin_socket: ${adminSocket}\n`,
   );
+  writeFileSync(yaml, options.editYaml ? options.editYaml(withSockets) : withSockets);
   const start = async () => {
     const daemon = startDs01d({ dataDir, configDir, dockerHost: td.host, logLevel: 'info' });
     await daemon.waitFor(ready, 'ds01d ready');

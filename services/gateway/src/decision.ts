@@ -38,6 +38,11 @@ export interface Forward {
     | { mode: 'pipe' }
     | { mode: 'lines'; keep: (line: unknown) => boolean }
     | { mode: 'json'; onJson: (status: number, body: unknown) => Promise<void> };
+  /**
+   * Piped answers: called once dockerd's stream has ended, before the caller's does; what it
+   * returns is written last (a build's final JSON line: the image was over the size limit).
+   */
+  epilogue?: (status: number) => Promise<string | null>;
   /** Called with dockerd's status once it answered (or null when it failed): admin call records. */
   onDone?: (status: number | null) => void;
 }

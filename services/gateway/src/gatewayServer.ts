@@ -158,7 +158,18 @@ async function forward(
       await pipeLines(upstream, response, decision.response.keep);
       return;
     }
-    await pumpCoalesced(upstream, response);
+    const { epilogue } = decision;
+    const upstreamStatus = status;
+    await pumpCoalesced(
+      upstream,
+      response,
+      epilogue &&
+        (() =>
+          epilogue(upstreamStatus).catch((error: unknown) => {
+            context.logger.error({ err: error, target: decision.target }, 'gateway: after a build');
+            return null;
+          })),
+    );
   } catch (error) {
     if (abort.signal.aborted) return;
     context.logger.warn({ err: error, target: decision.target }, 'gateway: dockerd did not answer');
@@ -179,7 +190,11 @@ async function forward(
  * flushes each log line as its own HTTP chunk, and `pipe()` would re-send each as its own chunk too
  * (a 100 MB log is a million of them). A stream (logs -f) still gets each line as soon as it came.
  */
-function pumpCoalesced(upstream: IncomingMessage, response: ServerResponse): Promise<void> {
+function pumpCoalesced(
+  upstream: IncomingMessage,
+  response: ServerResponse,
+  epilogue?: () => Promise<string | null>,
+): Promise<void> {
   return new Promise((resolve) => {
     let waiting = false;
     const flush = () => {
@@ -201,8 +216,15 @@ function pumpCoalesced(upstream: IncomingMessage, response: ServerResponse): Pro
     };
     upstream.on('readable', flush);
     upstream.once('end', () => {
-      response.end();
-      resolve();
+      if (!epilogue) {
+        response.end();
+        resolve();
+        return;
+      }
+      void epilogue().then((last) => {
+        response.end(last ?? undefined);
+        resolve();
+      });
     });
     upstream.once('error', () => {
       response.destroy();

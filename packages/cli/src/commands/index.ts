@@ -6,6 +6,7 @@ import * as container from './container.ts';
 import * as containers from './containers.ts';
 import * as events from './events.ts';
 import * as gpu from './gpu.ts';
+import * as image from './image.ts';
 import * as importCommands from './import.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as projections from './projections.ts';
@@ -23,6 +24,7 @@ export interface CommandGroup {
 /** Every command group of `ds01`, in the order `ds01 --help` lists them. Add yours: one line. */
 export const commandGroups: readonly CommandGroup[] = [
   container,
+  image,
   containers,
   events,
   gpu,

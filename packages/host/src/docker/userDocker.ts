@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { connectDocker, type DockerConnection } from './dockerClient.ts';
 import { DockerHostError, DockerUnreachableError, isConnectionError, statusCodeOf } from './errors.ts';
@@ -52,6 +53,14 @@ export interface UserContainer {
   gpus: string[];
   /** What is mounted at /workspace. */
   workspace: string | null;
+}
+
+export interface UserImage {
+  /** The tag: `ds01-alice/thesis:latest`. */
+  image: string;
+  id: string;
+  sizeBytes: number;
+  createdAt: string;
 }
 
 export interface DeploySpec {
@@ -186,6 +195,59 @@ export class UserDocker {
       if (error instanceof DockerRefusedError && error.status === 404) return false;
       throw error;
     }
+  }
+
+  /**
+   * Builds `tag` from a folder with the classic builder (POST /build; the gateway lets a user build
+   * only into their own namespace and checks the size afterwards). Each line of the build's output
+   * goes to `onOutput` as it comes; an error in the stream (a failed RUN, an image over the size
+   * limit) rejects with its message.
+   */
+  async build(contextDir: string, tag: string, onOutput: (text: string) => void): Promise<void> {
+    const stream = await this.#call('POST /build', () =>
+      this.#docker.buildImage(
+        { context: contextDir, src: readdirSync(contextDir) },
+        { t: tag, rm: true, forcerm: true },
+      ),
+    );
+    await new Promise<void>((resolve, reject) => {
+      this.#docker.modem.followProgress(
+        stream,
+        (error: Error | null, output: Array<{ error?: string }>) => {
+          const failed = output?.find((line) => line.error);
+          if (error) reject(new DockerHostError(this.connection.host, `the build failed: ${error.message}`));
+          else if (failed)
+            reject(
+              new DockerRefusedError(this.connection.host, 'POST /build', 400, { message: failed.error }),
+            );
+          else resolve();
+        },
+        (line: { stream?: string; status?: string }) => {
+          const text = line.stream ?? (line.status ? `${line.status}\n` : '');
+          if (text) onOutput(text);
+        },
+      );
+    });
+  }
+
+  /** The images whose names start with `prefix` (a user's namespace), one row per tag. */
+  async images(prefix: string): Promise<UserImage[]> {
+    const rows = await this.#call('GET /images/json', () => this.#docker.listImages());
+    return rows.flatMap((row) =>
+      (row.RepoTags ?? [])
+        .filter((tag) => tag.startsWith(prefix))
+        .map((tag) => ({
+          image: tag,
+          id: row.Id,
+          sizeBytes: row.Size,
+          createdAt: new Date(row.Created * 1000).toISOString(),
+        })),
+    );
+  }
+
+  /** Removes an image by name (untags it; the last tag removes the image). */
+  async removeImage(ref: string): Promise<void> {
+    await this.#call(`DELETE /images/${ref}`, () => this.#docker.getImage(ref).remove());
   }
 
   /** Runs a call; an HTTP error becomes DockerRefusedError (with the gateway's message), a dead socket DockerUnreachableError. */
