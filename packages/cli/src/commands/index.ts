@@ -9,6 +9,7 @@ import * as gpu from './gpu.ts';
 import * as image from './image.ts';
 import * as importCommands from './import.ts';
 import * as lifecycle from './lifecycle.ts';
+import * as project from './project.ts';
 import * as projections from './projections.ts';
 import * as simulate from './simulate.ts';
 import * as store from './store.ts';
@@ -25,6 +26,7 @@ export interface CommandGroup {
 export const commandGroups: readonly CommandGroup[] = [
   container,
   image,
+  project,
   containers,
   events,
   gpu,
