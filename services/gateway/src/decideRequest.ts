@@ -91,7 +91,7 @@ export async function decideRequest(
       }
       return pipe(call.method, encodeTarget(target.version, ['images', 'create'], target.query));
     case 'build':
-      return decideBuild(routeCall);
+      return await decideBuild(routeCall);
     case 'imageDelete':
       return decideImageDelete(routeCall);
     case 'volumeCreate':
@@ -296,7 +296,41 @@ async function decideCommit(routeCall: RouteCall): Promise<Decision> {
  * and recorded: once the build ends, each tag over images.max_size_gb is removed and the build's
  * stream ends with the error (ImageRemoved, over_size_limit); each other is recorded (ImageBuilt).
  */
-function decideBuild(routeCall: RouteCall): Decision {
+async function decideBuild(routeCall: RouteCall): Promise<Decision> {
+  const refusal = decideBuildRefusal(routeCall);
+  if (refusal.kind !== 'refuse') return refusal;
+  // The docker CLI streams the build context while it waits for the answer: a refusal sent before
+  // the context is read breaks its pipe, and it shows "broken pipe" instead of the reason. A context
+  // up to the drain limit is read and dropped first; a larger one gets the refusal as it is.
+  await drain(routeCall.call.bodyStream(), BUILD_DRAIN_LIMIT_BYTES);
+  return refusal;
+}
+
+/** How much of a refused build's context is read (and dropped) so the client sees the refusal. */
+const BUILD_DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+function drain(stream: Readable, limit: number): Promise<void> {
+  return new Promise((resolve) => {
+    let read = 0;
+    const done = () => {
+      stream.off('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > limit) {
+        stream.pause();
+        done();
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', done);
+    stream.once('error', done);
+    stream.once('close', done);
+  });
+}
+
+function decideBuildRefusal(routeCall: RouteCall): Decision {
   const { caller, call, target } = routeCall;
   const network = firstValue(target.query, 'networkmode') ?? '';
   if (!['', 'default', 'bridge', 'none'].includes(network)) {
