@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type GatewayLab, removeRunResources, startGatewayLab } from '../gateway/gatewayLab.ts';
 import { describeWithDocker } from '../support/docker.ts';
 import type { TestUser } from '../support/users.ts';
+import { waitUntil } from '../support/waitUntil.ts';
 
 /**
  * `ds01 container ...` as alice and bob (real users, runuser), through their own gateway sockets
@@ -99,6 +100,34 @@ describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (
     expect(denied.stderr).toContain('or ask your admin');
     // Nothing was left behind by the refusal.
     await expect(inspect(`${fourth}._.${alice.uid}`)).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('a GPU container Docker cannot start (no NVIDIA runtime here) is removed, and its GPU freed', {
+    timeout: 60_000,
+  }, async () => {
+    const name = `nostart-${td.runId}`;
+    // Alice holds both whole GPUs by now: none is free for bob, and he is told where to look.
+    const full = await as(bob, 'container', 'deploy', name, '--image', td.image, '--profile', 'full');
+    expect(full.code).toBe(3);
+    expect(full.stderr).toContain(`no GPU for ${name}: none of the GPUs you may use is free now`);
+    expect(full.stderr).toMatch(/hint: see who holds what with `ds01 gpu status`/);
+    // A MIG slice is free.
+    const tried = await as(bob, 'container', 'deploy', name, '--image', td.image, '--profile', '1g.10gb');
+    expect(tried.code).toBe(1);
+    expect(tried.stderr).toContain(`${name} got its GPU but Docker cannot start it`);
+    expect(tried.stderr).toMatch(/hint: this host's Docker has no NVIDIA runtime/);
+    await expect(inspect(`${name}._.${bob.uid}`)).rejects.toMatchObject({ statusCode: 404 });
+    const [granted] = (await lab.events('GpuAllocated')).filter(
+      (e) => (e.data as { user: string }).user === bob.name,
+    );
+    await waitUntil(
+      async () =>
+        (await lab.events('GpuReleased')).some(
+          (e) => (e.data as { slot: string }).slot === (granted!.data as { slot: string }).slot,
+        ),
+      "the GPU of bob's removed container released",
+      20_000,
+    );
   });
 
   it("bob can neither stop nor retire alice's container, by her name or by its Docker name", async () => {
