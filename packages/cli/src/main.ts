@@ -13,6 +13,13 @@ const ABOUT =
   'shows is derived from that log and can be rebuilt from it.';
 
 const EXAMPLES = `
+Your own work (as yourself, through your DS01 socket):
+  A project: Dockerfile, dev container, README  ds01 project init ~/thesis
+  Build its image and run it with a GPU       ds01 project launch ~/thesis
+  A container of an image, with a MIG slice   ds01 container deploy nb --image ds01-$USER/nb --profile 1g.10gb
+  Into it; then done, the GPU freed at once   ds01 container attach thesis; ds01 container retire thesis
+  Your image from a base with packages        ds01 image create thesis --packages numpy pandas
+
 Common tasks:
   Containers on this host and their owners  ds01 containers --all
   One container's whole history             ds01 containers show my-notebook
@@ -37,8 +44,8 @@ Where DS01 keeps things:
   event store $DS01_EVENTSTORE_URL > event_store in ds01.yaml > <data dir>/events.db
 
 Exit codes: 0 done (also when the reader of the output stops early, as \`| head\` does), 1 an error
-or a wrong option (the message says what to do), 3 gpu allocate denied, 4 audit verify found the log
-changed, 130 Ctrl-C, 143 SIGTERM.
+or a wrong option (the message says what to do), 3 denied (gpu allocate, container deploy, image
+create), 4 audit verify found the log changed, 130 Ctrl-C, 143 SIGTERM.
 
 Every read command takes --json. Add --debug to see the stack of an error.
 Help on one command: ds01 help <command>, e.g. ds01 help events tail`;
