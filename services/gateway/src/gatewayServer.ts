@@ -130,6 +130,19 @@ async function forward(
   };
   response.once('close', callerGone);
   let status: number | null = null;
+  // Run once: at the stream's end (its line goes to the caller), or, when the caller left before,
+  // in `finally` — a build that ended is checked and recorded whether or not anyone still reads it.
+  let epilogueRan = false;
+  const epilogue =
+    decision.epilogue &&
+    ((answered: number): Promise<string | null> => {
+      if (epilogueRan) return Promise.resolve(null);
+      epilogueRan = true;
+      return decision.epilogue!(answered).catch((error: unknown) => {
+        context.logger.error({ err: error, target: decision.target }, 'gateway: after the stream');
+        return null;
+      });
+    });
   try {
     const upstream = await context.upstream.request({
       method: decision.method,
@@ -158,18 +171,7 @@ async function forward(
       await pipeLines(upstream, response, decision.response.keep);
       return;
     }
-    const { epilogue } = decision;
-    const upstreamStatus = status;
-    await pumpCoalesced(
-      upstream,
-      response,
-      epilogue &&
-        (() =>
-          epilogue(upstreamStatus).catch((error: unknown) => {
-            context.logger.error({ err: error, target: decision.target }, 'gateway: after a build');
-            return null;
-          })),
-    );
+    await pumpCoalesced(upstream, response, epilogue && (() => epilogue(status ?? 502)));
   } catch (error) {
     if (abort.signal.aborted) return;
     context.logger.warn({ err: error, target: decision.target }, 'gateway: dockerd did not answer');
@@ -181,6 +183,7 @@ async function forward(
   } finally {
     // Aborting after the answer is complete would destroy a connection the agent already reuses.
     response.off('close', callerGone);
+    if (epilogue && status !== null) void epilogue(status);
     decision.onDone?.(status);
   }
 }
