@@ -10,6 +10,7 @@ import { CliError, SilentExit } from '../errors.ts';
 import type { Ds01ApiClient } from '../gateway/ds01ApiClient.ts';
 import type { Column } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
+import { gpuDenialNextStep } from './gpuDenials.ts';
 import { nonNegativeInteger, positiveInteger } from './parse.ts';
 
 /** Exit code of a deploy the allocator or the create policy refused (as `ds01 gpu allocate`'s denial). */
@@ -340,49 +341,11 @@ async function deployRefusal(session: UserSession, name: string, error: unknown)
   if (!(error instanceof DockerRefusedError)) return error;
   const reason = error.reason;
   if (error.rule === 'gpu-denied' && reason) {
-    const n = (key: string) => Number(reason[key] ?? 0);
-    const withGpus = (await session.docker.list(true).catch(() => [] as UserContainer[])).filter(
-      (c) => c.gpus.length > 0,
-    );
-    const retireOne = withGpus.length
-      ? `retire one with \`ds01 container retire ${displayNameOf(withGpus[0]!.dockerName)}\`` +
-        (withGpus.length > 1
-          ? ` (yours with GPUs: ${withGpus.map((c) => displayNameOf(c.dockerName)).join(', ')})`
-          : '')
-      : 'release what you hold (ds01 gpu status shows it)';
-    const denied = (message: string, hint: string) =>
-      new CliError(`no GPU for ${name}: ${message}`, { hint, exitCode: DENIED_EXIT_CODE, cause: error });
-    switch (reason.code) {
-      case 'over_quota':
-      case 'over_group_limit':
-        return denied(
-          `you hold ${gpuCount(n('held'))} of ${gpuCount(n('limit'))} GPU${n('limit') === 1 ? '' : 's'}` +
-            (reason.code === 'over_group_limit' ? " (your group's limit)" : ''),
-          `${retireOne}, ask for a smaller MIG slice (--profile 1g.10gb), or ask your admin`,
-        );
-      case 'no_free_slot':
-        return denied(
-          `none of the GPUs you may use is free now (${n('free')} free, ${n('requested')} asked)`,
-          'see who holds what with `ds01 gpu status`; try another --profile, fewer --gpus, --cpu-only, or later',
-        );
-      case 'over_container_cap':
-        return denied(
-          `one container may hold at most ${n('cap')} GPU${n('cap') === 1 ? '' : 's'} of yours`,
-          `ask for fewer: --gpus ${n('cap')}`,
-        );
-      case 'full_gpu_not_allowed':
-        return denied(
-          'your group may not use a whole GPU',
-          "ask for a MIG slice: --profile 1g.10gb (`ds01 gpu status` lists this host's profiles)",
-        );
-      case 'unknown_profile':
-        return denied(
-          `this host has no ${String(reason['profile'])} slot`,
-          `ask for one of: ${((reason['available'] as string[] | undefined) ?? []).join(', ') || '(none)'}`,
-        );
-      default:
-        return denied(error.message, 'ask your admin: DS01 does not know your account as able to use GPUs');
-    }
+    const withGpus = (await session.docker.list(true).catch(() => [] as UserContainer[]))
+      .filter((c) => c.gpus.length > 0)
+      .map((c) => displayNameOf(c.dockerName));
+    const { message, hint } = gpuDenialNextStep(reason, withGpus);
+    return new CliError(`no GPU for ${name}: ${message}`, { hint, exitCode: DENIED_EXIT_CODE, cause: error });
   }
   if (error.rule?.startsWith('create-policy:')) {
     return new CliError(`the server's policy refused ${name}: ${error.message}`, {
@@ -398,11 +361,6 @@ async function deployRefusal(session: UserSession, name: string, error: unknown)
     });
   }
   return new CliError(`could not deploy ${name}: ${error.message}`, { cause: error });
-}
-
-/** Whole GPUs as integers, MIG fractions with two decimals (1.57). */
-function gpuCount(value: number): string {
-  return String(Math.round(value * 100) / 100);
 }
 
 /**
