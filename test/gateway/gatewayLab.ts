@@ -49,11 +49,14 @@ export interface RunResult {
   stderr: string;
 }
 
-/** `dockerHost`: where ds01d reaches Docker (default the test dockerd; a proxy in front of it). */
+/**
+ * `dockerHost`: where ds01d reaches Docker (default the test dockerd; a proxy in front of it).
+ * `editYaml`: changes to the lab's ds01.yaml.
+ */
 export async function startGatewayLab(
   td: TestDocker,
   names: readonly string[],
-  options: { dockerHost?: string } = {},
+  options: { dockerHost?: string; editYaml?: (yaml: string) => string } = {},
 ): Promise<GatewayLab> {
   const root = mkdtempSync(join(tmpdir(), 'ds01-gateway-'));
   // Users must reach their folder under it: the run's root is traversable, their folder is theirs alone.
@@ -63,13 +66,11 @@ export async function startGatewayLab(
   const usersDir = join(root, 'run', 'users');
   const adminSocket = join(root, 'run', 'admin', 'docker.sock');
   const yaml = join(configDir, 'ds01.yaml');
-  writeFileSync(
-    yaml,
-    readFileSync(yaml, 'utf8').replace(
-      /^gateway:\n/m,
-      `gateway:\n  users_dir: ${usersDir}\n  admin_socket: ${adminSocket}\n`,
-    ),
+  const withSockets = readFileSync(yaml, 'utf8').replace(
+    /^gateway:\n/m,
+    `gateway:\n  users_dir: ${usersDir}\n  admin_socket: ${adminSocket}\n`,
   );
+  writeFileSync(yaml, options.editYaml ? options.editYaml(withSockets) : withSockets);
   const start = async () => {
     const daemon = startDs01d({
       dataDir,

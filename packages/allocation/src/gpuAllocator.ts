@@ -85,7 +85,7 @@ export type AllocationOutcome = (
 export interface ReleaseInput {
   /** A container (full id, or a unique prefix of one holding GPUs) or a slot name. */
   target: { container: string } | { slot: string };
-  reason?: 'requested' | 'container_removed';
+  reason?: 'requested' | 'container_removed' | 'retired';
   /** 'ignore': releasing what nobody holds is no error (process managers replaying events). */
   ifNothingHeld?: 'fail' | 'ignore';
 }

@@ -60,6 +60,16 @@ export class CliContext {
     return Ds01ApiClient.fromEnvironment(this.#env);
   }
 
+  /** The socket of the caller's own workflow (`ds01 container`, `ds01 image`): see Ds01ApiClient.forWorkflow. */
+  workflowApi(login: string): Ds01ApiClient {
+    return Ds01ApiClient.forWorkflow(this.#env, login);
+  }
+
+  /** The environment the command runs in (the docker CLI it starts for attach and exec gets it). */
+  get env(): Record<string, string | undefined> {
+    return this.#env;
+  }
+
   /**
    * The event store; read-only unless `write`. Writing needs the store ds01d made: a mistyped
    * --data-dir must not become a new, empty log that grants GPUs others hold.

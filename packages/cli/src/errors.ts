@@ -44,3 +44,11 @@ export function describeError(error: unknown, debug: boolean): string {
   const message = error instanceof Error ? error.message : String(error);
   return `ds01: unexpected error: ${message}\nhint: this is a bug in DS01; run again with --debug and report the stack`;
 }
+
+/** The command has said everything (a program it ran printed its own error): exit with this code, print nothing. */
+export class SilentExit extends CliError {
+  override name = 'SilentExit';
+  constructor(exitCode: number) {
+    super(`exit ${exitCode}`, { exitCode });
+  }
+}

@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { commandGroups } from './commands/index.ts';
+import { legacyCommand } from './commands/legacyNames.ts';
 import { CliContext, type GlobalOptions } from './context.ts';
-import { CliError, describeError } from './errors.ts';
+import { CliError, describeError, SilentExit } from './errors.ts';
 import { CommandStoppedError, STOP_EXIT_CODES } from './interruption.ts';
 import type { Output } from './output/output.ts';
 import { terminalSafe } from './output/terminalText.ts';
@@ -12,6 +13,13 @@ const ABOUT =
   'shows is derived from that log and can be rebuilt from it.';
 
 const EXAMPLES = `
+Your own work (as yourself, through your DS01 socket):
+  A project: Dockerfile, dev container, README  ds01 project init ~/thesis
+  Build its image and run it with a GPU       ds01 project launch ~/thesis
+  A container of an image, with a MIG slice   ds01 container deploy nb --image ds01-$USER/nb --profile 1g.10gb
+  Into it; then done, the GPU freed at once   ds01 container attach thesis; ds01 container retire thesis
+  Your image from a base with packages        ds01 image create thesis --packages numpy pandas
+
 Common tasks:
   Containers on this host and their owners  ds01 containers --all
   One container's whole history             ds01 containers show my-notebook
@@ -36,8 +44,8 @@ Where DS01 keeps things:
   event store $DS01_EVENTSTORE_URL > event_store in ds01.yaml > <data dir>/events.db
 
 Exit codes: 0 done (also when the reader of the output stops early, as \`| head\` does), 1 an error
-or a wrong option (the message says what to do), 3 gpu allocate denied, 4 audit verify found the log
-changed, 130 Ctrl-C, 143 SIGTERM.
+or a wrong option (the message says what to do), 3 denied (gpu allocate, container deploy, image
+create), 4 audit verify found the log changed, 130 Ctrl-C, 143 SIGTERM.
 
 Every read command takes --json. Add --debug to see the stack of an error.
 Help on one command: ds01 help <command>, e.g. ds01 help events tail`;
@@ -68,7 +76,7 @@ export async function main(
   program = buildProgram(context);
   const stopListening = context.interruption.listen(context.output.stream);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(legacyCommand(argv), { from: 'user' });
     const stopped = context.interruption.reason;
     return stopped ? STOP_EXIT_CODES[stopped] : 0;
   } catch (error) {
@@ -78,6 +86,7 @@ export async function main(
       // Commander has printed the help or the error already ('did you mean ...' included).
       return error.exitCode;
     }
+    if (error instanceof SilentExit) return error.exitCode;
     process.stderr.write(
       `${terminalSafe(describeError(error, context.debug || argv.includes('--debug')))}\n`,
     );

@@ -5,6 +5,7 @@ import { z } from 'zod';
 // By path, not through @ds01/host's index: that would load dockerode into every `ds01` command.
 import { gatewaySection } from './gatewayConfig.ts';
 import { gpusSection } from './gpusConfig.ts';
+import { imagesSection } from './imagesConfig.ts';
 import { lifecycleSection } from './lifecycleConfig.ts';
 import { notificationsSection } from './notificationsConfig.ts';
 import { observabilitySections } from './observabilityConfig.ts';
@@ -54,6 +55,7 @@ const sections = {
   ...coreSection,
   ...gpusSection,
   ...gatewaySection,
+  ...imagesSection,
   ...telemetrySection,
   ...lifecycleSection,
   ...notificationsSection,

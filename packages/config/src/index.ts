@@ -2,6 +2,7 @@ export * from './configFileRead.ts';
 export * from './ds01Config.ts';
 export * from './gatewayConfig.ts';
 export * from './gpusConfig.ts';
+export * from './imagesConfig.ts';
 export * from './lifecycleConfig.ts';
 export * from './notificationsConfig.ts';
 export * from './observabilityConfig.ts';

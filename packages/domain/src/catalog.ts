@@ -8,6 +8,7 @@ import type { EventOf } from './events/defineEvent.ts';
 import { gatewayEvents } from './gateway/events.ts';
 import { gpuHealthEvents } from './gpuHealth/events.ts';
 import { hostProcessEvents } from './hostProcesses/events.ts';
+import { imageEvents } from './images/events.ts';
 import { inventoryEvents } from './inventory/events.ts';
 import { legacyEvents } from './legacy/events.ts';
 import { lifecycleEvents } from './lifecycle/events.ts';
@@ -27,6 +28,7 @@ const allEvents = [
   ...hostProcessEvents,
   ...inventoryEvents,
   ...gatewayEvents,
+  ...imageEvents,
   ...usageWindowEvents,
   ...gpuHealthEvents,
   ...lifecycleEvents,

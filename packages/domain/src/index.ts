@@ -8,6 +8,7 @@ export { defineEvent, type EventDefinition, type EventOf, type Upcasters } from 
 export * from './gateway/index.ts';
 export * from './gpuHealth/index.ts';
 export * from './hostProcesses/index.ts';
+export * from './images/events.ts';
 export * from './inventory/index.ts';
 export * from './legacy/ds01InfraEventLine.ts';
 export * from './legacy/events.ts';

@@ -6,7 +6,7 @@
  * imports only from here.
  */
 import type { GpuAllocator } from '@ds01/allocation';
-import type { GpuRequest } from '@ds01/domain';
+import type { DenialReason, GpuRequest } from '@ds01/domain';
 
 export {
   type CreateDecision,
@@ -21,7 +21,7 @@ const ACTOR = { kind: 'service' as const, name: 'gateway' };
 
 export type CreateGrant =
   | { granted: true; grantId: string; devices: string[]; slots: string[] }
-  | { granted: false; message: string };
+  | { granted: false; message: string; reason: DenialReason };
 
 /** Slots for a container dockerd has not created yet: pending until bindGrant, released at its deadline. */
 export async function allocateForCreate(
@@ -30,7 +30,7 @@ export async function allocateForCreate(
   request: GpuRequest,
 ): Promise<CreateGrant> {
   const outcome = await allocator.allocateForCreate({ user, request }, ACTOR);
-  if (!outcome.granted) return { granted: false, message: outcome.message };
+  if (!outcome.granted) return { granted: false, message: outcome.message, reason: outcome.reason };
   return {
     granted: true,
     grantId: outcome.requestId,

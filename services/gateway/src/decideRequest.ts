@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { Label } from '@ds01/domain';
+import { ImageBuilt, ImageRemoved, Label, userImageNamespace, userImageRefProblem } from '@ds01/domain';
 import type { Caller } from './access/caller.ts';
 import { resolveOwnContainer } from './access/containerAccess.ts';
 import { type Decision, type Forward, type OnJson, pipe, refuse } from './decision.ts';
-import type { GatewayContext } from './gatewayContext.ts';
+import { type GatewayContext, recordImageEvent } from './gatewayContext.ts';
 import { decideContainerCreate } from './handlers/containerCreate.ts';
 import { decideNetwork, decideVolume } from './handlers/volumesAndNetworks.ts';
 import {
@@ -91,7 +91,9 @@ export async function decideRequest(
       }
       return pipe(call.method, encodeTarget(target.version, ['images', 'create'], target.query));
     case 'build':
-      return decideBuild(routeCall);
+      return await decideBuild(routeCall);
+    case 'imageDelete':
+      return decideImageDelete(routeCall);
     case 'volumeCreate':
     case 'volumeList':
     case 'volume':
@@ -288,9 +290,49 @@ async function decideCommit(routeCall: RouteCall): Promise<Decision> {
   return pipe(call.method, encodeTarget(target.version, ['commit'], query), jsonBody(body));
 }
 
-/** Builds run containers DS01 does not see: no host network, no cgroup parent of the caller's choosing. */
-function decideBuild(routeCall: RouteCall): Decision {
-  const { call, target } = routeCall;
+/**
+ * Builds run containers DS01 does not see: no host network, no cgroup parent of the caller's choosing.
+ * A user builds into their own namespace only (`-t ds01-<user>/<name>`: images are shared, and a tag
+ * of another's name would shadow theirs), and at least one tag is needed, so the image can be checked
+ * and recorded: once the build ends, each tag over images.max_size_gb is removed and the build's
+ * stream ends with the error (ImageRemoved, over_size_limit); each other is recorded (ImageBuilt).
+ */
+async function decideBuild(routeCall: RouteCall): Promise<Decision> {
+  const refusal = decideBuildRefusal(routeCall);
+  if (refusal.kind !== 'refuse') return refusal;
+  // The docker CLI streams the build context while it waits for the answer: a refusal sent before
+  // the context is read breaks its pipe, and it shows "broken pipe" instead of the reason. A context
+  // up to the drain limit is read and dropped first; a larger one gets the refusal as it is.
+  await drain(routeCall.call.bodyStream(), BUILD_DRAIN_LIMIT_BYTES);
+  return refusal;
+}
+
+/** How much of a refused build's context is read (and dropped) so the client sees the refusal. */
+const BUILD_DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+function drain(stream: Readable, limit: number): Promise<void> {
+  return new Promise((resolve) => {
+    let read = 0;
+    const done = () => {
+      stream.off('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > limit) {
+        stream.pause();
+        done();
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', done);
+    stream.once('error', done);
+    stream.once('close', done);
+  });
+}
+
+function decideBuildRefusal(routeCall: RouteCall): Decision {
+  const { caller, call, target } = routeCall;
   const network = firstValue(target.query, 'networkmode') ?? '';
   if (!['', 'default', 'bridge', 'none'].includes(network)) {
     return refuse(
@@ -303,10 +345,101 @@ function decideBuild(routeCall: RouteCall): Decision {
     if (firstValue(target.query, key))
       return refuse(403, `build-${key}`, `build option ${key} is DS01's to set: remove it`);
   }
-  return pipe(call.method, encodeTarget(target.version, ['build'], target.query), call.bodyStream());
+  const forward = pipe(call.method, encodeTarget(target.version, ['build'], target.query), call.bodyStream());
+  if (caller.kind !== 'user') return forward;
+  // dockerd tags the image with every `t` (r.Form["t"]), so every one is checked.
+  const tags = target.query.filter(([key]) => key === 't').map(([, value]) => value);
+  const namespace = userImageNamespace(caller.user);
+  if (tags.length === 0) {
+    return refuse(
+      403,
+      'build-tag',
+      `name the image: docker build -t ${namespace}<name> (or ds01 image create NAME)`,
+    );
+  }
+  for (const tag of tags) {
+    const problem = userImageRefProblem(caller.user, tag.includes(':') ? tag : `${tag}:latest`);
+    if (problem) return refuse(403, 'build-tag', `${problem} (docker build -t ${namespace}<name>)`, tag);
+  }
+  return {
+    ...forward,
+    epilogue: async (status) => (status === 200 ? checkBuiltImages(routeCall, caller.user, tags) : null),
+  };
+}
+
+/** After a user's build: each tag over the size limit removed (and the build told), the others recorded. */
+async function checkBuiltImages(routeCall: RouteCall, user: string, tags: string[]): Promise<string | null> {
+  const { context, caller } = routeCall;
+  const limit = context.images.maxSizeBytes;
+  const now = () => context.clock().toISOString();
+  const refusals: string[] = [];
+  for (const tag of tags) {
+    const image = tag.includes(':') ? tag : `${tag}:latest`;
+    const inspect = await context.upstream.json('GET', encodeTarget(null, ['images', image, 'json'], []));
+    if (inspect.status !== 200) continue; // the build failed before tagging: nothing was made
+    const { Id: imageId, Size: sizeBytes } = inspect.body as { Id: string; Size: number };
+    if (limit !== null && sizeBytes > limit) {
+      await context.upstream.json('DELETE', encodeTarget(null, ['images', image], []));
+      await recordImageEvent(
+        context,
+        caller,
+        ImageRemoved({ user, image, reason: 'over_size_limit', sizeBytes, limitBytes: limit, at: now() }),
+      );
+      refusals.push(
+        `${image} is ${gigabytes(sizeBytes)}, larger than this server allows (${gigabytes(limit)}, images.max_size_gb): ` +
+          'it was removed; make it smaller (fewer packages, a slimmer base, no caches)',
+      );
+      continue;
+    }
+    await recordImageEvent(context, caller, ImageBuilt({ user, image, imageId, sizeBytes, at: now() }));
+  }
+  if (refusals.length === 0) return null;
+  const message = refusals.join('; ');
+  return `${JSON.stringify({ errorDetail: { message }, error: message })}\n`;
+}
+
+function gigabytes(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(bytes < 1024 ** 3 ? 3 : 1)} GB`;
+}
+
+/**
+ * DELETE /images/{name}: a user removes their own images only — named in their namespace (an id or
+ * a digest may be another's image too), without force (which untags an image others' containers
+ * use). Recorded (ImageRemoved) once dockerd has removed it.
+ */
+async function decideImageDelete(routeCall: RouteCall): Promise<Decision> {
+  const { context, caller, call, target, match } = routeCall;
+  const name = match.param ?? '';
+  const forwarded = encodeTarget(target.version, segments(match, name), target.query);
+  if (caller.kind !== 'user') return pipe(call.method, forwarded);
+  const image = name.includes(':') ? name : `${name}:latest`;
+  const problem = userImageRefProblem(caller.user, image);
+  if (problem) return refuse(403, 'image-delete', `${problem}: you may remove your own images only`, name);
+  if (['1', 'true'].includes(firstValue(target.query, 'force') ?? ''))
+    return refuse(
+      403,
+      'image-delete',
+      'removing an image with force is for admins: stop what uses it first',
+      name,
+    );
+  return forwardJson(call.method, forwarded, undefined, async (status) => {
+    if (status !== 200) return undefined;
+    await recordImageEvent(
+      context,
+      caller,
+      ImageRemoved({ user: caller.user, image, reason: 'removed', at: context.clock().toISOString() }),
+    );
+    return undefined;
+  });
 }
 
 /** A decision that forwards `json` as the body and records the JSON answer with `onJson`. */
 export function forwardJson(method: string, target: string, body: unknown, onJson: OnJson): Forward {
-  return { kind: 'forward', method, target, body: jsonBody(body), response: { mode: 'json', onJson } };
+  return {
+    kind: 'forward',
+    method,
+    target,
+    body: body === undefined ? undefined : jsonBody(body),
+    response: { mode: 'json', onJson },
+  };
 }

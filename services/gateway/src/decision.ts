@@ -16,6 +16,12 @@ export interface Refusal {
   target: string | null;
   /** A 404 passed on from dockerd's own lookup is not a refusal of the gateway: not recorded. */
   record?: boolean;
+  /**
+   * What a program may read beside the message (Docker's clients read only `message`): for a GPU
+   * denial the allocator's reason (`{ code: 'over_quota', held, limit, ... }`), so that ds01 can say
+   * what to do next.
+   */
+  details?: Record<string, unknown>;
 }
 
 /** Sees dockerd's whole JSON answer before the caller does; a Refusal returned replaces it. */
@@ -37,6 +43,11 @@ export interface Forward {
     | { mode: 'pipe' }
     | { mode: 'lines'; keep: (line: unknown) => boolean }
     | { mode: 'json'; onJson: OnJson };
+  /**
+   * Piped answers: called once dockerd's stream has ended, before the caller's does; what it
+   * returns is written last (a build's final JSON line: the image was over the size limit).
+   */
+  epilogue?: (status: number) => Promise<string | null>;
   /** Called with dockerd's status once it answered (or null when it failed): admin call records. */
   onDone?: (status: number | null) => void;
 }

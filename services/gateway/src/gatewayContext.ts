@@ -6,6 +6,9 @@ import {
   ContainerCreateAuthorized,
   containerStream,
   gatewayStream,
+  type ImageBuilt,
+  type ImageRemoved,
+  imagesStream,
 } from '@ds01/domain';
 import { type EventStore, newEventId } from '@ds01/event-store';
 import type { ReadModel } from '@ds01/projections';
@@ -36,6 +39,8 @@ export interface GatewayContext {
   maxBodyBytes: number;
   /** What the create policy allows beyond the user's home: gateway.bind_roots, the capability and device allowlists. */
   createRules: { bindRoots: string[]; capabilityAllowlist: string[]; deviceAllowlist: string[] };
+  /** images.max_size_gb of ds01.yaml in bytes (null: no limit): a user's build larger is removed. */
+  images: { maxSizeBytes: number | null };
   /** What the create policy needs of `docker info`, read once. */
   daemonInfo(): Promise<DaemonInfo>;
   clock: () => Date;
@@ -78,6 +83,15 @@ export async function recordCreation(
     { ...ContainerCreateAuthorized(data), metadata: metadata(context, caller) },
   ]);
   context.owners.record(data.containerId, data.user);
+}
+
+/** Records an event of a user's images (ImageBuilt, ImageRemoved) on the host's images stream. */
+export async function recordImageEvent(
+  context: GatewayContext,
+  caller: Caller,
+  event: ReturnType<typeof ImageBuilt> | ReturnType<typeof ImageRemoved>,
+): Promise<void> {
+  await context.store.append(imagesStream(context.host), [{ ...event, metadata: metadata(context, caller) }]);
 }
 
 export async function recordAdminCall(

@@ -71,7 +71,10 @@ async function handle(
     await noteRefusal(context, caller, call, decision);
     // The body was never read: the connection cannot be reused for another request.
     if (!request.complete) response.setHeader('connection', 'close');
-    return sendJson(response, decision.status, { message: decision.message });
+    return sendJson(response, decision.status, {
+      message: decision.message,
+      ...(decision.details ? { rule: decision.rule, ...decision.details } : {}),
+    });
   }
   await forward(context, decision, request, response, (refusal) =>
     noteRefusal(context, caller, call, refusal),
@@ -131,6 +134,19 @@ async function forward(
   };
   response.once('close', callerGone);
   let status: number | null = null;
+  // Run once: at the stream's end (its line goes to the caller), or, when the caller left before,
+  // in `finally` — a build that ended is checked and recorded whether or not anyone still reads it.
+  let epilogueRan = false;
+  const epilogue =
+    decision.epilogue &&
+    ((answered: number): Promise<string | null> => {
+      if (epilogueRan) return Promise.resolve(null);
+      epilogueRan = true;
+      return decision.epilogue!(answered).catch((error: unknown) => {
+        context.logger.error({ err: error, target: decision.target }, 'gateway: after the stream');
+        return null;
+      });
+    });
   try {
     const upstream = await context.upstream.request({
       method: decision.method,
@@ -164,7 +180,7 @@ async function forward(
       await pipeLines(upstream, response, decision.response.keep);
       return;
     }
-    await pumpCoalesced(upstream, response);
+    await pumpCoalesced(upstream, response, epilogue && (() => epilogue(status ?? 502)));
   } catch (error) {
     if (abort.signal.aborted) return;
     context.logger.warn({ err: error, target: decision.target }, 'gateway: dockerd did not answer');
@@ -176,6 +192,7 @@ async function forward(
   } finally {
     // Aborting after the answer is complete would destroy a connection the agent already reuses.
     response.off('close', callerGone);
+    if (epilogue && status !== null) void epilogue(status);
     decision.onDone?.(status);
   }
 }
@@ -185,7 +202,11 @@ async function forward(
  * flushes each log line as its own HTTP chunk, and `pipe()` would re-send each as its own chunk too
  * (a 100 MB log is a million of them). A stream (logs -f) still gets each line as soon as it came.
  */
-function pumpCoalesced(upstream: IncomingMessage, response: ServerResponse): Promise<void> {
+function pumpCoalesced(
+  upstream: IncomingMessage,
+  response: ServerResponse,
+  epilogue?: () => Promise<string | null>,
+): Promise<void> {
   return new Promise((resolve) => {
     let waiting = false;
     const flush = () => {
@@ -207,8 +228,15 @@ function pumpCoalesced(upstream: IncomingMessage, response: ServerResponse): Pro
     };
     upstream.on('readable', flush);
     upstream.once('end', () => {
-      response.end();
-      resolve();
+      if (!epilogue) {
+        response.end();
+        resolve();
+        return;
+      }
+      void epilogue().then((last) => {
+        response.end(last ?? undefined);
+        resolve();
+      });
     });
     upstream.once('error', () => {
       response.destroy();

@@ -1,5 +1,11 @@
 import { hostAllocator, inventoryFrom, storedInventory } from '@ds01/allocation';
-import { gatewayConfigOf, loadResourceLimits, type ResourceLimits } from '@ds01/config';
+import {
+  gatewayConfigOf,
+  imagesConfigOf,
+  loadResourceLimits,
+  maxImageBytes,
+  type ResourceLimits,
+} from '@ds01/config';
 import { ReadModel } from '@ds01/projections';
 import type { RunningService, Service, ServiceContext } from '@ds01/service';
 import { ContainerOwners, ExecContainers } from './access/ownership.ts';
@@ -70,6 +76,7 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
           capabilityAllowlist: settings.capability_allowlist,
           deviceAllowlist: settings.device_allowlist,
         },
+        images: { maxSizeBytes: maxImageBytes(imagesConfigOf(config.yaml)) },
         daemonInfo: daemonInfoOnce(upstream),
         clock: options.clock ?? (() => new Date()),
       };

@@ -79,10 +79,16 @@ describe('the allowlist', () => {
     expect(matchRoute('GET', '/containers/json')?.route.kind).toBe('containerList');
   });
 
-  it('knows nothing it was not told: prune, image delete, swarm, plugins, sessions are not on it', () => {
+  it('knows image delete as its own kind (a user may remove images of their namespace only)', () => {
+    expect(matchRoute('DELETE', '/images/ds01-alice/thesis:latest')).toMatchObject({
+      param: 'ds01-alice/thesis:latest',
+      route: { kind: 'imageDelete' },
+    });
+  });
+
+  it('knows nothing it was not told: prune, image tag, swarm, plugins, sessions are not on it', () => {
     for (const [method, path] of [
       ['POST', '/containers/prune'],
-      ['DELETE', '/images/busybox'],
       ['POST', '/images/busybox/tag'],
       ['GET', '/swarm'],
       ['POST', '/plugins/pull'],

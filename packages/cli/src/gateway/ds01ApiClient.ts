@@ -33,8 +33,45 @@ export class Ds01ApiClient {
     return null;
   }
 
+  /**
+   * The socket of a user's own workflow (`ds01 container`, `ds01 image`): $DS01_SOCKET, a unix
+   * $DOCKER_HOST, else /run/ds01/users/<login>/docker.sock. Root has none: an admin acts as the user.
+   */
+  static forWorkflow(
+    env: Record<string, string | undefined>,
+    login: string,
+    uid = process.getuid?.() ?? 0,
+  ): Ds01ApiClient {
+    const found = Ds01ApiClient.fromEnvironment(env, uid);
+    if (found) return found;
+    if (uid === 0) {
+      throw new CliError('root has no DS01 socket of its own: containers and images belong to users', {
+        hint: 'run it as the user (sudo -u alice ds01 container deploy ...), or set DS01_SOCKET to their socket',
+      });
+    }
+    return new Ds01ApiClient(`/run/ds01/users/${login}/docker.sock`);
+  }
+
   async get<Schema extends z.ZodType>(schema: Schema, path: string): Promise<z.output<Schema>> {
-    const { status, body } = await this.#request(path);
+    return this.#call(schema, 'GET', path);
+  }
+
+  /** A write of the DS01 API (decided by ds01d for the socket's user), e.g. retire. */
+  async post<Schema extends z.ZodType>(
+    schema: Schema,
+    path: string,
+    timeoutMs = API_TIMEOUT_MS,
+  ): Promise<z.output<Schema>> {
+    return this.#call(schema, 'POST', path, timeoutMs);
+  }
+
+  async #call<Schema extends z.ZodType>(
+    schema: Schema,
+    method: string,
+    path: string,
+    timeoutMs = API_TIMEOUT_MS,
+  ): Promise<z.output<Schema>> {
+    const { status, body } = await this.#request(method, path, timeoutMs);
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -46,7 +83,11 @@ export class Ds01ApiClient {
     if (status !== 200) {
       const message = (parsed as { message?: unknown }).message;
       throw new CliError(
-        `the DS01 gateway answered ${status}: ${typeof message === 'string' ? message : body}`,
+        status === 403 || status === 404
+          ? typeof message === 'string'
+            ? message
+            : body
+          : `the DS01 gateway answered ${status}: ${typeof message === 'string' ? message : body}`,
         {
           hint:
             status === 404
@@ -67,14 +108,15 @@ export class Ds01ApiClient {
     return result.data;
   }
 
-  #request(path: string): Promise<{ status: number; body: string }> {
+  #request(method: string, path: string, timeoutMs: number): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const request = http.get(
+      const request = http.request(
         {
           socketPath: this.socketPath,
+          method,
           path,
           headers: { host: 'ds01' },
-          signal: AbortSignal.timeout(API_TIMEOUT_MS),
+          signal: AbortSignal.timeout(timeoutMs),
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -85,6 +127,7 @@ export class Ds01ApiClient {
           response.once('error', reject);
         },
       );
+      request.end();
       request.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           new CliError(

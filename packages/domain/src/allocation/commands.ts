@@ -56,7 +56,7 @@ export type ReleaseTarget = z.infer<typeof ReleaseTargetSchema>;
 export const ReleaseGpuSchema = z.strictObject({
   type: z.literal('ReleaseGpu'),
   target: ReleaseTargetSchema,
-  reason: z.enum(['requested', 'container_removed']),
+  reason: z.enum(['requested', 'container_removed', 'retired']),
   /**
    * What to do when nothing is held: 'fail' (a person asked: tell them) or 'ignore' (a process
    * manager replaying a removal that was already handled).

@@ -118,6 +118,8 @@ export const GpuReleaseReason = z.enum([
   'grant_expired',
   /** dockerd refused the create the grant was for. */
   'create_failed',
+  /** Its owner retired the container (`ds01 container retire`): released at once, no hold. */
+  'retired',
 ]);
 export type GpuReleaseReason = z.infer<typeof GpuReleaseReason>;
 

@@ -1,6 +1,7 @@
 export * from './alreadyKnown.ts';
 export * from './attribution.ts';
 export * from './classification.ts';
+export * from './containerNames.ts';
 export * from './containerState.ts';
 export * from './decideDockerEvent.ts';
 export * from './description.ts';

@@ -1,4 +1,5 @@
 import type { GpuRequest } from '../allocation/events.ts';
+import { GpuProfile } from '../values.ts';
 import type { CreateBody, CreateDeviceRequest, HostConfig } from './createBody.ts';
 import { type CreateRefusal, refuse } from './createRules.ts';
 
@@ -60,8 +61,22 @@ export function readGpuRequest(
         `(max_gpu_slots_per_container): ask for fewer with --gpus N`,
     );
   }
-  return { request: { count, profile: null } };
+  // `ds01 container deploy --profile P` names the MIG profile in the request's options (the nvidia
+  // driver ignores options it does not know; the grant replaces the whole request anyway).
+  const asked = gpu.Options?.[GPU_PROFILE_OPTION];
+  if (asked === undefined || asked === '') return { request: { count, profile: null } };
+  const profile = GpuProfile.safeParse(asked);
+  if (!profile.success) {
+    return refuse(
+      'gpu-request',
+      `${JSON.stringify(asked)} is not a GPU profile: ask for "full" or a MIG profile such as 1g.10gb`,
+    );
+  }
+  return { request: { count, profile: profile.data } };
 }
+
+/** The DeviceRequest option that names the profile asked for (`full`, `1g.10gb`, ...). */
+export const GPU_PROFILE_OPTION = 'ds01.profile';
 
 /** Raw GPU device nodes, device cgroup rules (a rule can open /dev/nvidia* to mknod) and other devices. */
 export function checkDevices(host: HostConfig, allowlist: readonly string[]): CreateRefusal | undefined {

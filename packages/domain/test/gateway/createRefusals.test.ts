@@ -89,6 +89,12 @@ const cases: Case[] = [
     /2 GPU requests/,
   ],
   ['--gpus -2', bodyWith(gpus({ Count: -2 })), 'gpu-request', /not a number/],
+  [
+    'a profile option that is no profile',
+    bodyWith(gpus({ Count: 1, Options: { 'ds01.profile': '../x' } })),
+    'gpu-request',
+    /not a GPU profile/,
+  ],
   ['--privileged', bodyWith({ Privileged: true }), 'privileged', /--privileged/],
   ['--cap-add SYS_ADMIN', bodyWith({ CapAdd: ['CAP_SYS_ADMIN'] }), 'cap-add', /CAP_SYS_ADMIN.*SYS_PTRACE/],
   ['--cap-add ALL', bodyWith({ CapAdd: ['ALL'] }), 'cap-add', /ALL/],

@@ -85,6 +85,15 @@ describe('the create policy rewrites what it allows', () => {
     expect(allowed(body).gpuRequest).toEqual({ count, profile: null });
   });
 
+  it('ds01 container deploy --profile names the profile in the request options', () => {
+    const body = bodyWith({
+      DeviceRequests: [
+        { Driver: 'nvidia', Count: 1, Capabilities: [['gpu']], Options: { 'ds01.profile': '1g.10gb' } },
+      ],
+    });
+    expect(allowed(body).gpuRequest).toEqual({ count: 1, profile: '1g.10gb' });
+  });
+
   it('--gpus 0 asks for nothing', () => {
     const body = bodyWith({ DeviceRequests: [{ Driver: '', Count: 0, Capabilities: [['gpu']] }] });
     expect(allowed(body).gpuRequest).toBeNull();

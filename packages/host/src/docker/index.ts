@@ -5,3 +5,4 @@ export * from './dockerClient.ts';
 export * from './errors.ts';
 export * from './hostUsers.ts';
 export * from './inspectContainer.ts';
+export * from './userDocker.ts';

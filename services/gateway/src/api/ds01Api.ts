@@ -5,6 +5,10 @@ import type { IncomingCall } from '../decideRequest.ts';
 import { type Decision, refuse } from '../decision.ts';
 import type { GatewayContext } from '../gatewayContext.ts';
 import { firstValue, parseRequestTarget } from '../request/requestTarget.ts';
+import { retireContainer } from './retire.ts';
+
+/** `containers/<name>/retire`: the one write of the API (the name is resolved by dockerd). */
+const RETIRE = /^containers\/([^/]+)\/retire$/;
 
 /**
  * DS01's own API, on the same socket as Docker's: `/ds01/v1/...`, JSON. The caller is the socket's
@@ -15,6 +19,8 @@ import { firstValue, parseRequestTarget } from '../request/requestTarget.ts';
  *   GET /ds01/v1/containers   your containers (?all=1: removed ones too), as `ds01 containers` shows them
  *   GET /ds01/v1/gpus         the pool: your slots, how many are free, what you hold of your quota
  *   GET /ds01/v1/limits       your resource limits, resolved as ds01-infra resolves them
+ *   POST /ds01/v1/containers/{name}/retire?t=S
+ *                             stop (S seconds' grace), release its GPUs at once (no hold), remove
  */
 export const DS01_API_PREFIX = '/ds01/v1/';
 
@@ -31,8 +37,18 @@ export async function answerDs01Api(
   if (!target.path.startsWith(DS01_API_PREFIX)) {
     return refuse(404, 'ds01-api', `no DS01 API at ${target.path}: the API is under ${DS01_API_PREFIX}`);
   }
+  const retire = RETIRE.exec(target.path.slice(DS01_API_PREFIX.length));
+  if (retire) {
+    if (call.method !== 'POST')
+      return refuse(405, 'ds01-api', `${call.method} ${target.path}: retiring a container is a POST`);
+    return retireContainer(context, caller, retire[1]!, target);
+  }
   if (call.method !== 'GET')
-    return refuse(405, 'ds01-api', `${call.method} ${target.path}: the DS01 API is read-only for now`);
+    return refuse(
+      405,
+      'ds01-api',
+      `${call.method} ${target.path}: this endpoint of the DS01 API is read-only`,
+    );
   const user = caller.kind === 'user' ? caller.user : null;
   const answer = (json: unknown): Decision => ({ kind: 'answer', status: 200, json });
   switch (target.path.slice(DS01_API_PREFIX.length)) {

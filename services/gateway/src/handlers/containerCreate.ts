@@ -136,7 +136,8 @@ export async function decideContainerCreate(routeCall: RouteCall): Promise<Decis
   let grant: CreateGrant | null = null;
   if (decision.gpuRequest) {
     grant = await allocateForCreate(context.allocator, caller.user, decision.gpuRequest);
-    if (!grant.granted) return refuse(403, 'gpu-denied', grant.message);
+    if (!grant.granted)
+      return { ...refuse(403, 'gpu-denied', grant.message), details: { reason: grant.reason } };
     forwarded = withGrantedDevices(forwarded, grant.devices);
   }
   const rewritten = describeRewrite(body, forwarded);

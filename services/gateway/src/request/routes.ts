@@ -20,6 +20,7 @@ export type RouteKind =
   | 'commit' // ?container= names a container
   | 'imagePull'
   | 'build'
+  | 'imageDelete' // {name} must be in the caller's namespace (ds01-<user>/)
   | 'volumeCreate'
   | 'volumeList'
   | 'volume'
@@ -102,6 +103,7 @@ export const ROUTES: readonly Route[] = [
   route('POST', '/images/create', 'imagePull', 'none', { streaming: true }),
   route('GET', '/distribution/{name}/json', 'open'),
   route('POST', '/build', 'build', 'stream', { streaming: true }),
+  route('DELETE', '/images/{name}', 'imageDelete'),
 
   route('GET', '/volumes', 'volumeList'),
   route('POST', '/volumes/create', 'volumeCreate', 'json'),

@@ -75,11 +75,16 @@ export class DockerUpstream {
   }
 
   /** A request of the gateway's own (resolve a container, an exec, a volume): the whole JSON answer. */
-  async json(method: string, target: string, body?: unknown): Promise<UpstreamJson> {
+  async json(
+    method: string,
+    target: string,
+    body?: unknown,
+    timeoutMs = LOOKUP_TIMEOUT_MS,
+  ): Promise<UpstreamJson> {
     const response = await this.request({
       method,
       target,
-      signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
       ...(body === undefined
         ? {}
         : {

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { gpuDenialNextStep } from '../src/commands/gpuDenials.ts';
+
+describe("a GPU denial's next step, for each of the allocator's reasons", () => {
+  it.each([
+    [
+      { code: 'over_quota', held: 2, requested: 1, limit: 2 },
+      ['thesis', 'nb'],
+      /^you hold 2 of 2 GPUs$/,
+      /^retire one with `ds01 container retire thesis` \(yours with GPUs: thesis, nb\), .*or ask your admin$/,
+    ],
+    [
+      { code: 'over_group_limit', held: 1.57, requested: 0.43, limit: 2 },
+      [],
+      /you hold 1\.57 of 2 GPUs \(your group's limit\)/,
+      /release what you hold/,
+    ],
+    [
+      { code: 'no_free_slot', requested: 1, free: 0 },
+      [],
+      /none .* free now \(0 free, 1 asked\)/,
+      /ds01 gpu status/,
+    ],
+    [{ code: 'over_container_cap', held: 0, requested: 3, cap: 2 }, [], /at most 2 GPUs/, /--gpus 2/],
+    [{ code: 'full_gpu_not_allowed' }, [], /whole GPU/, /--profile 1g\.10gb/],
+    [
+      { code: 'unknown_profile', profile: '7g.80gb', available: ['full', '1g.10gb'] },
+      [],
+      /no 7g\.80gb slot/,
+      /one of: full, 1g\.10gb/,
+    ],
+    [{ code: 'departed_user' }, [], /left the lab/, /admin/],
+    [{ code: 'unknown_user' }, [], /does not know your account/, /ds01 user add/],
+  ])('%j', (reason, withGpus, message, hint) => {
+    const step = gpuDenialNextStep(reason, withGpus);
+    expect(step.message).toMatch(message);
+    expect(step.hint).toMatch(hint);
+  });
+});
