@@ -2,7 +2,7 @@
 // scripts/test.sh starts): 1,000 containers created,
 // started, stopped and removed, and the delay from each Docker event to its durable domain event; then
 // reconciling 1,000 existing containers from cold against `docker ps -a` + inspect alone.
-// With --quick, DS01_BENCH_CONTAINERS sets how many (default 100).
+// With --quick, DS01_BENCH_CONTAINERS sets how many (default 25).
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DockerWatcher } from '@ds01/docker-watcher';
@@ -212,7 +212,7 @@ const bench: BenchFile = {
     'log (describes each and appends 3 events per container) and a restart on a log that knows them; the baseline is ' +
     '`docker ps -a` + inspect of each alone (same concurrency); target < 2 s.',
   async run(context: BenchContext): Promise<BenchResult[]> {
-    const containers = context.quick ? Number(process.env['DS01_BENCH_CONTAINERS'] ?? 100) : 1000;
+    const containers = context.quick ? Number(process.env['DS01_BENCH_CONTAINERS'] ?? 25) : 1000;
     const shared = connectDocker(DOCKER_HOST);
     await shared.docker.ping().catch((error: Error) => {
       throw new Error(
@@ -353,7 +353,7 @@ async function measureOn(
     variant: 'docker ps -a + inspect alone',
     eventsPerRepetition: existing,
     warmup: 1,
-    repetitions: context.quick ? 3 : 5,
+    repetitions: context.quick ? 2 : 5,
     run: async () => {
       await inspectAllContainers(connection);
     },
@@ -374,7 +374,7 @@ async function measureOn(
     variant: 'ds01 watcher, first start (empty log)',
     eventsPerRepetition: existing,
     warmup: 1,
-    repetitions: context.quick ? 3 : 5,
+    repetitions: context.quick ? 2 : 5,
     baseline: 'docker ps -a + inspect alone',
     before: async () => {
       await target.store.close();
@@ -391,7 +391,7 @@ async function measureOn(
     variant: 'ds01 watcher, restart (log knows them)',
     eventsPerRepetition: existing,
     warmup: 1,
-    repetitions: context.quick ? 3 : 5,
+    repetitions: context.quick ? 2 : 5,
     baseline: 'docker ps -a + inspect alone',
     run: async () => {
       const w = new DockerWatcher({ ...target, connection, logger: silent });

@@ -4,6 +4,7 @@ import type { EventStore } from '@ds01/event-store';
 import type { ProjectionRunner } from '@ds01/projections';
 import type { Logger } from 'pino';
 import type { HealthBoard } from './healthBoard.ts';
+import type { Milestones } from './milestones.ts';
 
 /** What ds01d hands every service when it starts it. */
 export interface ServiceContext {
@@ -21,6 +22,8 @@ export interface ServiceContext {
   };
   /** Where a service reports its health for the exporter (ds01d always gives one). */
   health?: HealthBoard;
+  /** Moments services wait for in one another (ds01d always gives them; see Milestones). */
+  milestones?: Milestones;
 }
 
 /** A running service, as its start() returns it. */

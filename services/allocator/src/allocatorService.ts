@@ -91,6 +91,7 @@ export function createAllocatorService(options: AllocatorServiceOptions = {}): S
         checkpointPath: join(paths.dataDir, 'gpu-hold-manager.checkpoint'),
         expiryIntervalMs: options.expiryIntervalMs ?? 30_000,
         logger,
+        dockerReconciled: context.milestones?.when('docker-reconciled'),
       });
       await holds.start();
       logger.info({ pool: allocator.stream }, 'allocator started');

@@ -19,6 +19,13 @@ export interface GpuHoldManagerOptions {
   /** How long to wait before trying an event again whose command failed (limits unreadable...). */
   retryDelayMs?: number;
   logger?: FailureLogger;
+  /**
+   * Resolves once the docker watcher has reconciled Docker with the log (ds01d's 'docker-reconciled'
+   * milestone). No hold expires before: until then a container started again while ds01d was down
+   * may not be on the log yet. While Docker stays unreachable, holds wait with it — nobody can start
+   * a container then, and releasing a GPU its container may be using would be worse.
+   */
+  dockerReconciled?: Promise<void>;
 }
 
 const CONTAINER_EVENTS = ['ContainerStopped', 'ContainerStarted', 'ContainerRemoved'];
@@ -33,8 +40,9 @@ const silent: FailureLogger = { info() {}, warn() {}, error() {}, debug() {} };
  * and a timer issues ExpireGpuHolds. Times are Docker's own (finishedAt, startedAt), so a stop seen
  * late still runs its hold from when it happened. Each command names its event as causation.
  * After a restart the timer first waits until the manager has caught up with the log as it was at
- * start (what happened while ds01d was down, and what the docker watcher's reconciliation recorded
- * before the allocator started): a container started again within its hold is never expired.
+ * start and the docker watcher has reconciled Docker with the log (its first round can fail and
+ * reconcile later, after the allocator started): a container started again within its hold is never
+ * expired.
  */
 export class GpuHoldManager {
   readonly #options: GpuHoldManagerOptions;
@@ -46,6 +54,10 @@ export class GpuHoldManager {
   #timer: NodeJS.Timeout | undefined;
   #expiring: Promise<unknown> | undefined;
   #stopping = false;
+  #stop: () => void = () => {};
+  readonly #stopped = new Promise<void>((resolve) => {
+    this.#stop = resolve;
+  });
   #waiters: Array<{ position: number; resolve: () => void }> = [];
   #caughtUp: Promise<void> = Promise.resolve();
   #markCaughtUp: () => void = () => {};
@@ -117,6 +129,7 @@ export class GpuHoldManager {
    */
   expireNow(): Promise<unknown> {
     this.#expiring ??= this.#caughtUp
+      .then(() => Promise.race([this.#options.dockerReconciled, this.#stopped]))
       .then(() => (this.#stopping ? [] : this.#options.allocator.expireHolds(this.#actor)))
       .then((events) => {
         this.#expiryFailures.recovered();
@@ -138,6 +151,7 @@ export class GpuHoldManager {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stop();
     if (this.#timer) clearInterval(this.#timer);
     await this.#subscription?.close();
     await this.#loop;

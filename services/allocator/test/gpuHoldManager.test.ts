@@ -65,6 +65,47 @@ async function aliceHoldsOneGpu() {
 }
 
 describe('GPU hold manager: container life → pool commands', () => {
+  it('expires no hold before the docker watcher has reconciled: a start it finds late keeps the GPU', {
+    timeout: 30_000,
+  }, async () => {
+    const { store, allocator, clock } = await aliceHoldsOneGpu();
+    let reconciled!: () => void;
+    manager = new GpuHoldManager({
+      store,
+      allocator,
+      checkpointPath: join(temp.folder, 'holds.checkpoint'),
+      expiryIntervalMs: 3_600_000,
+      dockerReconciled: new Promise<void>((resolve) => {
+        reconciled = resolve;
+      }),
+    });
+    await manager.start();
+    clock.now = new Date(at(2));
+    await manager.waitFor(
+      await record(
+        store,
+        A,
+        ContainerStopped({ ...ref(A), exitCode: 0, oomKilled: false, finishedAt: at(1) }),
+      ),
+    );
+    // ds01d was down past the hold's end; Docker's first round failed, so nothing expires yet.
+    clock.now = new Date(at(30));
+    let expired = false;
+    const expiry = manager.expireNow().then(() => {
+      expired = true;
+    });
+    await manager.caughtUp();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(expired).toBe(false);
+    // The watcher's later reconciliation finds the container running again (started within the hold).
+    await manager.waitFor(await record(store, A, ContainerStarted({ ...ref(A), startedAt: at(10) })));
+    reconciled();
+    await expiry;
+    const types = (await poolEvents(store)).map((e) => e.type);
+    expect(types.slice(-2)).toEqual(['GpuHoldStarted', 'GpuHoldEnded']);
+    expect(types).not.toContain('GpuHoldExpired');
+  });
+
   it('holds on stop, keeps on restart, expires on its timer, releases on removal', {
     timeout: 30_000,
   }, async () => {

@@ -65,6 +65,8 @@ export interface DockerWatcherOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Host name in event metadata (default: os.hostname()). */
   host?: string;
+  /** Called after each reconciliation: what happened while nobody watched is on the log. */
+  onReconciled?: () => void;
 }
 
 /** What the watcher has done, for `ds01 status` and (later) metrics. */
@@ -317,6 +319,7 @@ export class DockerWatcher {
       heldBack = undefined;
       for (const event of arrived) handle(event);
       await this.#reconcile(facts, queue);
+      this.#options.onReconciled?.();
       following();
       await reading;
     } catch (error) {

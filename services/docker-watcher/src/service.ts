@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { EventStore } from '@ds01/event-store';
 import { connectDocker } from '@ds01/host';
+import type { Milestones } from '@ds01/service';
 import { DockerWatcher, type WatcherLogger } from './dockerWatcher.ts';
 
 /** What the watcher needs from ds01d's ServiceContext (services/ds01d/src/service.ts). */
@@ -11,6 +12,7 @@ export interface DockerWatcherServiceContext {
   /** `host` in ds01.yaml: the name its events carry, and which of a shared log's containers are its own. */
   config: { host: string };
   health?: { register(service: string, read: () => Record<string, number>): () => void };
+  milestones?: Pick<Milestones, 'reached'>;
 }
 
 /**
@@ -26,6 +28,7 @@ export const dockerWatcherService = {
       checkpointPath: join(context.paths.dataDir, 'docker-watcher.checkpoint'),
       logger: context.logger,
       host: context.config.host,
+      onReconciled: () => context.milestones?.reached('docker-reconciled'),
     });
     await watcher.start();
     const unregister = context.health?.register('docker-watcher', () => {

@@ -8,6 +8,7 @@ import {
   acquireDaemonLock,
   ensurePrivateDirectory,
   HealthBoard,
+  Milestones,
   type RunningService,
   type Service,
   type ServiceContext,
@@ -66,6 +67,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     await runner.start();
     undo.push({ name: 'projections', stop: () => runner.stop() });
     const health = new HealthBoard();
+    const milestones = new Milestones();
     for (const service of options.services) {
       if (signal.aborted) break;
       const context: ServiceContext = {
@@ -75,6 +77,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         paths: config.paths,
         projections: { runner, db },
         health,
+        milestones,
       };
       const running: RunningService = await service.start(context);
       undo.push({ name: service.name, stop: () => running.stop() });
