@@ -31,6 +31,7 @@ export function createEnforcerService(options: EnforcerServiceOptions = {}): Ser
         () => enforcer.runOnce(),
         logger,
         'enforcer round failed',
+        context.milestones?.when('docker-reconciled'),
       );
       const round = rounds.run;
       void round();

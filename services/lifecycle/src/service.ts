@@ -53,6 +53,7 @@ export function createLifecycleService(options: LifecycleServiceOptions = {}): S
         () => ticker.runOnce(),
         logger,
         'lifecycle tick failed',
+        context.milestones?.when('docker-reconciled'),
       );
       const tick = ticks.run;
       const checkAccounts = () =>
