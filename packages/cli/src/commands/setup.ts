@@ -80,6 +80,11 @@ async function setup(context: CliContext, options: SetupOptions): Promise<void> 
   const folder = resolve(answers.project);
   const projName = projectName(folder);
   const name = answers.name ?? projName;
+  if (existsSync(folder)) {
+    throw new CliError(`${folder} exists already: setup makes a new project`, {
+      hint: `pick another --project, or launch it: ds01 project launch ${folder}`,
+    });
+  }
   const images = imagesConfigOf(context.config().yaml);
   const base = chooseBase(context, answers.template === 'minimal' ? images.default_base : answers.template);
   const files = projectFiles({
@@ -90,11 +95,6 @@ async function setup(context: CliContext, options: SetupOptions): Promise<void> 
     user: session.me.user,
     socketPath: session.api.socketPath,
   });
-  if (existsSync(folder)) {
-    throw new CliError(`${folder} exists already: setup makes a new project`, {
-      hint: `pick another --project, or launch it: ds01 project launch ${folder}`,
-    });
-  }
   // Step 4: make, in order; a failure removes the folder this run made.
   try {
     for (const [file, text] of Object.entries(files)) {
