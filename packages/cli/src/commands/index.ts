@@ -11,6 +11,7 @@ import * as importCommands from './import.ts';
 import * as lifecycle from './lifecycle.ts';
 import * as project from './project.ts';
 import * as projections from './projections.ts';
+import * as setup from './setup.ts';
 import * as simulate from './simulate.ts';
 import * as store from './store.ts';
 import * as usage from './usage.ts';
@@ -39,5 +40,6 @@ export const commandGroups: readonly CommandGroup[] = [
   config,
   store,
   projections,
+  setup,
   simulate,
 ];

@@ -1,0 +1,54 @@
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type GatewayLab, removeRunResources, startGatewayLab } from '../gateway/gatewayLab.ts';
+import { describeWithDocker } from '../support/docker.ts';
+import type { TestUser } from '../support/users.ts';
+
+/** `ds01 setup --yes` as alice through her gateway socket: a project and its running container. */
+describeWithDocker('ds01 setup --yes as a real user', (td) => {
+  let lab: GatewayLab;
+  let alice: TestUser;
+  const ds01 = join(process.cwd(), 'packages', 'cli', 'bin', 'ds01.js');
+  const name = `setup-${td.runId}`;
+  const as = (...args: string[]) =>
+    lab.as(alice, ds01, ['--config-dir', lab.configDir, ...args], { timeoutMs: 50_000 });
+
+  beforeAll(async () => {
+    lab = await startGatewayLab(td, ['alice'], {
+      editYaml: (yaml) =>
+        `${yaml}
+images:
+  default_base: busybox
+  bases:
+    busybox: { image: "${td.image}", install: "touch" }
+`,
+    });
+    alice = lab.users['alice']!;
+  });
+  afterAll(async () => {
+    await lab?.stop();
+    await removeRunResources(td, td.runId);
+    await td.docker
+      .getImage(`ds01-${alice.name}/${name}`)
+      .remove({ force: true })
+      .catch(() => {});
+    await rm(join(alice.home, name), { recursive: true, force: true });
+  });
+
+  it('makes the project and a running CPU container, then prints the daily commands', {
+    timeout: 60_000,
+  }, async () => {
+    const folder = join(alice.home, name);
+    const run = await as('setup', '--yes', '--project', folder, '--template', 'minimal', '--cpu-only');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`made project ${name} in ${folder}`);
+    expect(run.stdout).toContain(`ds01 container attach ${name}`);
+    expect((await stat(join(folder, 'Dockerfile'))).uid).toBe(alice.uid);
+    const container = await td.docker.getContainer(`${name}._.${alice.uid}`).inspect();
+    expect(container.State.Running).toBe(true);
+    const again = await as('setup', '--yes', '--project', folder, '--cpu-only');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/exists already/);
+  });
+});
