@@ -12,9 +12,12 @@ import { type Checkpoint, openProjectionsDb, readCheckpoint, readCheckpoints } f
 export class ReadModel {
   readonly path: string;
   readonly #db: DatabaseSync;
+  /** A table no projection made yet reads as empty: the CLI before ds01d ever ran (empty log). */
+  readonly #absentTablesAreEmpty: boolean;
 
-  constructor(path: string) {
+  constructor(path: string, options: { absentTablesAreEmpty?: boolean } = {}) {
     this.path = path;
+    this.#absentTablesAreEmpty = options.absentTablesAreEmpty ?? false;
     this.#db = openProjectionsDb(path, { readOnly: true });
   }
 
@@ -55,6 +58,7 @@ export class ReadModel {
     } catch (error) {
       const message = (error as Error).message;
       const missing = /no such table: (\S+)/.exec(message)?.[1];
+      if (missing && this.#absentTablesAreEmpty) return [];
       const problem = missing
         ? `has no table ${missing} yet: the projection never ran here. Start ds01d, or run \`ds01 projections rebuild --all\``
         : `query failed: ${message}`;

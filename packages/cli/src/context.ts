@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { type Ds01Config, loadDs01Config } from '@ds01/config';
 import { eventCatalog } from '@ds01/domain';
@@ -28,6 +31,8 @@ export class CliContext {
   readonly #env: Record<string, string | undefined>;
   #config: Ds01Config | undefined;
   #store: { store: EventStore; writable: boolean } | undefined;
+  /** The throwaway folder of the empty log a read opens before ds01d ever ran (removed on close). */
+  #emptyStoreDir: string | undefined;
   #readModel: ReadModel | undefined;
   #projectionsDb: DatabaseSync | undefined;
 
@@ -82,18 +87,49 @@ export class CliContext {
     if (write && !options.create && !this.config().eventStore.url)
       requireExistingStore(this.config().eventStore.path);
     await this.#store?.store.close();
+    const config = this.config().eventStore;
+    // A read before ds01d ever ran (no log file, or an empty one) shows an empty view rather than
+    // failing: every read command gets it here, in one place. Writes still refuse above.
+    const empty = !write && !config.url && !storeFileHasData(config.path);
+    if (empty) this.#emptyDir();
     const store = await openEventStore(
       // A command waits a few seconds for a database server that is restarting, not ds01d's 30.
-      { ...this.config().eventStore, codec: eventCatalog, readOnly: !write, unavailableTimeoutMs: 5_000 },
+      {
+        ...config,
+        ...(empty ? { path: join(this.#emptyDir(), 'events.db') } : {}),
+        codec: eventCatalog,
+        readOnly: !write && !empty,
+        unavailableTimeoutMs: 5_000,
+      },
       this.#env,
     );
     this.#store = { store, writable: write };
     return store;
   }
 
+  /** The throwaway folder of a read before ds01d ever ran; says once how to start DS01. */
+  #emptyDir(): string {
+    if (this.#emptyStoreDir) return this.#emptyStoreDir;
+    this.#emptyStoreDir = mkdtempSync(join(tmpdir(), 'ds01-empty-'));
+    process.stderr.write(
+      `ds01: no DS01 log at ${this.config().eventStore.path} yet (ds01d never ran here): start DS01 with scripts/start.sh from a checkout, or systemctl start ds01d\n`,
+    );
+    return this.#emptyStoreDir;
+  }
+
   /** The read models, read-only (ds01d keeps them; `ds01 projections rebuild` rebuilds them). */
   readModel(): ReadModel {
-    this.#readModel ??= new ReadModel(this.config().paths.projectionsDb);
+    const { eventStore, paths } = this.config();
+    // Before ds01d ever ran no projection made its tables: reads show an empty view (see store()).
+    const neverRan = !eventStore.url && !storeFileHasData(eventStore.path);
+    if (this.#readModel) return this.#readModel;
+    // No projections.db either: an empty one in the throwaway folder (the data dir stays untouched).
+    const path =
+      neverRan && !storeFileHasData(paths.projectionsDb)
+        ? join(this.#emptyDir(), 'projections.db')
+        : paths.projectionsDb;
+    if (path !== paths.projectionsDb) openProjectionsDb(path).close();
+    this.#readModel = new ReadModel(path, { absentTablesAreEmpty: neverRan });
     return this.#readModel;
   }
 
@@ -115,5 +151,16 @@ export class CliContext {
     this.#readModel = undefined;
     this.#projectionsDb = undefined;
     this.#store = undefined;
+    if (this.#emptyStoreDir) rmSync(this.#emptyStoreDir, { recursive: true, force: true });
+    this.#emptyStoreDir = undefined;
+  }
+}
+
+/** Whether the store's file exists with bytes in it; anything else unreadable is said by the store. */
+function storeFileHasData(path: string): boolean {
+  try {
+    return statSync(path).size > 0;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }

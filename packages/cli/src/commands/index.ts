@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import * as admin from './admin.ts';
 import * as audit from './audit.ts';
 import * as config from './config.ts';
 import * as container from './container.ts';
@@ -42,4 +43,5 @@ export const commandGroups: readonly CommandGroup[] = [
   projections,
   setup,
   simulate,
+  admin,
 ];
