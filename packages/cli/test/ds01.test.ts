@@ -176,16 +176,21 @@ describe('ds01 events tail', () => {
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('says what to do when the data dir holds no store, and shows the stack only with --debug', async () => {
+  it('on a data dir without a store: a read shows nothing and how to start DS01, a write refuses (stack only with --debug)', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'ds01-empty-'));
     try {
-      const plain = await ds01(['--data-dir', empty, 'events', 'tail']);
-      expect(plain.code).toBe(1);
-      expect(plain.stderr.trim().split('\n')).toHaveLength(1);
-      expect(plain.stderr).toContain('does not exist yet: start ds01d once, or check --data-dir');
-      const debug = await ds01(['--data-dir', empty, '--debug', 'events', 'tail']);
-      expect(debug.stderr).toMatch(/StoreUnavailableError: .*\n\s+at /);
-      expect(existsSync(join(empty, 'events.db'))).toBe(false); // a read command creates nothing
+      const read = await ds01(['--data-dir', empty, 'events', 'tail']);
+      expect(read.code).toBe(0);
+      expect(read.stderr).toContain('(ds01d never ran here): start DS01 with scripts/start.sh');
+      const write = await ds01(['--data-dir', empty, 'gpu', 'release', '--slot', '0.0']);
+      expect(write.code).toBe(1);
+      expect(write.stderr).toContain(
+        `no DS01 store at ${join(empty, 'events.db')}; ds01d creates it; check --data-dir`,
+      );
+      expect(write.stderr).not.toMatch(/\n\s+at /);
+      const debug = await ds01(['--data-dir', empty, '--debug', 'gpu', 'release', '--slot', '0.0']);
+      expect(debug.stderr).toMatch(/CliError: no DS01 store.*\n\s+at /);
+      expect(existsSync(join(empty, 'events.db'))).toBe(false); // neither creates the log
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
