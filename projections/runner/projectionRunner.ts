@@ -464,11 +464,7 @@ class ProjectionWorker {
     const { applyBatch } = this.#projection;
     if (applyBatch && events.length > 1) {
       try {
-        this.#transaction(() => {
-          applyBatch(this.#ctx.db, events);
-          this.#writeCheckpoint(target, null);
-        });
-        this.#position = target;
+        this.#commitThrough(target, () => applyBatch(this.#ctx.db, events));
         return true;
       } catch (cause) {
         const storage = storageFailureOf(this.#ctx.db, cause);
@@ -479,15 +475,13 @@ class ProjectionWorker {
     }
     let failedAt = -1;
     try {
-      this.#transaction(() => {
+      this.#commitThrough(target, () => {
         for (let i = 0; i < events.length; i++) {
           failedAt = i;
           this.#projection.apply(this.#ctx.db, events[i]!);
         }
         failedAt = -1;
-        this.#writeCheckpoint(target, null);
       });
-      this.#position = target;
       return true;
     } catch (cause) {
       // The database itself failed (commit, checkpoint, or a full disk under apply()): not the
@@ -498,6 +492,15 @@ class ProjectionWorker {
       this.#fail(events, failedAt, cause);
       return false;
     }
+  }
+
+  /** Runs `applyEvents` and moves the checkpoint to `target` in one transaction. */
+  #commitThrough(target: number, applyEvents: () => void): void {
+    this.#transaction(() => {
+      applyEvents();
+      this.#writeCheckpoint(target, null);
+    });
+    this.#position = target;
   }
 
   #fail(events: readonly RecordedEvent[], index: number, cause: unknown): void {

@@ -1,9 +1,10 @@
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type GatewayLab, removeRunResources, startGatewayLab } from '../gateway/gatewayLab.ts';
 import { describeWithDocker } from '../support/docker.ts';
 import type { TestUser } from '../support/users.ts';
+import { busyboxImages, removeUserLeftovers } from './workflowLab.ts';
 
 /**
  * `ds01 project init` + `ds01 project launch` as alice through her gateway socket, then
@@ -20,14 +21,10 @@ describeWithDocker('ds01 project: init, launch, devcontainer up as a real user',
 
   beforeAll(async () => {
     lab = await startGatewayLab(td, ['alice'], {
-      editYaml: (yaml) =>
-        `${yaml}
-images:
-  default_base: busybox
-  bases:
-    busybox: { image: "${td.image}", install: "touch" }
-    pytorch: { image: "pytorch/pytorch:2.5.1-cuda12.1-cudnn9-runtime", description: "PyTorch 2.5.1" }
-`,
+      editYaml: busyboxImages(
+        td,
+        '    pytorch: { image: "pytorch/pytorch:2.5.1-cuda12.1-cudnn9-runtime", description: "PyTorch 2.5.1" }\n',
+      ),
     });
     alice = lab.users['alice']!;
     folder = join(alice.home, name);
@@ -35,12 +32,7 @@ images:
   afterAll(async () => {
     await lab?.stop();
     await removeRunResources(td, td.runId);
-    await td.docker
-      .getImage(`ds01-${alice.name}/${name}`)
-      .remove({ force: true })
-      .catch(() => {});
-    for (const made of [name, `gpu-${td.runId}`])
-      await rm(join(alice.home, made), { recursive: true, force: true });
+    await removeUserLeftovers(td, alice, name, [name, `gpu-${td.runId}`]);
   });
 
   it('init scaffolds a project of hers; the pytorch template asks for a GPU', async () => {

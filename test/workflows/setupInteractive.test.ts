@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type GatewayLab, removeRunResources, startGatewayLab } from '../gateway/gatewayLab.ts';
 import { describeWithDocker } from '../support/docker.ts';
 import type { TestUser } from '../support/users.ts';
+import { busyboxImages, removeUserLeftovers } from './workflowLab.ts';
 
 /**
  * Drives a program on a real pseudo-terminal (python3's pty module): waits for each prompt, types
@@ -53,24 +53,14 @@ describeWithDocker('ds01 setup on a terminal as a real user', (td) => {
 
   beforeAll(async () => {
     lab = await startGatewayLab(td, ['alice'], {
-      editYaml: (yaml) =>
-        `${yaml}
-images:
-  default_base: busybox
-  bases:
-    busybox: { image: "${td.image}", install: "touch" }
-`,
+      editYaml: busyboxImages(td),
     });
     alice = lab.users['alice']!;
   });
   afterAll(async () => {
     await lab?.stop();
     await removeRunResources(td, td.runId);
-    await td.docker
-      .getImage(`ds01-${alice.name}/${name}`)
-      .remove({ force: true })
-      .catch(() => {});
-    await rm(join(alice.home, name), { recursive: true, force: true });
+    await removeUserLeftovers(td, alice, name);
   });
 
   it('Ctrl-C at the second prompt leaves no folder and no container', async () => {

@@ -1,9 +1,10 @@
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type GatewayLab, removeRunResources, startGatewayLab } from '../gateway/gatewayLab.ts';
 import { describeWithDocker } from '../support/docker.ts';
 import type { TestUser } from '../support/users.ts';
+import { busyboxImages, removeUserLeftovers } from './workflowLab.ts';
 
 /** `ds01 setup --yes` as alice through her gateway socket: a project and its running container. */
 describeWithDocker('ds01 setup --yes as a real user', (td) => {
@@ -16,24 +17,14 @@ describeWithDocker('ds01 setup --yes as a real user', (td) => {
 
   beforeAll(async () => {
     lab = await startGatewayLab(td, ['alice'], {
-      editYaml: (yaml) =>
-        `${yaml}
-images:
-  default_base: busybox
-  bases:
-    busybox: { image: "${td.image}", install: "touch" }
-`,
+      editYaml: busyboxImages(td),
     });
     alice = lab.users['alice']!;
   });
   afterAll(async () => {
     await lab?.stop();
     await removeRunResources(td, td.runId);
-    await td.docker
-      .getImage(`ds01-${alice.name}/${name}`)
-      .remove({ force: true })
-      .catch(() => {});
-    await rm(join(alice.home, name), { recursive: true, force: true });
+    await removeUserLeftovers(td, alice, name);
   });
 
   it('makes the project and a running CPU container, then prints the daily commands', {

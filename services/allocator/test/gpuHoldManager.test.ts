@@ -32,6 +32,10 @@ const ref = (containerId: string) => ({
   dockerEvent: null,
 });
 
+/** A container's stop (not an OOM kill) at `finishedAt`. */
+const stopOf = (containerId: string, finishedAt: string, exitCode = 0) =>
+  ContainerStopped({ ...ref(containerId), exitCode, oomKilled: false, finishedAt });
+
 let temp: ReturnType<typeof tempStore>;
 let manager: GpuHoldManager | undefined;
 afterEach(async () => {
@@ -81,13 +85,7 @@ describe('GPU hold manager: container life → pool commands', () => {
     });
     await manager.start();
     clock.now = new Date(at(2));
-    await manager.waitFor(
-      await record(
-        store,
-        A,
-        ContainerStopped({ ...ref(A), exitCode: 0, oomKilled: false, finishedAt: at(1) }),
-      ),
-    );
+    await manager.waitFor(await record(store, A, stopOf(A, at(1))));
     // ds01d was down past the hold's end; Docker's first round failed, so nothing expires yet.
     clock.now = new Date(at(30));
     let expired = false;
@@ -120,21 +118,9 @@ describe('GPU hold manager: container life → pool commands', () => {
     await manager.start();
 
     clock.now = new Date(at(2));
-    await manager.waitFor(
-      await record(
-        store,
-        A,
-        ContainerStopped({ ...ref(A), exitCode: 0, oomKilled: false, finishedAt: at(1) }),
-      ),
-    );
+    await manager.waitFor(await record(store, A, stopOf(A, at(1))));
     await manager.waitFor(await record(store, A, ContainerStarted({ ...ref(A), startedAt: at(5) })));
-    await manager.waitFor(
-      await record(
-        store,
-        A,
-        ContainerStopped({ ...ref(A), exitCode: 137, oomKilled: false, finishedAt: at(6) }),
-      ),
-    );
+    await manager.waitFor(await record(store, A, stopOf(A, at(6), 137)));
     clock.now = new Date(at(20));
     await manager.expireNow();
     expect((await poolEvents(store)).at(-1)?.type).toBe('GpuHoldStarted');
@@ -177,11 +163,7 @@ describe('GPU hold manager: container life → pool commands', () => {
     const options = { store, allocator, checkpointPath, expiryIntervalMs: 3_600_000 };
     manager = new GpuHoldManager(options);
     await manager.start();
-    const stop = await record(
-      store,
-      A,
-      ContainerStopped({ ...ref(A), exitCode: 0, oomKilled: false, finishedAt: new Date().toISOString() }),
-    );
+    const stop = await record(store, A, stopOf(A, new Date().toISOString()));
     await manager.waitFor(stop);
     await manager.stop();
     const before = (await poolEvents(store)).length;
@@ -210,13 +192,7 @@ describe('GPU hold manager: container life → pool commands', () => {
     };
     manager = new GpuHoldManager(options);
     await manager.start();
-    await manager.waitFor(
-      await record(
-        store,
-        A,
-        ContainerStopped({ ...ref(A), exitCode: 0, oomKilled: false, finishedAt: at(1) }),
-      ),
-    );
+    await manager.waitFor(await record(store, A, stopOf(A, at(1))));
     await manager.stop();
     // While the manager is down: the container starts again within the hold (15 minutes) ...
     await record(store, A, ContainerStarted({ ...ref(A), startedAt: at(5) }));
