@@ -17,6 +17,14 @@ DS01_TEST_DOCKERD_LOG="$DS01_TEST_DATA_DIR/dockerd.log"
 DS01_TEST_IMAGE_NAME="ds01-test/busybox:latest"
 # Bump when the image recipe below changes: an image with another recipe label is rebuilt.
 DS01_TEST_IMAGE_RECIPE=2
+# Bump when the test dockerd's flags or environment below change: a running one of another recipe is
+# restarted (its containers and images stay; it is this project's own daemon).
+DS01_TEST_DOCKERD_RECIPE=2
+DS01_TEST_DOCKERD_RECIPE_FILE="$DS01_TEST_RUN_DIR/dockerd.recipe"
+# The stand-in for the NVIDIA Container Toolkit's hook (test/fixtures/nvidia-toolkit): on the test
+# dockerd's PATH it makes `--gpus` containers startable; what each was given is in .../requests/<id>.
+DS01_TEST_NVIDIA_TOOLKIT="$DS01_TEST_RUN_DIR/nvidia-toolkit"
+DS01_SERVICES_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # Debian package → a command it provides (checked with `command -v` before anything is installed).
 DS01_TEST_PACKAGES=(
@@ -52,8 +60,29 @@ ds01_test_docker() { docker --host "unix://$DS01_TEST_SOCKET" "$@"; }
 
 ds01_test_dockerd_answers() { ds01_test_docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
+# Stops a test dockerd started from an older recipe, so that the one started next has today's flags.
+ds01_test_dockerd_stop_if_stale() {
+  ds01_test_dockerd_answers || return 0
+  [ "$(cat "$DS01_TEST_DOCKERD_RECIPE_FILE" 2>/dev/null)" = "$DS01_TEST_DOCKERD_RECIPE" ] && return 0
+  ds01_is_root || return 0
+  local pid; pid="$(cat "$DS01_TEST_RUN_DIR/dockerd.pid" 2>/dev/null)" || return 0
+  ds01_svc_log "the test dockerd runs an older recipe: restarting it"
+  kill "$pid" 2>/dev/null || return 0
+  local i
+  for i in $(seq 1 120); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.5
+  done
+  ds01_svc_log "the old test dockerd (pid $pid) did not stop within 60 s"
+}
+
 # Starts the dedicated test dockerd unless one already answers on its socket.
 ds01_test_dockerd_start() {
+  ds01_test_dockerd_stop_if_stale
+  if ds01_is_root; then
+    mkdir -p "$DS01_TEST_NVIDIA_TOOLKIT/bin" "$DS01_TEST_NVIDIA_TOOLKIT/requests"
+    cp "$DS01_SERVICES_LIB_DIR/../../test/fixtures/nvidia-toolkit/nvidia-container-runtime-hook" "$DS01_TEST_NVIDIA_TOOLKIT/bin/"
+  fi
   if ds01_test_dockerd_answers; then
     ds01_svc_log "test dockerd already running on $DS01_TEST_SOCKET"
     return 0
@@ -75,9 +104,10 @@ ds01_test_dockerd_start() {
   # each) when it starts again: after a thousand-container benchmark that is minutes. This daemon has no
   # networks of its own (--bridge=none), so its network state can go.
   rm -rf "$DS01_TEST_DATA_DIR/docker/network"
+  echo "$DS01_TEST_DOCKERD_RECIPE" >"$DS01_TEST_DOCKERD_RECIPE_FILE"
   ds01_svc_log "starting the test dockerd on $DS01_TEST_SOCKET (log: $DS01_TEST_DOCKERD_LOG)"
   # setsid: the daemon outlives this script and is shared by later runs; it is not a child of vitest.
-  setsid dockerd \
+  PATH="$DS01_TEST_NVIDIA_TOOLKIT/bin:$PATH" setsid dockerd \
     --host "unix://$DS01_TEST_SOCKET" \
     --data-root "$DS01_TEST_DATA_DIR/docker" \
     --exec-root "$DS01_TEST_RUN_DIR/exec" \
@@ -203,4 +233,5 @@ ds01_services_up() {
   ds01_test_image_build || ds01_svc_log "could not build $DS01_TEST_IMAGE_NAME: the docker suites will fail"
   export DS01_TEST_DOCKER_HOST="unix://$DS01_TEST_SOCKET"
   export DS01_TEST_IMAGE="$DS01_TEST_IMAGE_NAME"
+  export DS01_TEST_NVIDIA_REQUESTS="$DS01_TEST_NVIDIA_TOOLKIT/requests"
 }
