@@ -11,6 +11,7 @@ import {
 } from '@ds01/domain';
 import { EventIdConflictError, type EventStore, type NewEvent, RepeatedFailureLog } from '@ds01/event-store';
 import { type CgroupFs, readNetDev } from '@ds01/host';
+import { PeriodicTask } from '@ds01/service';
 
 /** The subset of a pino logger the sampler uses. */
 export interface CgroupSamplerLogger {
@@ -54,15 +55,14 @@ export class CgroupSampler {
   readonly #slicePaths = new Map<string, string>();
   readonly #storeFailures: RepeatedFailureLog;
   #pending: { stream: string; event: NewEvent }[] = [];
-  #timer: NodeJS.Timeout | null = null;
-  #inFlight: Promise<void> | null = null;
-  #stopped = true;
+  readonly #loop: PeriodicTask;
   cycles = 0;
   windowsAppended = 0;
 
   constructor(options: CgroupSamplerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? (() => new Date());
+    this.#loop = new PeriodicTask(() => this.#cycle(), options.intervalMs);
     this.#windows = new ContainerResourceWindows({ host: options.host, windowMs: options.windowMs });
     this.#sliceWindows = new ContainerResourceWindows({ host: options.host, windowMs: options.windowMs });
     this.#storeFailures = new RepeatedFailureLog({
@@ -74,28 +74,16 @@ export class CgroupSampler {
 
   /** Samples now (waiting for a cycle in flight instead of starting a second). Never throws. */
   sampleOnce(): Promise<void> {
-    this.#inFlight ??= this.#cycle().finally(() => {
-      this.#inFlight = null;
-    });
-    return this.#inFlight;
+    return this.#loop.runOnce();
   }
 
   start(firstInMs = 0): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    const tick = async () => {
-      await this.sampleOnce();
-      if (!this.#stopped) this.#timer = setTimeout(tick, this.#options.intervalMs);
-    };
-    this.#timer = setTimeout(tick, firstInMs);
+    this.#loop.start(firstInMs);
   }
 
   /** Stops, waits for a cycle in flight, and appends the window being filled (partial). */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#inFlight;
+    await this.#loop.stop();
     this.#queue(this.#windows.close(), this.#sliceWindows.close());
     await this.#appendPending();
   }

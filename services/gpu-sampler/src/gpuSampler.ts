@@ -8,6 +8,7 @@ import {
 } from '@ds01/domain';
 import { CommandHandler, type EventStore, RepeatedFailureLog } from '@ds01/event-store';
 import type { GpuProbeResult, GpuProcess, GpuSource } from '@ds01/host';
+import { PeriodicTask } from '@ds01/service';
 import { probeFailureOf } from './probeFailure.ts';
 import type { ProcessOwner } from './usage/gpuSampleOf.ts';
 import type { GpuUsageRecorder } from './usage/gpuUsageRecorder.ts';
@@ -85,14 +86,13 @@ export class GpuSampler {
   readonly #storeFailures: RepeatedFailureLog;
   #latest: GpuSample | null = null;
   #waiting: ((sample: GpuSample) => void)[] = [];
-  #timer: NodeJS.Timeout | null = null;
-  #inFlight: Promise<void> | null = null;
-  #stopped = true;
+  readonly #loop: PeriodicTask;
   #status: GpuSamplerStatus;
 
   constructor(options: GpuSamplerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? (() => new Date());
+    this.#loop = new PeriodicTask(() => this.#probe(), options.intervalMs);
     this.#handler = new CommandHandler(options.store, gpuInventoryDecider);
     this.#stream = gpuInventoryStream(options.host);
     this.#storeFailures = new RepeatedFailureLog({
@@ -151,10 +151,7 @@ export class GpuSampler {
 
   /** Probes now (waiting for a probe in flight instead of starting a second). Never throws. */
   probeOnce(): Promise<void> {
-    this.#inFlight ??= this.#probe().finally(() => {
-      this.#inFlight = null;
-    });
-    return this.#inFlight;
+    return this.#loop.runOnce();
   }
 
   /**
@@ -162,21 +159,12 @@ export class GpuSampler {
    * ends, so probes never overlap however long nvidia-smi takes.
    */
   start(firstInMs = 0): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    const tick = async () => {
-      await this.probeOnce();
-      if (!this.#stopped) this.#timer = setTimeout(tick, this.#options.intervalMs);
-    };
-    this.#timer = setTimeout(tick, firstInMs);
+    this.#loop.start(firstInMs);
   }
 
   /** Stops the loop, waits for a probe in flight to be recorded, and appends the window being filled. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#inFlight;
+    await this.#loop.stop();
     await this.#options.usage?.flush();
   }
 

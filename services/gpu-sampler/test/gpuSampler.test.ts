@@ -253,19 +253,35 @@ describe('GpuSampler (real SQLite store, nvidia-smi as a real child process)', (
   });
 
   it('loops: probes again after each interval, never two at once, and stops cleanly', async () => {
+    const source = simulatedSource([{ name: 'NVIDIA A100-SXM4-80GB', memory_mib: 81920, mig: null }]);
+    let running = 0;
+    let mostAtOnce = 0;
+    let calls = 0;
     const gpus = new GpuSampler({
       store,
-      source: simulatedSource([{ name: 'NVIDIA A100-SXM4-80GB', memory_mib: 81920, mig: null }]),
+      source: {
+        ...source,
+        probe: async (...args: Parameters<typeof source.probe>) => {
+          calls += 1;
+          running += 1;
+          mostAtOnce = Math.max(mostAtOnce, running);
+          try {
+            return await source.probe(...args);
+          } finally {
+            running -= 1;
+          }
+        },
+      },
       host: HOST,
       intervalMs: 5,
       logger,
     });
-    const probe = vi.spyOn(gpus, 'probeOnce');
     gpus.start();
     await vi.waitFor(() => expect(gpus.status().probes).toBeGreaterThanOrEqual(3), { timeout: 5000 });
     await gpus.stop();
     const probes = gpus.status().probes;
-    expect(probe.mock.calls.length).toBe(probes);
+    expect(calls).toBe(probes);
+    expect(mostAtOnce).toBe(1);
     expect((await stream()).map((event) => event.type)).toEqual(['GpuInventoryObserved']);
     expect((await gpus.nextSample()).inventory.source).toBe('simulated');
   });
