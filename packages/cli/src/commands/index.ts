@@ -17,7 +17,6 @@ import * as simulate from './simulate.ts';
 import * as store from './store.ts';
 import * as usage from './usage.ts';
 import * as user from './user.ts';
-import * as userDepart from './userDepart.ts';
 
 /** A group of commands: `register` adds them to the program (e.g. `ds01 events ...`). */
 export interface CommandGroup {
@@ -34,7 +33,6 @@ export const commandGroups: readonly CommandGroup[] = [
   gpu,
   user,
   lifecycle,
-  userDepart,
   usage,
   audit,
   importCommands,

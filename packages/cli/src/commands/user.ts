@@ -59,25 +59,37 @@ Examples:
     });
 
   user
-    .command('remove')
-    .description('record that a user left the lab: their gateway socket goes away')
-    .argument('<name>', 'the unix user name')
-    .option('--reason <text>', 'why (kept in the log)', 'removed by an admin')
+    .command('depart')
+    .alias('remove')
+    .description(
+      '(admin) record that a user left the lab: their socket closes; after the notice their containers go and their GPUs are freed',
+    )
+    .argument('<name>', 'the username, as the lab writes it')
+    .option('--reason <text>', 'why (recorded)', 'left the lab')
+    .addHelpText(
+      'after',
+      `
+Records UserDeparted on the stream user-<name>: ds01d's gateway removes their socket at once;
+after ds01.yaml's lifecycle.departed_notice_h (default 72 h) the user's containers are stopped
+and removed (they are warned before, like any retirement) and the GPUs they held are released.
+A user whose account disappears from the host (getent passwd) is recorded departed by ds01d itself.
+\`ds01 user remove\` is the same command.
+
+Example:
+  ds01 user depart alice --reason "graduated"`,
+    )
     .action(async (name: string, options: { reason: string }) => {
-      requireAdmin('user remove');
+      requireAdmin('user depart');
       const config = context.config();
       const store = await context.store({ write: true });
-      const revision = await store.streamRevision(userStream(name));
-      if (revision === 'no_stream') {
-        throw new CliError(`'${name}' was never registered`, { hint: 'ds01 user list shows who is' });
-      }
       await store.append(userStream(name), [
-        {
-          ...UserDeparted({ user: name, reason: options.reason }),
-          metadata: adminMetadata(config.host),
-        },
+        { ...UserDeparted({ user: name, reason: options.reason }), metadata: adminMetadata(config.host) },
       ]);
-      context.output.line(`${name} departed: ds01d removes their socket`);
+      const notice = config.yaml.lifecycle?.departed_notice_h ?? 72;
+      context.output.line(
+        `${name} departed: ds01d removes their socket; their containers are retired after ${notice} h ` +
+          `(see \`ds01 lifecycle --user ${name}\`)`,
+      );
     });
 
   user
