@@ -45,6 +45,7 @@ export {
   type FailureLogger,
   RepeatedFailureLog,
   type RepeatedFailureLogOptions,
+  silentLogger,
 } from './retry/repeatedFailureLog.ts';
 // For other SQLite files beside the log (the projections database): the same errors, said the same way.
 export { whoMayRead, whyUnreachable } from './sqlite/fileAccess.ts';

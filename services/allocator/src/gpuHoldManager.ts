@@ -6,6 +6,7 @@ import {
   type RecordedEvent,
   RepeatedFailureLog,
   type Subscription,
+  silentLogger,
 } from '@ds01/event-store';
 import { PositionCheckpoint } from './positionCheckpoint.ts';
 
@@ -29,7 +30,6 @@ export interface GpuHoldManagerOptions {
 }
 
 const CONTAINER_EVENTS = ['ContainerStopped', 'ContainerStarted', 'ContainerRemoved'];
-const silent: FailureLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /**
  * The process manager between containers and the GPU pool: a container's life (recorded by the
@@ -70,7 +70,7 @@ export class GpuHoldManager {
   constructor(options: GpuHoldManagerOptions) {
     this.#options = options;
     this.#checkpoint = new PositionCheckpoint(options.checkpointPath);
-    this.#logger = options.logger ?? silent;
+    this.#logger = options.logger ?? silentLogger;
     this.#handleFailures = new RepeatedFailureLog({
       logger: this.#logger,
       what: 'could not turn a container event into a GPU pool command',

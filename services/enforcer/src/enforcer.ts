@@ -5,8 +5,13 @@ import {
   type PendingRetirement,
   type RetirementOutcome,
 } from '@ds01/domain';
-import type { EventStore } from '@ds01/event-store';
-import { type Actor, type FailureLogger, RepeatedFailureLog } from '@ds01/event-store';
+import {
+  type Actor,
+  type EventStore,
+  type FailureLogger,
+  RepeatedFailureLog,
+  silentLogger,
+} from '@ds01/event-store';
 import {
   type ActionResult,
   type DockerConnection,
@@ -27,8 +32,6 @@ export interface EnforcerOptions {
   now?: () => Date;
   logger?: FailureLogger;
 }
-
-const silent: FailureLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /**
  * Carries out the retirements the lifecycle decided, through Docker, each decision once:
@@ -59,7 +62,7 @@ export class Enforcer {
 
   constructor(options: EnforcerOptions) {
     this.#options = options;
-    this.#logger = options.logger ?? silent;
+    this.#logger = options.logger ?? silentLogger;
     this.#failures = new RepeatedFailureLog({
       logger: this.#logger,
       what: 'could not carry out due retirements',

@@ -1,5 +1,5 @@
 import { UserDeparted, userStream } from '@ds01/domain';
-import { type Actor, type EventStore, type FailureLogger, newEventId } from '@ds01/event-store';
+import { type Actor, type EventStore, type FailureLogger, newEventId, silentLogger } from '@ds01/event-store';
 import { accountExists } from '@ds01/host';
 import type { LifecycleReadModel, RowReader } from '@ds01/lifecycle';
 
@@ -13,8 +13,6 @@ export interface AccountWatcherOptions {
   now?: () => Date;
   logger?: FailureLogger;
 }
-
-const silent: FailureLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /**
  * A user whose account is gone from the host (deleted, or dropped from the directory) has left the
@@ -34,7 +32,7 @@ export class AccountWatcher {
   async runOnce(): Promise<string[]> {
     const { store, lifecycle, projections, host } = this.#options;
     const exists = this.#options.exists ?? ((user: string) => accountExists(user));
-    const logger = this.#options.logger ?? silent;
+    const logger = this.#options.logger ?? silentLogger;
     const departed = new Set(
       (projections.rows('SELECT user FROM lifecycle_departures') as { user: string }[]).map((r) => r.user),
     );

@@ -1,6 +1,12 @@
 import type { LifecycleConfig } from '@ds01/config';
 import { idleStretch, type LifecycleState, type LifecycleTick } from '@ds01/domain';
-import { type Actor, type EventStore, type FailureLogger, RepeatedFailureLog } from '@ds01/event-store';
+import {
+  type Actor,
+  type EventStore,
+  type FailureLogger,
+  RepeatedFailureLog,
+  silentLogger,
+} from '@ds01/event-store';
 import { type DockerConnection, statContainerPath } from '@ds01/host';
 import {
   decideLifecycle,
@@ -25,8 +31,6 @@ export interface LifecycleTickerOptions {
   logger?: FailureLogger;
 }
 
-const silent: FailureLogger = { info() {}, warn() {}, error() {}, debug() {} };
-
 /**
  * The lifecycle's clock: every tick (lifecycle.tick_s, shorter than a usage window, so a container is
  * recorded idle and warned within one window of the moment it crosses its threshold), each container
@@ -43,7 +47,7 @@ export class LifecycleTicker {
 
   constructor(options: LifecycleTickerOptions) {
     this.#options = options;
-    this.#logger = options.logger ?? silent;
+    this.#logger = options.logger ?? silentLogger;
     this.#failures = new RepeatedFailureLog({
       logger: this.#logger,
       what: 'could not record lifecycle decisions',

@@ -7,6 +7,7 @@ import {
   type FailureLogger,
   type RecordedEvent,
   type Subscription,
+  silentLogger,
 } from '@ds01/event-store';
 import type { Channel } from './channels/channel.ts';
 import { messageOf, NOTIFIED_EVENTS } from './messages.ts';
@@ -19,8 +20,6 @@ export interface NotifierOptions {
   now?: () => Date;
   logger?: FailureLogger;
 }
-
-const silent: FailureLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /**
  * Tells users what concerns them — each RetirementWarned before a retirement, a GpuAllocationDenied,
@@ -43,7 +42,7 @@ export class Notifier {
 
   constructor(options: NotifierOptions) {
     this.#options = options;
-    this.#logger = options.logger ?? silent;
+    this.#logger = options.logger ?? silentLogger;
   }
 
   async start(): Promise<void> {

@@ -9,6 +9,9 @@ export interface FailureLogger {
   debug(fields: object, message: string): void;
 }
 
+/** A logger that says nothing: the default where a caller passes none (tests, benchmarks). */
+export const silentLogger: FailureLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
 export interface RepeatedFailureLogOptions {
   logger: FailureLogger;
   /** What keeps failing, the start of every line: "could not record Docker's events". */
