@@ -18,6 +18,7 @@ const USAGE_EVENT_TYPES = [
   'GpuAllocationDenied',
   'GpuUsageWindowRecorded',
   'ContainerDescribed',
+  'ContainerCreateAuthorized',
   'Ds01InfraEventImported',
 ] as const;
 type UsageEvent = ProjectedEvent<(typeof USAGE_EVENT_TYPES)[number]>;
@@ -32,12 +33,18 @@ const DAY_MS = 86_400_000;
  *    else GPU utilisation), idle (held and below IDLE_ACTIVITY: waste) and unknown (held, no
  *    activity reading: never counted as idle), from the usage windows;
  *  - energy (joules of the window, by who held the device; '' for a free one), container counts
- *    (ContainerDescribed, by owner), grants and denials.
+ *    (one per container, on the day of its ContainerDescribed), grants and denials.
+ * Who a row is charged to is never what a container's creator wrote: grants, releases and usage
+ * windows name the allocation's user (the gateway's socket user, or the admin's `gpu allocate
+ * --user`), and a container counts for its verified owner (the gateway's ContainerCreateAuthorized,
+ * before or after the description) where there is one, its description's claim otherwise.
  * The group is the user's group when the row is first written (UserRegistered before it).
  */
 export const usageProjection = defineProjection({
   name: 'usage',
-  version: 1,
+  // 2: a container counts once, for its verified owner where the gateway recorded one (moved there
+  //    when ContainerCreateAuthorized comes after the description).
+  version: 2,
   description:
     'usage analytics: GPU-hours allocated and used, waste, energy, containers, denials by day and user',
   eventTypes: USAGE_EVENT_TYPES,
@@ -77,14 +84,21 @@ export const usageProjection = defineProjection({
       CREATE TABLE IF NOT EXISTS usage_user_groups (
         user TEXT PRIMARY KEY,
         grp  TEXT NOT NULL
-      );`);
+      );
+      CREATE TABLE IF NOT EXISTS usage_containers (
+        container_id TEXT PRIMARY KEY,
+        verified     TEXT,
+        day          TEXT,
+        counted      TEXT
+      ) WITHOUT ROWID;`);
   },
   reset(db) {
     db.exec(`
       DROP TABLE IF EXISTS usage_daily;
       DROP TABLE IF EXISTS usage_open_allocations;
       DROP TABLE IF EXISTS usage_legacy_open;
-      DROP TABLE IF EXISTS usage_user_groups;`);
+      DROP TABLE IF EXISTS usage_user_groups;
+      DROP TABLE IF EXISTS usage_containers;`);
   },
   apply(db, event) {
     const totals = new DailyTotals(db);
@@ -133,11 +147,28 @@ function fold(db: DatabaseSync, totals: DailyTotals, event: UsageEvent): void {
       totals.add(day(Date.parse(event.data.at)), event.data.user, { denials: 1 });
       return;
     case 'ContainerDescribed': {
-      const owner = event.data.owner.user;
-      const at = Date.parse(event.data.createdAt ?? event.metadata.occurredAt);
-      totals.add(day(Number.isNaN(at) ? Date.parse(event.metadata.occurredAt) : at), owner ?? '', {
-        containers: 1,
-      });
+      const counted = sql.containerOf.get(event.data.containerId) as CountedContainer | undefined;
+      // Counted once, on its first description: a later one (a reconciliation) changes nothing.
+      if ((counted?.day ?? null) !== null) return;
+      const created = Date.parse(event.data.createdAt ?? event.metadata.occurredAt);
+      const at = Number.isNaN(created) ? Date.parse(event.metadata.occurredAt) : created;
+      const user = counted?.verified ?? event.data.owner.user ?? '';
+      sql.countContainer.run(event.data.containerId, counted?.verified ?? null, day(at), user);
+      totals.add(day(at), user, { containers: 1 });
+      return;
+    }
+    case 'ContainerCreateAuthorized': {
+      // Through the admin socket nobody in particular: the description's claim stands.
+      const user = event.data.user;
+      if (user === null) return;
+      const counted = sql.containerOf.get(event.data.containerId) as CountedContainer | undefined;
+      const countedOn = counted?.day ?? null;
+      if (countedOn !== null && counted?.counted !== user) {
+        // Described first (the watcher won the race): the count moves from the claim to the owner.
+        totals.add(countedOn, counted?.counted ?? '', { containers: -1 });
+        totals.add(countedOn, user, { containers: 1 });
+      }
+      sql.countContainer.run(event.data.containerId, user, countedOn, countedOn === null ? null : user);
       return;
     }
     case 'Ds01InfraEventImported':
@@ -341,6 +372,13 @@ class DailyTotals {
   }
 }
 
+/** A container of usage_containers: its verified owner, the day it counts on and whom it counts for. */
+interface CountedContainer {
+  verified: string | null;
+  day: string | null;
+  counted: string | null;
+}
+
 /** Closes the open allocation of a slot at `until`: its GPU-seconds go to the days it spanned. */
 function settle(db: DatabaseSync, totals: DailyTotals, host: string, slot: string, until: number): void {
   const sql = statements(db);
@@ -411,5 +449,11 @@ const statements = preparedOnce((db) => ({
     'SELECT slot, user, gpu_eq, since_ms FROM usage_legacy_open WHERE container = ? AND slot = ?',
   ),
   legacyFindAll: db.prepare('SELECT slot, user, gpu_eq, since_ms FROM usage_legacy_open WHERE container = ?'),
+  containerOf: db.prepare('SELECT verified, day, counted FROM usage_containers WHERE container_id = ?'),
+  countContainer: db.prepare(
+    `INSERT INTO usage_containers (container_id, verified, day, counted) VALUES (?, ?, ?, ?)
+     ON CONFLICT (container_id) DO UPDATE SET verified = excluded.verified, day = excluded.day,
+       counted = excluded.counted`,
+  ),
   legacyClose: db.prepare('DELETE FROM usage_legacy_open WHERE container = ? AND slot = ?'),
 }));

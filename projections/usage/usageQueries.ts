@@ -3,8 +3,6 @@ import { z } from 'zod';
 import type { ReadModel } from '../runner/readModel.ts';
 import { splitByDay } from './usageProjection.ts';
 
-export type UsageGrouping = 'user' | 'group' | 'day' | 'week' | 'month';
-
 /** A grid's CO2 intensity from a day on (until the next range's day). */
 export interface GridIntensity {
   from: string;
@@ -25,22 +23,40 @@ export interface UsageQuery {
 }
 
 /** One line of a usage report; the key is the user, group, day, week (its Monday) or month. */
-export interface UsageRow {
-  key: string;
-  gpuHoursAllocated: number;
-  gpuHoursUsed: number;
+export const UsageRow = z.object({
+  key: z.string(),
+  gpuHoursAllocated: z.number(),
+  gpuHoursUsed: z.number(),
   /** Used / allocated; null when nothing was allocated. */
-  efficiency: number | null;
+  efficiency: z.number().nullable(),
   /** GPU-hours held while idle (activity below 5 %). */
-  wasteGpuHours: number;
+  wasteGpuHours: z.number(),
   /** GPU-hours held with no activity reading (never counted as idle). */
-  unknownGpuHours: number;
-  energyKwh: number;
-  co2Kg: number;
-  containers: number;
-  grants: number;
-  denials: number;
-}
+  unknownGpuHours: z.number(),
+  energyKwh: z.number(),
+  co2Kg: z.number(),
+  containers: z.number(),
+  grants: z.number(),
+  denials: z.number(),
+});
+export type UsageRow = z.infer<typeof UsageRow>;
+
+export const UsageGroupingSchema = z.enum(['user', 'group', 'day', 'week', 'month']);
+export type UsageGrouping = z.infer<typeof UsageGroupingSchema>;
+
+/**
+ * A usage report as one document: what `ds01 usage --json` prints and `GET /ds01/v1/usage` answers,
+ * so that the admin's path (the read model) and an ordinary user's (the gateway) print alike.
+ */
+export const UsageAnswer = z.object({
+  period: z.object({ fromDay: z.string().nullable(), toDay: z.string() }),
+  by: UsageGroupingSchema,
+  user: z.string().nullable(),
+  group: z.string().nullable(),
+  rows: z.array(UsageRow),
+  total: UsageRow,
+});
+export type UsageAnswer = z.infer<typeof UsageAnswer>;
 
 const SumRow = z.object({
   key: z.string(),
@@ -223,6 +239,19 @@ function efficiency(used: number, allocated: number): number | null {
   return allocated > 0 ? used / allocated : null;
 }
 
+/** The report of a query as one document (the period, what it was narrowed to, its rows and total). */
+export function usageAnswer(readModel: ReadModel, query: UsageQuery): UsageAnswer {
+  const rows = usageReport(readModel, query);
+  return {
+    period: { fromDay: query.fromDay, toDay: query.toDay },
+    by: query.by,
+    user: query.user ?? null,
+    group: query.group ?? null,
+    rows,
+    total: usageTotal(rows),
+  };
+}
+
 /** Who asks for a usage report: an admin sees everyone's, anyone else only their own. */
 export interface UsageCaller {
   user: string;
@@ -231,10 +260,10 @@ export interface UsageCaller {
 
 /**
  * The query a caller may run: an ordinary user's is narrowed to their own rows whatever they asked
- * (the gateway calls this with the identity of the socket), grouped by user or group only for admins.
+ * (the gateway calls this with the identity of the socket). Their grouping stands: by user it is one
+ * row, theirs; by group, the group(s) their own rows were charged under.
  */
 export function scopeToCaller(caller: UsageCaller, query: UsageQuery): UsageQuery {
   if (caller.admin) return query;
-  const by = query.by === 'user' || query.by === 'group' ? 'day' : query.by;
-  return { ...query, user: caller.user, group: undefined, by };
+  return { ...query, user: caller.user };
 }

@@ -7,7 +7,7 @@ import {
   readConfigFiles,
   resolveResourceLimits,
 } from '@ds01/config';
-import type { LifecyclePolicy } from '@ds01/domain';
+import type { LifecyclePolicy, LifecycleState } from '@ds01/domain';
 
 export interface LifecyclePolicySource {
   policyFor(container: ContainerFacts, now: Date): LifecyclePolicy;
@@ -31,4 +31,14 @@ export function policyFromConfigDir(configDir: string, lifecycle: LifecycleConfi
     policyFor: (container, now) => lifecyclePolicy(limits(), lifecycle, container, now),
     highDemandThreshold: () => highDemandThreshold(limits()),
   };
+}
+
+/**
+ * What a container's rules are chosen by: its type, whether DS01 made it, and its owner, whose group
+ * gives the idle timeout and thresholds. The owner is the lifecycle state's: the verified one (the
+ * gateway's ContainerCreateAuthorized, whichever order it landed in) when there is one, so a label or
+ * path claiming a user of a more lenient group does not buy a container that group's idle timeout.
+ */
+export function policyFactsOf(state: LifecycleState): ContainerFacts {
+  return { user: state.user, type: state.type, managed: state.managed };
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { gpuPoolStream } from '@ds01/domain';
+import { ContainerCreateAuthorized, ContainerDescribed, gpuPoolStream } from '@ds01/domain';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProjectionRunner } from '../../runner/projectionRunner.ts';
 import { projectionSpec } from '../../runner/projectionSpec.ts';
@@ -125,6 +125,79 @@ describe('usage projection, event by event', () => {
       { day: '2026-03-01', user: 'alice', allocated_gpu_s: 3600, grants: 1 },
       { day: '2026-03-01', user: 'bob', allocated_gpu_s: 0, grants: 1 },
     ]);
+  });
+
+  describe('a container counts once, for its verified owner, whichever of the records comes first', () => {
+    // alice's claim (a compose dir of hers) on a container bob created through his own socket.
+    const claimedByAlice = ContainerDescribed({
+      containerId: CONTAINER_A,
+      name: 'box',
+      observation: 'observed',
+      dockerEvent: null,
+      describedFrom: 'inspect',
+      image: 'busybox',
+      imageId: 'sha256:1',
+      createdAt: '2026-03-01T10:00:00.000Z',
+      owner: {
+        user: 'alice',
+        rule: 'compose_dir',
+        evidence: 'com.docker.compose.project.working_dir=/home/alice/p',
+        verified: false,
+      },
+      interface: 'other',
+      type: 'compose',
+      managed: false,
+      infrastructure: false,
+      gpu: { access: 'none' },
+      cgroupParent: null,
+      limits: null,
+      labels: {},
+    });
+    const throughBobsSocket = ContainerCreateAuthorized({
+      containerId: CONTAINER_A,
+      user: 'bob',
+      socket: { kind: 'user', user: 'bob', path: '/run/ds01/users/bob/docker.sock' },
+      interface: 'docker',
+      name: 'box',
+      rewritten: [],
+      devices: [],
+    });
+    const counts = 'SELECT day, user, containers FROM usage_daily WHERE containers <> 0 ORDER BY user';
+
+    it.each([
+      ['authorized first (the gateway won the race)', [throughBobsSocket, claimedByAlice]],
+      ['described first: the count moves from the claim', [claimedByAlice, throughBobsSocket]],
+    ])('%s', (_order, events) => {
+      const rows = projectionSpec(usageProjection).given(events[0]!).when(events[1]!).rows(counts);
+      expect(rows).toEqual([{ day: '2026-03-01', user: 'bob', containers: 1 }]);
+    });
+
+    it('a second description (a reconciliation) does not count it again', () => {
+      const rows = projectionSpec(usageProjection)
+        .given(claimedByAlice, throughBobsSocket)
+        .when(claimedByAlice)
+        .rows(counts);
+      expect(rows).toEqual([{ day: '2026-03-01', user: 'bob', containers: 1 }]);
+    });
+
+    it('created through the admin socket (nobody in particular): the claim stands', () => {
+      const byAdmin = ContainerCreateAuthorized({
+        ...throughBobsSocket.data,
+        user: null,
+        socket: { kind: 'admin', path: '/run/ds01/admin.sock' },
+      });
+      for (const order of [
+        [byAdmin, claimedByAlice],
+        [claimedByAlice, byAdmin],
+      ]) {
+        const rows = projectionSpec(usageProjection).given(order[0]!).when(order[1]!).rows(counts);
+        expect(rows).toEqual([{ day: '2026-03-01', user: 'alice', containers: 1 }]);
+      }
+    });
+
+    it('authorized, never described: not counted yet', () => {
+      expect(projectionSpec(usageProjection).when(throughBobsSocket).rows(counts)).toEqual([]);
+    });
   });
 
   it('splits an interval at UTC midnights', () => {

@@ -11,7 +11,7 @@ import {
   imagesStream,
 } from '@ds01/domain';
 import { type EventStore, newEventId } from '@ds01/event-store';
-import type { ReadModel } from '@ds01/projections';
+import type { GridIntensity, ReadModel } from '@ds01/projections';
 import type { Logger } from 'pino';
 import { type Caller, callerName } from './access/caller.ts';
 import type { ContainerOwners, ExecContainers } from './access/ownership.ts';
@@ -36,6 +36,8 @@ export interface GatewayContext {
   resourceLimits(): ResourceLimits;
   /** The read models (containers, allocation, users), read-only, for the DS01 API. */
   readModel(): ReadModel;
+  /** analytics.grid_intensity of ds01.yaml: the usage API's CO2, as `ds01 usage` computes it. */
+  gridIntensity: readonly GridIntensity[];
   maxBodyBytes: number;
   /** What the create policy allows beyond the user's home: gateway.bind_roots, the capability and device allowlists. */
   createRules: { bindRoots: string[]; capabilityAllowlist: string[]; deviceAllowlist: string[] };

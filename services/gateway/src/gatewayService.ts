@@ -1,7 +1,9 @@
 import { hostAllocator, inventoryFrom, storedInventory } from '@ds01/allocation';
 import {
+  analyticsConfigOf,
   gatewayConfigOf,
   imagesConfigOf,
+  intensityRanges,
   loadResourceLimits,
   maxImageBytes,
   type ResourceLimits,
@@ -70,6 +72,7 @@ export function createGatewayService(options: GatewayServiceOptions = {}): Servi
         allocator: hostAllocator({ store, config, inventory }),
         resourceLimits: loadLimits,
         readModel: () => readModel,
+        gridIntensity: intensityRanges(analyticsConfigOf(config.yaml)),
         maxBodyBytes: settings.max_body_bytes,
         createRules: {
           bindRoots: settings.bind_roots,

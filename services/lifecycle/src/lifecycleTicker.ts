@@ -12,6 +12,7 @@ import {
   decideLifecycle,
   type LifecyclePolicySource,
   type LifecycleReadModel,
+  policyFactsOf,
   type RowReader,
 } from '@ds01/lifecycle';
 
@@ -73,10 +74,7 @@ export class LifecycleTicker {
     for (const row of lifecycle.live()) {
       const state = row.state;
       if (state.status === 'unknown') continue;
-      const policy = this.#options.policy.policyFor(
-        { user: state.user, type: state.type, managed: state.managed },
-        now,
-      );
+      const policy = this.#options.policy.policyFor(policyFactsOf(state), now);
       const command: LifecycleTick = {
         type: 'LifecycleTick',
         now,

@@ -1,12 +1,12 @@
 import { analyticsConfigOf, intensityRanges } from '@ds01/config';
 import {
   parsePeriod,
+  UsageAnswer,
   type UsageGrouping,
   UsagePeriodError,
   type UsageRow,
+  usageAnswer,
   usageProjection,
-  usageReport,
-  usageTotal,
 } from '@ds01/projections';
 import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.ts';
@@ -51,6 +51,9 @@ What the columns mean:
   energy/CO2  the held GPUs' energy, and its CO2 at analytics.grid_intensity_g_per_kwh (ds01.yaml)
   denied      GPU requests refused (quota, no free slot, ...)
 A user '(unattributed)' holds the energy of GPUs nobody held. Weeks start on Monday (UTC).
+A container counts for its verified owner (created through their gateway socket), else its claim.
+Run by an ordinary user whose DOCKER_HOST (or DS01_SOCKET) is their DS01 socket, it asks the gateway
+and shows their own usage only (--user or --group naming anyone else is refused).
 
 Examples:
   ds01 usage                                  everyone, the last 30 days
@@ -60,39 +63,47 @@ Examples:
     )
     .action(async (options: UsageOptions) => {
       const now = new Date();
+      // Read here on both paths: a period that cannot be read gets the same --period error.
       const period = periodOf(options.period, now);
-      const readModel = await freshReadModel(context, [usageProjection]);
-      const rows = usageReport(readModel, {
-        ...period,
-        user: options.user,
-        group: options.group,
-        by: options.by,
-        intensity: intensityRanges(analyticsConfigOf(context.config().yaml)),
-        now,
-      });
-      const total = usageTotal(rows);
-      const format = options.json ? 'json' : options.format;
-      if (format === 'json') {
-        context.output.json({
-          period,
-          by: options.by,
-          user: options.user ?? null,
-          group: options.group ?? null,
-          rows,
-          total,
-        });
-      } else if (format === 'csv') {
-        for (const line of csv(options.by, rows)) context.output.line(line);
-      } else {
-        const span = `${period.fromDay ?? 'the beginning'} to ${period.toDay}`;
-        context.output.line(`Usage from ${span} (UTC), by ${options.by}`);
-        context.output.table(
-          columns(options.by),
-          rows.length ? [...rows, total] : [],
-          '(no usage recorded in this period)',
-        );
-      }
+      const api = context.gatewayApi();
+      const answer = api
+        ? await api.get(UsageAnswer, `/ds01/v1/usage?${apiQuery(options)}`)
+        : usageAnswer(await freshReadModel(context, [usageProjection]), {
+            ...period,
+            user: options.user,
+            group: options.group,
+            by: options.by,
+            intensity: intensityRanges(analyticsConfigOf(context.config().yaml)),
+            now,
+          });
+      print(context, options.json ? 'json' : options.format, answer);
     });
+}
+
+/** The gateway's query: the options as given (it narrows and refuses for the socket's user). */
+function apiQuery(options: UsageOptions): string {
+  const query = new URLSearchParams({ period: options.period, by: options.by });
+  if (options.user !== undefined) query.set('user', options.user);
+  if (options.group !== undefined) query.set('group', options.group);
+  return query.toString();
+}
+
+/** One renderer for both paths: the admin's read model and an ordinary user's gateway answer. */
+function print(context: CliContext, format: UsageOptions['format'], answer: UsageAnswer): void {
+  const { period, by, rows, total } = answer;
+  if (format === 'json') {
+    context.output.json(answer);
+  } else if (format === 'csv') {
+    for (const line of csv(by, rows)) context.output.line(line);
+  } else {
+    const span = `${period.fromDay ?? 'the beginning'} to ${period.toDay}`;
+    context.output.line(`Usage from ${span} (UTC), by ${by}`);
+    context.output.table(
+      columns(by),
+      rows.length ? [...rows, total] : [],
+      '(no usage recorded in this period)',
+    );
+  }
 }
 
 function periodOf(text: string, now: Date) {

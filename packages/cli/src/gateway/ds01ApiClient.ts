@@ -81,7 +81,7 @@ export class Ds01ApiClient {
       });
     }
     if (status !== 200) {
-      const message = (parsed as { message?: unknown }).message;
+      const { message, hint } = parsed as { message?: unknown; hint?: unknown };
       throw new CliError(
         status === 403 || status === 404
           ? typeof message === 'string'
@@ -89,10 +89,13 @@ export class Ds01ApiClient {
             : body
           : `the DS01 gateway answered ${status}: ${typeof message === 'string' ? message : body}`,
         {
+          // The gateway's own hint where it gives one (a refusal says what to do instead).
           hint:
-            status === 404
-              ? 'is DOCKER_HOST your DS01 socket? (/run/ds01/users/$USER/docker.sock)'
-              : undefined,
+            typeof hint === 'string'
+              ? hint
+              : status === 404
+                ? 'is DOCKER_HOST your DS01 socket? (/run/ds01/users/$USER/docker.sock)'
+                : undefined,
         },
       );
     }

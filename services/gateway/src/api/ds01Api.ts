@@ -6,6 +6,7 @@ import { type Decision, refuse } from '../decision.ts';
 import type { GatewayContext } from '../gatewayContext.ts';
 import { firstValue, parseRequestTarget } from '../request/requestTarget.ts';
 import { retireContainer } from './retire.ts';
+import { answerUsage } from './usage.ts';
 
 /** `containers/<name>/retire`: the one write of the API (the name is resolved by dockerd). */
 const RETIRE = /^containers\/([^/]+)\/retire$/;
@@ -19,6 +20,9 @@ const RETIRE = /^containers\/([^/]+)\/retire$/;
  *   GET /ds01/v1/containers   your containers (?all=1: removed ones too), as `ds01 containers` shows them
  *   GET /ds01/v1/gpus         the pool: your slots, how many are free, what you hold of your quota
  *   GET /ds01/v1/limits       your resource limits, resolved as ds01-infra resolves them
+ *   GET /ds01/v1/usage?period=30d&by=user
+ *                             your usage as `ds01 usage --json` prints it (the admin socket: everyone's);
+ *                             user= or group= naming another is refused (403)
  *   POST /ds01/v1/containers/{name}/retire?t=S
  *                             stop (S seconds' grace), release its GPUs at once (no hold), remove
  */
@@ -105,6 +109,8 @@ export async function answerDs01Api(
         ...(quota === undefined ? {} : { quotaGpuEquivalents: quota }),
       });
     }
+    case 'usage':
+      return answerUsage(context, caller, target);
     case 'limits':
       if (user === null)
         return refuse(400, 'ds01-api', 'the admin socket has no limits of its own: ask a user socket');
@@ -113,7 +119,7 @@ export async function answerDs01Api(
       return refuse(
         404,
         'ds01-api',
-        `no DS01 API endpoint ${target.path} (there are: whoami, containers, gpus, limits)`,
+        `no DS01 API endpoint ${target.path} (there are: whoami, containers, gpus, limits, usage)`,
       );
   }
 }
