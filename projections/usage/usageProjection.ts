@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { gpuEquivalentsOf } from '@ds01/domain';
+import { gpuActivityOf, gpuEquivalentsOf } from '@ds01/domain';
 import { defineProjection, type ProjectedEvent, preparedOnce } from '../runner/projection.ts';
 
 /**
@@ -186,7 +186,7 @@ function fold(db: DatabaseSync, totals: DailyTotals, event: UsageEvent): void {
         return;
       }
       const gpuSeconds = seconds * equivalentsOf(d.device.migProfile);
-      const activity = activityOf(d);
+      const activity = gpuActivityOf(d, { signal: 'work' });
       totals.add(day(start), user, {
         energy_j: energy,
         used_gpu_s: activity === null ? 0 : gpuSeconds * activity,
@@ -248,21 +248,6 @@ function applyLegacy(
       totals.add(day(at), user, { containers: 1 });
       return;
   }
-}
-
-/** What share of the device the holder kept busy in a window, 0-1; null when nothing says. */
-export function activityOf(window: {
-  smActive: { mean: number } | null;
-  grEngineActive: { mean: number } | null;
-  gpuUtilization: { mean: number } | null;
-}): number | null {
-  // SM active where DCGM has it (GPU utilisation is 100 % when a single SM is busy), GR engine
-  // active on MIG slices (the only per-slice signal), GPU utilisation last.
-  const ratio =
-    window.smActive?.mean ??
-    window.grEngineActive?.mean ??
-    (window.gpuUtilization ? window.gpuUtilization.mean / 100 : null);
-  return ratio === null ? null : Math.min(1, Math.max(0, ratio));
 }
 
 /** A full GPU is 1, a MIG slice its compute slices / 7; a profile DS01 cannot read counts 0 (as ds01-infra). */

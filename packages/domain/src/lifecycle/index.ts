@@ -7,4 +7,3 @@ export * from './lifecycleDecider.ts';
 export * from './lifecycleState.ts';
 export * from './policy.ts';
 export * from './retirementRules.ts';
-export * from './usage.ts';

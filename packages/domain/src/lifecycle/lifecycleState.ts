@@ -1,10 +1,10 @@
 import type { containerEvents } from '../containers/events.ts';
 import type { EventOf } from '../events/defineEvent.ts';
 import type { ContainerCreateAuthorized } from '../gateway/events.ts';
+import { gpuActivityOf } from '../telemetry/containerActivity.ts';
 import type { ContainerResourceWindowRecorded, GpuUsageWindowRecorded } from '../telemetry/events.ts';
 import { addStep, type Coverage, cover, type Staircase } from './activity.ts';
 import type { lifecycleEvents, RetirementAction, RetirementOutcome, RetirementReason } from './events.ts';
-import { gpuActivityPercent } from './usage.ts';
 
 /**
  * Every event a container's lifecycle state is folded from: its life (and the gateway's record of who
@@ -257,7 +257,7 @@ export function evolveLifecycle(
         ...current,
         usage: {
           ...usage,
-          gpu: addStep(usage.gpu, { end: d.windowEnd, value: gpuActivityPercent(d) }),
+          gpu: addStep(usage.gpu, { end: d.windowEnd, value: activityPercent(d) }),
           gpuCoverage: cover(usage.gpuCoverage, d.windowStart, d.windowEnd),
         },
       };
@@ -321,4 +321,10 @@ export function evolveLifecycle(
       return { ...current, pending: null, lastRetirement: { retirementId, reason, outcome, at } };
     }
   }
+}
+
+/** A window's activity in percent, the measure idle detection compares with gpu_idle_threshold. */
+function activityPercent(window: Parameters<typeof gpuActivityOf>[0]): number | null {
+  const activity = gpuActivityOf(window);
+  return activity === null ? null : activity * 100;
 }

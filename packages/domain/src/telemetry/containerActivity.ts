@@ -2,13 +2,30 @@ import type { ContainerResourceWindowData } from './containerResourceWindows.ts'
 import type { GpuUsageWindowData } from './gpuUsageWindows.ts';
 
 /**
- * The GPU activity of one device over one window, 0-1: DCGM's GR_ENGINE_ACTIVE where it was read,
- * else nvidia-smi's utilisation of a whole GPU (never on a MIG slice, where it does not exist); null
- * when neither was: unknown, which a caller must not take for idle.
+ * What a GPU activity answers: `busy` — did the device do anything (idle detection): DCGM's
+ * GR_ENGINE_ACTIVE where it was read, else nvidia-smi's utilisation of a whole GPU (it does not exist
+ * on a MIG slice); `work` — how much of it did work (usage accounting): DCGM's SM_ACTIVE where it was
+ * read (a GPU's utilisation is 100 % while a single SM is busy), else as `busy`.
  */
-export function gpuActivityOf(window: GpuUsageWindowData, measure: 'mean' | 'max' = 'mean'): number | null {
-  if (window.grEngineActive) return window.grEngineActive[measure];
-  if (window.gpuUtilization && window.device.migProfile === null) return window.gpuUtilization[measure] / 100;
+export type GpuActivitySignal = 'busy' | 'work';
+
+/**
+ * The GPU activity of one device over one window, 0-1; null when nothing measured it: unknown, which
+ * a caller must not take for idle. The one reading of a usage window's activity (lifecycle's idle
+ * rules, the containers' activity, usage's GPU-hours used).
+ */
+export function gpuActivityOf(
+  window: Pick<GpuUsageWindowData, 'device' | 'grEngineActive' | 'gpuUtilization'> & {
+    smActive?: { mean: number } | null;
+  },
+  options: { measure?: 'mean' | 'max'; signal?: GpuActivitySignal } = {},
+): number | null {
+  const measure = options.measure ?? 'mean';
+  const clamp = (ratio: number) => Math.min(1, Math.max(0, ratio));
+  if (options.signal === 'work' && window.smActive) return clamp(window.smActive.mean);
+  if (window.grEngineActive) return clamp(window.grEngineActive[measure]);
+  const migSlice = window.device.migProfile !== null || window.device.slot.includes('.');
+  if (window.gpuUtilization && !migSlice) return clamp(window.gpuUtilization[measure] / 100);
   return null;
 }
 
@@ -58,7 +75,7 @@ export function containerActivityOf(
         (id): id is string => id !== null,
       ),
     );
-    const activity = gpuActivityOf(window, 'max');
+    const activity = gpuActivityOf(window, { measure: 'max' });
     for (const containerId of containers) {
       const joined = entry(containerId, window.windowStart);
       joined.gpuDevices++;

@@ -34,10 +34,22 @@ describe('container activity from usage windows', () => {
         gpuWindow({ grEngineActive: { mean: 0.2, max: 0.5 }, gpuUtilization: { mean: 90, max: 100 } }),
       ),
     ).toBe(0.2);
-    expect(gpuActivityOf(gpuWindow({ gpuUtilization: { mean: 40, max: 100 } }), 'max')).toBe(1);
+    expect(gpuActivityOf(gpuWindow({ gpuUtilization: { mean: 40, max: 100 } }), { measure: 'max' })).toBe(1);
     const mig = { gpuIndex: 1, slot: '1.0', uuid: 'MIG-1', migProfile: '3g.40gb' };
     expect(gpuActivityOf(gpuWindow({ device: mig, gpuUtilization: { mean: 0, max: 0 } }))).toBeNull();
     expect(gpuActivityOf(gpuWindow({}))).toBeNull();
+  });
+
+  it('answers how much did work with SM_ACTIVE where DCGM has it, else as whether it was busy', () => {
+    const busyOneSm = gpuWindow({
+      grEngineActive: { mean: 1, max: 1 },
+      gpuUtilization: { mean: 100, max: 100 },
+    });
+    expect(gpuActivityOf({ ...busyOneSm, smActive: { mean: 0.05 } }, { signal: 'work' })).toBe(0.05);
+    expect(gpuActivityOf({ ...busyOneSm, smActive: { mean: 0.05 } })).toBe(1);
+    expect(gpuActivityOf(busyOneSm, { signal: 'work' })).toBe(1);
+    const mig = { gpuIndex: 1, slot: '1.0', uuid: 'MIG-1', migProfile: '3g.40gb' };
+    expect(gpuActivityOf(gpuWindow({ device: mig }), { signal: 'work' })).toBeNull();
   });
 
   it('joins the GPU windows of held devices and of processes with the cgroup window', () => {
