@@ -163,9 +163,10 @@ describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (
       20_000,
     );
 
-    // The same slice profile with an image that runs: started, the MIG device given to it.
+    // `--gpus 1` with an image that runs: started, given what is free (a MIG slice: alice holds both
+    // whole GPUs); `container list` shows it; retire frees it at once.
     const mig = `mig-${td.runId}`;
-    const ran = await as(bob, 'container', 'deploy', mig, '--image', td.image, '--profile', '1g.10gb');
+    const ran = await as(bob, 'container', 'deploy', mig, '--image', td.image, '--gpus', '1');
     expect(ran.code, ran.stderr).toBe(0);
     const container = await inspect(`${mig}._.${bob.uid}`);
     expect(container.State.Running).toBe(true);
@@ -177,8 +178,17 @@ describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (
     expect(device).toMatch(/^MIG-/);
     expect(container.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([device]);
     expect(await nvidiaDevicesOf(container.Id)).toEqual([device]);
+    const listed = JSON.parse((await as(bob, 'container', 'list', '--json')).stdout) as Array<{
+      name: string;
+      gpus: string[];
+    }>;
+    expect(listed.find((r) => r.name === mig)?.gpus).toEqual([device]);
     const retired = await as(bob, 'container', 'retire', mig, '-t', '1');
     expect(retired.code, retired.stderr).toBe(0);
+    const releases = (await lab.events('GpuReleased')).filter(
+      (e) => (e.data as { containerId: string }).containerId === container.Id,
+    );
+    expect(releases.map((e) => (e.data as { reason: string }).reason)).toEqual(['retired']);
   });
 
   it("bob can neither stop nor retire alice's container, by her name or by its Docker name", async () => {
