@@ -293,6 +293,43 @@ describeWithDocker('the gateway with real Docker clients', (td) => {
     expect((await docker('ps', '-a', '--format', '{{.Names}}')).stdout).not.toContain(projectName);
   });
 
+  it('docker-compose up with a deploy.resources.reservations.devices GPU request starts with its grant', {
+    timeout: 120_000,
+  }, async () => {
+    const alice = lab.users['alice']!;
+    const project = await ensureUserFolder(alice, `compose-gpu-${td.runId}`);
+    await writeFile(
+      join(project, 'docker-compose.yml'),
+      [
+        'services:',
+        '  trainer:',
+        `    image: ${td.image}`,
+        '    command: sleep 60',
+        '    deploy:',
+        '      resources:',
+        '        reservations:',
+        '          devices:',
+        '            - driver: nvidia',
+        '              count: 1',
+        '              capabilities: [gpu]',
+        '',
+      ].join('\n'),
+    );
+    const projectName = `${prefix}-gpustack`;
+    const up = await lab.as(alice, 'docker-compose', ['-p', projectName, 'up', '-d'], { cwd: project });
+    expect(up.code, up.stderr).toBe(0);
+    const { containerId, devices } = await authorizedAs(`${projectName}_trainer_1`);
+    expect(devices).toHaveLength(1);
+    expect(await grantedDevicesOf(containerId)).toEqual(devices);
+    expect(await nvidiaDevicesOf(containerId)).toEqual(devices);
+    expect((await td.docker.getContainer(containerId).inspect()).State.Running).toBe(true);
+    const down = await lab.as(alice, 'docker-compose', ['-p', projectName, 'down', '-t', '1'], {
+      cwd: project,
+    });
+    expect(down.code, down.stderr).toBe(0);
+    await waitUntil(releasedFor(containerId), 'the GPU of the compose service released after down', 20_000);
+  });
+
   it('devcontainer up (@devcontainers/cli) through the socket', { timeout: 120_000 }, async () => {
     const alice = lab.users['alice']!;
     const project = await ensureUserFolder(alice, `${prefix}-dev`);
