@@ -19,7 +19,7 @@ import { ensureTestUser, type TestUser } from '../support/users.ts';
 
 /**
  * Switch-over on a real dockerd: containers made as ds01-infra makes them (its labels, DeviceRequests
- * naming MIG/GPU UUIDs, `<name>._.<uid>` names), created but not started (there is no GPU here), one
+ * naming MIG/GPU UUIDs, `<name>._.<uid>` names), created but not started (a holder need not run), one
  * started and stopped so it is on hold. The pool must record what each holds for its owner, once.
  */
 describeWithDocker('switch-over from ds01-infra', (td) => {

@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { type CreatePolicyContext, decideContainerCreate, withGrantedDevices } from '@ds01/domain';
 import { afterAll, expect, it } from 'vitest';
 import { cleanupTestRun, describeWithDocker, TEST_RUN_LABEL, uniqueName } from '../support/docker.ts';
+import { nvidiaDevicesOf } from '../support/nvidiaToolkit.ts';
 
 /**
  * What the create policy forwards, the real dockerd accepts and runs as decided: the body the docker
  * CLI sent (captured), rewritten for alice, created and started on the test dockerd; inspect shows the
- * limits, slice, labels and confinement the policy set. (No GPU here: a body with granted devices is
- * checked for what dockerd would be given, not run.)
+ * limits, slice, labels and confinement the policy set. A body with granted devices starts too: the
+ * test dockerd's stand-in NVIDIA toolkit hook records the devices dockerd handed it (there is no GPU
+ * here, so that record is what a real toolkit would have mounted).
  */
 
 const cliBodies = JSON.parse(
@@ -82,15 +84,42 @@ describeWithDocker('the create policy against the real dockerd', (td) => {
     expect(inspect.Config.Env).toContain('NVIDIA_VISIBLE_DEVICES=void');
   });
 
-  it('sends dockerd a GPU body it reads as one nvidia request for the granted device', async () => {
+  it('starts a GPU body dockerd reads as one nvidia request: the toolkit hook is given the granted device', async () => {
     const captured = cliBodies['gpus-1-bind-shm-pids']!;
     const hostConfig = { ...(captured['HostConfig'] as object), Binds: ['/tmp:/data'], ShmSize: 0 };
     const { body, gpuRequest } = decided({ ...captured, HostConfig: hostConfig });
     expect(gpuRequest).toEqual({ count: 1, profile: null });
-    const granted = withGrantedDevices(body, ['MIG-00111111-aaaa-bbbb-cccc-000000000000']);
-    // This dockerd has no nvidia driver: it refuses the request by name, which shows it read it as one.
-    await expect(
-      td.docker.createContainer({ ...granted, name: uniqueName(td, 'gpu') } as never).then((c) => c.start()),
-    ).rejects.toThrow(/nvidia|device driver/i);
+    const device = 'MIG-00111111-aaaa-bbbb-cccc-000000000000';
+    const granted = withGrantedDevices(
+      { ...body, Cmd: ['sh', '-c', 'echo "$NVIDIA_VISIBLE_DEVICES $CUDA_VISIBLE_DEVICES"'] },
+      [device],
+    );
+    const container = await td.docker.createContainer({ ...granted, name: uniqueName(td, 'gpu') } as never);
+    // dockerd reads it as one nvidia request: its nvidia driver runs the toolkit hook with that device.
+    await container.start();
+    expect((await container.wait()).StatusCode).toBe(0);
+    expect((await container.logs({ stdout: true })).toString('utf8')).toContain(`${device} ${device}`);
+    expect(await nvidiaDevicesOf(container.id)).toEqual([device]);
+    const inspect = await container.inspect();
+    expect(inspect.HostConfig.DeviceRequests).toEqual([
+      expect.objectContaining({ Driver: 'nvidia', DeviceIDs: [device] }),
+    ]);
+  });
+
+  it('a GPU request left as indices (not rewritten to UUIDs) does not start: the hook refuses it', async () => {
+    const { body } = decided({ ...cliBodies['plain'] });
+    const unrewritten = {
+      ...body,
+      HostConfig: {
+        ...((body as Record<string, unknown>)['HostConfig'] as object),
+        DeviceRequests: [{ Driver: 'nvidia', Count: 1, Capabilities: [['gpu']] }],
+      },
+    };
+    const container = await td.docker.createContainer({
+      ...unrewritten,
+      name: uniqueName(td, 'idx'),
+    } as never);
+    await expect(container.start()).rejects.toThrow(/unknown device/);
+    expect(await nvidiaDevicesOf(container.id)).toEqual(['0']);
   });
 });

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type GatewayLab, removeRunResources, startGatewayLab } from '../gateway/gatewayLab.ts';
-import { describeWithDocker } from '../support/docker.ts';
+import { describeWithDocker, TEST_RUN_LABEL } from '../support/docker.ts';
+import { nvidiaDevicesOf } from '../support/nvidiaToolkit.ts';
 import type { TestUser } from '../support/users.ts';
 import { waitUntil } from '../support/waitUntil.ts';
 
@@ -9,7 +10,8 @@ import { waitUntil } from '../support/waitUntil.ts';
  * `ds01 container ...` as alice and bob (real users, runuser), through their own gateway sockets
  * on the test dockerd, with GPUs from the simulated inventory: deploy, list, exec, stop, start,
  * retire (its GPUs released at once, reason `retired`), a denied deploy that says what to do next,
- * the same name for two users, and bob unable to touch alice's container by any name.
+ * the same name for two users, and bob unable to touch alice's container by any name. GPU containers
+ * start: the test dockerd's stand-in NVIDIA toolkit hook records the devices each was given.
  */
 describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (td) => {
   let lab: GatewayLab;
@@ -24,7 +26,17 @@ describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (
   const as = (user: TestUser, ...args: string[]) => lab.as(user, ds01, args, { timeoutMs: 40_000 });
   const inspect = async (name: string) => td.docker.getContainer(name).inspect();
 
+  // An image whose program does not exist: a container of it is created and then fails to start.
+  const noProgram = `ds01t-${td.runId}-noprogram:latest`;
+
   beforeAll(async () => {
+    const base = await td.docker.createContainer({ Image: td.image, Labels: { [TEST_RUN_LABEL]: td.runId } });
+    await base.commit({
+      repo: noProgram.split(':')[0],
+      tag: 'latest',
+      changes: 'ENTRYPOINT ["/no/such/program"]',
+    });
+    await base.remove();
     lab = await startGatewayLab(td, ['alice', 'bob']);
     alice = lab.users['alice']!;
     bob = lab.users['bob']!;
@@ -32,6 +44,10 @@ describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (
   afterAll(async () => {
     await lab?.stop();
     await removeRunResources(td, td.runId);
+    await td.docker
+      .getImage(noProgram)
+      .remove({ force: true })
+      .catch(() => {});
   });
 
   it('deploys with the home at /workspace, named <name>._.<uid>, and says how to get in', {
@@ -71,28 +87,45 @@ describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (
     expect(exec.stdout).toContain('in-/workspace');
   });
 
-  it('GPUs are granted at create; one over the quota is denied with the next step, exit 3', {
+  it('a GPU deploy starts with the granted device; one over the quota is denied with the next step, exit 3', {
     timeout: 60_000,
   }, async () => {
-    // The test dockerd has no NVIDIA runtime: a container with a GPU can be created, not started.
-    const created = await as(alice, 'container', 'create', second, '--image', td.image, '--profile', 'full');
-    expect(created.code, created.stderr).toBe(0);
-    expect(created.stdout).toContain(`created ${second}`);
+    const deployed = await as(alice, 'container', 'deploy', second, '--image', td.image, '--profile', 'full');
+    expect(deployed.code, deployed.stderr).toBe(0);
     const [granted] = (await lab.events('GpuAllocated')).filter(
       (e) => (e.data as { user: string }).user === alice.name,
     );
     const device = (granted!.data as { deviceId: string }).deviceId;
-    expect((await inspect(`${second}._.${alice.uid}`)).HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([
-      device,
-    ]);
+    expect(device).toMatch(/^GPU-/);
+    expect(deployed.stdout).toContain(`  GPU:        ${device}`);
+    const container = await inspect(`${second}._.${alice.uid}`);
+    expect(container.State.Running).toBe(true);
+    expect(container.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([device]);
+    // What the NVIDIA toolkit was asked to mount at its start, and what the process inside sees.
+    expect(await nvidiaDevicesOf(container.Id)).toEqual([device]);
+    const visible = await as(
+      alice,
+      'container',
+      'exec',
+      second,
+      '--',
+      'sh',
+      '-c',
+      'echo $NVIDIA_VISIBLE_DEVICES',
+    );
+    expect(visible.stdout.trim()).toBe(device);
     const listed = JSON.parse((await as(alice, 'container', 'list', '--json')).stdout) as Array<{
       name: string;
       gpus: string[];
     }>;
     expect(listed.find((r) => r.name === second)?.gpus).toEqual([device]);
+    const table = await as(alice, 'container', 'list');
+    expect(table.stdout).toMatch(new RegExp(`${second}\\s+running\\s+1\\s`));
 
+    // `create` allocates too, without the start: the hook has not run for it.
     const other = await as(alice, 'container-create', third, '--image', td.image, '--profile', 'full');
     expect(other.code, other.stderr).toBe(0);
+    expect(await nvidiaDevicesOf((await inspect(`${third}._.${alice.uid}`)).Id)).toBeNull();
     const denied = await as(alice, 'container', 'deploy', fourth, '--image', td.image, '--profile', 'full');
     expect(denied.code).toBe(3);
     expect(denied.stderr).toContain(`no GPU for ${fourth}: you hold 2 of 2 GPUs`);
@@ -102,7 +135,7 @@ describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (
     await expect(inspect(`${fourth}._.${alice.uid}`)).rejects.toMatchObject({ statusCode: 404 });
   });
 
-  it('a GPU container Docker cannot start (no NVIDIA runtime here) is removed, and its GPU freed', {
+  it('a GPU container Docker cannot start (its program is missing) is removed, and its GPU freed', {
     timeout: 60_000,
   }, async () => {
     const name = `nostart-${td.runId}`;
@@ -111,15 +144,16 @@ describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (
     expect(full.code).toBe(3);
     expect(full.stderr).toContain(`no GPU for ${name}: none of the GPUs you may use is free now`);
     expect(full.stderr).toMatch(/hint: see who holds what with `ds01 gpu status`/);
-    // A MIG slice is free.
-    const tried = await as(bob, 'container', 'deploy', name, '--image', td.image, '--profile', '1g.10gb');
+    // A MIG slice is free: granted, created, and the start fails on the image's missing program.
+    const tried = await as(bob, 'container', 'deploy', name, '--image', noProgram, '--profile', '1g.10gb');
     expect(tried.code).toBe(1);
-    expect(tried.stderr).toContain(`${name} got its GPU but Docker cannot start it`);
-    expect(tried.stderr).toMatch(/hint: this host's Docker has no NVIDIA runtime/);
+    expect(tried.stderr).toContain(`could not deploy ${name}:`);
+    expect(tried.stderr).toContain('/no/such/program');
     await expect(inspect(`${name}._.${bob.uid}`)).rejects.toMatchObject({ statusCode: 404 });
     const [granted] = (await lab.events('GpuAllocated')).filter(
       (e) => (e.data as { user: string }).user === bob.name,
     );
+    expect((granted!.data as { deviceId: string }).deviceId).toMatch(/^MIG-/);
     await waitUntil(
       async () =>
         (await lab.events('GpuReleased')).some(
@@ -128,6 +162,33 @@ describeWithDocker('ds01 container: deploy, list, stop, retire as real users', (
       "the GPU of bob's removed container released",
       20_000,
     );
+
+    // `--gpus 1` with an image that runs: started, given what is free (a MIG slice: alice holds both
+    // whole GPUs); `container list` shows it; retire frees it at once.
+    const mig = `mig-${td.runId}`;
+    const ran = await as(bob, 'container', 'deploy', mig, '--image', td.image, '--gpus', '1');
+    expect(ran.code, ran.stderr).toBe(0);
+    const container = await inspect(`${mig}._.${bob.uid}`);
+    expect(container.State.Running).toBe(true);
+    const bobs = (await lab.events('GpuAllocated')).filter(
+      (e) => (e.data as { user: string }).user === bob.name,
+    );
+    expect(bobs).toHaveLength(2);
+    const device = (bobs[1]!.data as { deviceId: string }).deviceId;
+    expect(device).toMatch(/^MIG-/);
+    expect(container.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual([device]);
+    expect(await nvidiaDevicesOf(container.Id)).toEqual([device]);
+    const listed = JSON.parse((await as(bob, 'container', 'list', '--json')).stdout) as Array<{
+      name: string;
+      gpus: string[];
+    }>;
+    expect(listed.find((r) => r.name === mig)?.gpus).toEqual([device]);
+    const retired = await as(bob, 'container', 'retire', mig, '-t', '1');
+    expect(retired.code, retired.stderr).toBe(0);
+    const releases = (await lab.events('GpuReleased')).filter(
+      (e) => (e.data as { containerId: string }).containerId === container.Id,
+    );
+    expect(releases.map((e) => (e.data as { reason: string }).reason)).toEqual(['retired']);
   });
 
   it("bob can neither stop nor retire alice's container, by her name or by its Docker name", async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type GatewayLab, removeRunResources, startGatewayLab } from '../gateway/gatewayLab.ts';
 import { describeWithDocker } from '../support/docker.ts';
+import { nvidiaDevicesOf } from '../support/nvidiaToolkit.ts';
 import type { TestUser } from '../support/users.ts';
 import { busyboxImages, removeUserLeftovers } from './workflowLab.ts';
 
@@ -15,6 +16,7 @@ describeWithDocker('ds01 project: init, launch, devcontainer up as a real user',
   let alice: TestUser;
   const ds01 = join(process.cwd(), 'packages', 'cli', 'bin', 'ds01.js');
   const name = `proj-${td.runId}`;
+  const gpuDev = `gpudev-${td.runId}`;
   const as = (...args: string[]) =>
     lab.as(alice, ds01, ['--config-dir', lab.configDir, ...args], { timeoutMs: 50_000 });
   let folder: string;
@@ -33,6 +35,7 @@ describeWithDocker('ds01 project: init, launch, devcontainer up as a real user',
     await lab?.stop();
     await removeRunResources(td, td.runId);
     await removeUserLeftovers(td, alice, name, [name, `gpu-${td.runId}`]);
+    await removeUserLeftovers(td, alice, gpuDev);
   });
 
   it('init scaffolds a project of hers; the pytorch template asks for a GPU', async () => {
@@ -89,6 +92,40 @@ describeWithDocker('ds01 project: init, launch, devcontainer up as a real user',
     const container = await td.docker.getContainer(outcome.containerId).inspect();
     expect(container.Config.Labels).toMatchObject({ 'ds01.user': alice.name, 'ds01.interface': 'vscode' });
     expect(container.Mounts.find((m) => m.Destination === '/workspace')?.Source).toBe(folder);
+    await td.docker.getContainer(outcome.containerId).remove({ force: true });
+  });
+
+  it('devcontainer up of a project asking for a GPU starts with the device DS01 granted', {
+    timeout: 150_000,
+  }, async () => {
+    const init = await as('project', 'init', gpuDev, '--template', 'minimal', '--gpus', '1');
+    expect(init.code, init.stderr).toBe(0);
+    // launch builds the image the devcontainer.json names (and runs it with a GPU); retire frees that.
+    const launched = await as('project', 'launch', gpuDev);
+    expect(launched.code, launched.stderr).toBe(0);
+    expect((await as('container', 'retire', gpuDev, '-t', '0')).code).toBe(0);
+
+    const cli = join(process.cwd(), 'node_modules', '.bin', 'devcontainer');
+    const workspace = join(alice.home, gpuDev);
+    const up = await lab.as(alice, cli, ['up', '--workspace-folder', workspace], { timeoutMs: 110_000 });
+    const outcome = JSON.parse(up.stdout.trim().split('\n').at(-1)!) as {
+      outcome: string;
+      containerId: string;
+    };
+    expect(outcome.outcome, up.stderr).toBe('success');
+    const container = await td.docker.getContainer(outcome.containerId).inspect();
+    expect(container.State.Running).toBe(true);
+    const bound = (await lab.events('GpuGrantBound')).filter(
+      (e) => (e.data as { containerId: string }).containerId === outcome.containerId,
+    );
+    const requestIds = bound.map((e) => (e.data as { requestId: string }).requestId);
+    const granted = (await lab.events('GpuAllocated'))
+      .filter((e) => requestIds.includes((e.data as { requestId: string }).requestId))
+      .map((e) => (e.data as { deviceId: string }).deviceId);
+    expect(granted).toHaveLength(1);
+    expect(container.HostConfig.DeviceRequests?.[0]?.DeviceIDs).toEqual(granted);
+    expect(await nvidiaDevicesOf(outcome.containerId)).toEqual(granted);
+    expect(container.Config.Env).toContain(`NVIDIA_VISIBLE_DEVICES=${granted[0]}`);
     await td.docker.getContainer(outcome.containerId).remove({ force: true });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gpuDenialNextStep } from '../src/commands/gpuDenials.ts';
+import { gpuDenialNextStep, gpuStartFailureHint } from '../src/commands/gpuDenials.ts';
 
 describe("a GPU denial's next step, for each of the allocator's reasons", () => {
   it.each([
@@ -35,5 +35,31 @@ describe("a GPU denial's next step, for each of the allocator's reasons", () => 
     const step = gpuDenialNextStep(reason, withGpus);
     expect(step.message).toMatch(message);
     expect(step.hint).toMatch(hint);
+  });
+});
+
+describe('a granted GPU container that Docker would not start', () => {
+  it.each([
+    // dockerd without the NVIDIA Container Toolkit on its PATH (what the docker API answers).
+    [
+      'failed to create task for container: could not select device driver "nvidia" with capabilities: [[gpu]]',
+      /has no NVIDIA runtime: ask your admin/,
+    ],
+    // The toolkit's hook refusing the devices (runc's wording around nvidia-container-cli's).
+    [
+      'OCI runtime create failed: runc create failed: error running hook #0: error running hook: exit status 1, ' +
+        'stdout: , stderr: nvidia-container-cli: initialization error: nvml error: driver not loaded: unknown',
+      /NVIDIA Container Toolkit could not give the container its GPU/,
+    ],
+  ])('%s', (message, hint) => {
+    expect(gpuStartFailureHint(message)).toMatch(hint);
+  });
+
+  it("leaves a failure of the user's own image to Docker's words", () => {
+    expect(
+      gpuStartFailureHint(
+        'failed to create task for container: exec: "/no/such/program": stat /no/such/program: no such file or directory',
+      ),
+    ).toBeNull();
   });
 });

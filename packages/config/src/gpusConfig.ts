@@ -67,8 +67,10 @@ export const DEFAULT_GPUS_CONFIG: GpusConfig = GpusConfig.parse({});
 
 /**
  * The inventory a machine without GPUs pretends to have. Slots are named as on a real host (GPU
- * index, "<gpu>.<device>" in list order); UUIDs are marked simulated, MIG UUIDs and instance ids
- * are null, a MIG slot's memory is its profile's nominal size.
+ * index, "<gpu>.<device>" in list order); UUIDs are marked simulated (`GPU-simulated-<gpu>`,
+ * `MIG-simulated-<gpu>-<device>`: a grant is rewritten to UUIDs as on a real host, so the NVIDIA
+ * toolkit — the test dockerd's stand-in too — is given device names it knows), MIG instance ids are
+ * null, a MIG slot's memory is its profile's nominal size.
  */
 export function simulatedInventory(gpus: GpusConfig['simulated']): GpuInventory {
   return {
@@ -84,7 +86,7 @@ export function simulatedInventory(gpus: GpusConfig['simulated']): GpuInventory 
         gpuIndex: index,
         migDevice: device,
         profile,
-        uuid: null,
+        uuid: `MIG-simulated-${index}-${device}`,
         gpuInstanceId: null,
         computeInstanceId: null,
         memoryMiB: memoryGb(profile) * 1024,

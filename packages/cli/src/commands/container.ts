@@ -10,7 +10,7 @@ import { CliError, SilentExit } from '../errors.ts';
 import type { Ds01ApiClient } from '../gateway/ds01ApiClient.ts';
 import type { Column } from '../output/table.ts';
 import { relativeTime } from '../output/time.ts';
-import { gpuDenialNextStep } from './gpuDenials.ts';
+import { gpuDenialNextStep, gpuStartFailureHint } from './gpuDenials.ts';
 import { nonNegativeInteger, positiveInteger } from './parse.ts';
 
 /** Exit code of a deploy the allocator or the create policy refused (as `ds01 gpu allocate`'s denial). */
@@ -354,9 +354,10 @@ async function deployRefusal(session: UserSession, name: string, error: unknown)
       cause: error,
     });
   }
-  if (/could not select device driver/.test(error.message)) {
+  const gpuHint = gpuStartFailureHint(error.message);
+  if (gpuHint) {
     return new CliError(`${name} got its GPU but Docker cannot start it: ${error.message}`, {
-      hint: "this host's Docker has no NVIDIA runtime: ask your admin (or deploy with --cpu-only)",
+      hint: gpuHint,
       cause: error,
     });
   }

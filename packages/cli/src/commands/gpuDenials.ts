@@ -62,3 +62,20 @@ export function gpuDenialNextStep(
       };
   }
 }
+
+/**
+ * A GPU container that was granted its devices but that Docker would not start, when the cause is the
+ * server's NVIDIA set-up rather than the user's image: dockerd without the NVIDIA Container Toolkit
+ * ("could not select device driver "nvidia""), or the toolkit's hook failing to give the devices
+ * (nvidia-container-cli's errors). Null for any other start failure (the user's command, a mount...),
+ * which is theirs to read as Docker says it.
+ */
+export function gpuStartFailureHint(dockerMessage: string): string | null {
+  if (/could not select device driver/.test(dockerMessage)) {
+    return "this host's Docker has no NVIDIA runtime: ask your admin (or deploy with --cpu-only)";
+  }
+  if (/nvidia-container-cli|nvidia-container-runtime-hook/.test(dockerMessage)) {
+    return 'the NVIDIA Container Toolkit could not give the container its GPU: ask your admin (or deploy with --cpu-only)';
+  }
+  return null;
+}

@@ -39,16 +39,16 @@ describe('the gpus: section of ds01.yaml', () => {
     expect(slots.slice(0, 6).map((slot) => [slot.slot, slot.profile, slot.deviceId])).toEqual([
       ['0', 'full', 'GPU-simulated-0'],
       ['1', 'full', 'GPU-simulated-1'],
-      ['2.0', '3g.40gb', '2.0'],
-      ['2.1', '2g.20gb', '2.1'],
-      ['2.2', '1g.10gb', '2.2'],
-      ['2.3', '1g.10gb', '2.3'],
+      ['2.0', '3g.40gb', 'MIG-simulated-2-0'],
+      ['2.1', '2g.20gb', 'MIG-simulated-2-1'],
+      ['2.2', '1g.10gb', 'MIG-simulated-2-2'],
+      ['2.3', '1g.10gb', 'MIG-simulated-2-3'],
     ]);
     expect(slots).toHaveLength(2 + 4 + 7);
     expect(slots.reduce((sum, slot) => sum + slot.gpuEquivalents, 0)).toBeCloseTo(2 + 7 / 7 + 7 / 7);
     expect(inventory.gpus[2]!.migSlots[0]).toMatchObject({
       memoryMiB: 40 * 1024,
-      uuid: null,
+      uuid: 'MIG-simulated-2-0',
       gpuInstanceId: null,
     });
   });
