@@ -73,4 +73,13 @@ describe('what a create request reaches into', () => {
     expect(detectInterface({ 'com.docker.compose.project': 'p' })).toBe('compose');
     expect(detectInterface({})).toBe('docker');
   });
+
+  it('the ds01 CLI may claim atomic in its header, and nothing else; tool labels win over the claim', () => {
+    expect(detectInterface({}, 'atomic')).toBe('atomic');
+    for (const other of ['api', 'docker', 'ATOMIC', 'orchestration', '', ['atomic', 'atomic']]) {
+      expect(detectInterface({}, other), String(other)).toBe('docker');
+    }
+    expect(detectInterface({ 'devcontainer.local_folder': '/home/a/x' }, 'atomic')).toBe('devcontainer');
+    expect(detectInterface({ 'com.docker.compose.project': 'p' }, 'atomic')).toBe('compose');
+  });
 });

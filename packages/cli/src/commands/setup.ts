@@ -3,12 +3,14 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { imagesConfigOf } from '@ds01/config';
-import { userImageRef } from '@ds01/domain';
+import { displayNameOf, dockerNameOf, userImageRef } from '@ds01/domain';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
-import { deploy, userSession } from './container.ts';
+import type { Ds01ApiClient } from '../gateway/ds01ApiClient.ts';
+import { limitItems, ShownLimits } from '../output/limits.ts';
+import { deploy, type UserSession, userSession } from './container.ts';
 import { buildImage, chooseBase } from './image.ts';
 import { nonNegativeInteger } from './parse.ts';
 import { projectName } from './project.ts';
@@ -67,14 +69,7 @@ async function setup(context: CliContext, options: SetupOptions): Promise<void> 
     );
   }
   // Step 2: limits and what is free, for the user to choose GPUs with.
-  for (const path of ['/ds01/v1/limits', '/ds01/v1/gpus']) {
-    try {
-      const body = await session.api.get(z.unknown(), path);
-      out.line(`${path.split('/').pop()}: ${JSON.stringify(body)}`);
-    } catch (error) {
-      out.line(`${path}: not available (${(error as Error).message})`);
-    }
-  }
+  await showLimits(context, session.api);
   // Step 3: every answer first; nothing is made until all are in (Ctrl-C leaves nothing).
   const answers = await ask(options);
   const folder = resolve(answers.project);
@@ -95,31 +90,133 @@ async function setup(context: CliContext, options: SetupOptions): Promise<void> 
     user: session.me.user,
     socketPath: session.api.socketPath,
   });
-  // Step 4: make, in order; a failure removes the folder this run made.
+  // Step 4: make, in order. From here Ctrl-C no longer ends the process at once: the step under
+  // way finishes (dockerd would finish a build or a create without us, leaving it unseen), then
+  // everything this run made is undone, newest first, and the run ends with 130.
+  const imageRef = userImageRef(session.me.user, projName);
+  const imageWasThere = await session.docker.imageExists(imageRef);
+  const made: Made = { folder: null, image: null, container: null };
+  const stop = context.interruption.claim();
+  const onStop = () => out.line('\nstopping: setup finishes this step, then undoes what it made');
+  stop.addEventListener('abort', onStop, { once: true });
+  const step = async (run: () => Promise<void> | void) => {
+    if (stop.aborted) throw stop.reason;
+    await run();
+  };
   try {
-    for (const [file, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(folder, file)), { recursive: true });
-      writeFileSync(join(folder, file), text);
-    }
-    out.line(`made project ${projName} in ${folder}`);
-    out.line(`building ${userImageRef(session.me.user, projName)} ...`);
-    await buildImage(context, session, projName, { folder });
-    await deploy(context, name, {
-      image: userImageRef(session.me.user, projName),
-      project: folder,
-      ...(answers.gpus === 0 ? { cpuOnly: true } : { gpus: answers.gpus }),
-      start: true,
+    await step(() => {
+      made.folder = folder;
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(folder, file)), { recursive: true });
+        writeFileSync(join(folder, file), text);
+      }
+      out.line(`made project ${projName} in ${folder}`);
     });
+    await step(async () => {
+      out.line(`building ${imageRef} ...`);
+      await buildImage(context, session, projName, { folder });
+      // An image of that name from before (another project) is the user's: only a new one is undone.
+      if (!imageWasThere) made.image = imageRef;
+    });
+    await step(async () => {
+      await deploy(context, name, {
+        image: imageRef,
+        project: folder,
+        ...(answers.gpus === 0 ? { cpuOnly: true } : { gpus: answers.gpus }),
+        start: true,
+      });
+      made.container = dockerNameOf(name, session.me.uid);
+    });
+    await step(() => {});
   } catch (error) {
-    rmSync(folder, { recursive: true, force: true });
-    out.line(`setup failed: removed ${folder} again`);
+    await undo(context, session, made);
     throw error;
+  } finally {
+    stop.removeEventListener('abort', onStop);
   }
   out.line();
   out.line('Every day:');
   out.line(`  ds01 container attach ${name}     in (leave: Ctrl-P Ctrl-Q)`);
   out.line(`  ds01 project launch ${folder}     build if changed, run again`);
   out.line(`  ds01 container retire ${name}     done: frees the GPU at once`);
+}
+
+/** The user's limits with what they use now, and the free GPU slots; what cannot be read is said so. */
+async function showLimits(context: CliContext, api: Ds01ApiClient): Promise<void> {
+  const out = context.output;
+  try {
+    const [limits, gpus, containers] = await Promise.all([
+      api.get(ShownLimits, '/ds01/v1/limits'),
+      api.get(FreeGpus, '/ds01/v1/gpus'),
+      api.get(z.array(z.unknown()), '/ds01/v1/containers'),
+    ]);
+    const use = {
+      gpuEquivalents: gpus.held.reduce((sum, row) => sum + row.gpu_equivalents, 0),
+      containers: containers.length,
+    };
+    out.line('your limits:');
+    out.fields(
+      [
+        ...limitItems(limits, use),
+        { label: 'free now', value: `${gpus.free} GPU slot${gpus.free === 1 ? '' : 's'}` },
+      ].map((item) => [`  ${item.label}`, item.value] as const),
+    );
+  } catch (error) {
+    out.line(`your limits: not available (${(error as Error).message})`);
+  }
+}
+
+/** What setup reads of `/ds01/v1/gpus`: how many slots are free, what the user holds. */
+const FreeGpus = z.object({
+  free: z.number().int(),
+  held: z.array(z.object({ gpu_equivalents: z.number() })),
+});
+
+/** What this run made, to be undone when it fails or is stopped (null: not made). */
+interface Made {
+  folder: string | null;
+  image: string | null;
+  /** Docker's name of the container. */
+  container: string | null;
+}
+
+/**
+ * Undoes what this run made, newest first: the container (retired through the DS01 API: stopped,
+ * its GPUs freed at once, removed), the image, the folder. Each is tried even when one before
+ * failed, and what could not be undone is said with how to do it by hand.
+ */
+async function undo(context: CliContext, session: UserSession, made: Made): Promise<void> {
+  const out = context.output;
+  const steps: [what: string, run: () => Promise<unknown>, byHand: string][] = [];
+  if (made.container) {
+    const container = made.container;
+    steps.push([
+      `container ${displayNameOf(container)}`,
+      () =>
+        session.api.post(
+          z.unknown(),
+          `/ds01/v1/containers/${encodeURIComponent(container)}/retire?t=0`,
+          30_000,
+        ),
+      `ds01 container retire ${displayNameOf(container)}`,
+    ]);
+  }
+  if (made.image) {
+    const image = made.image;
+    steps.push([`image ${image}`, () => session.docker.removeImage(image), `docker rmi ${image}`]);
+  }
+  if (made.folder) {
+    const folder = made.folder;
+    steps.push([folder, async () => rmSync(folder, { recursive: true, force: true }), `rm -r ${folder}`]);
+  }
+  for (const [what, run, byHand] of steps) {
+    try {
+      await run();
+      out.line(`undone: removed ${what}`);
+    } catch (error) {
+      out.line(`could not remove ${what} (${(error as Error).message}): remove it with ${byHand}`);
+    }
+  }
 }
 
 interface Answers {

@@ -52,6 +52,14 @@ describe('lifecycle policy of a container', () => {
     });
   });
 
+  it('through the gateway (managed) a claimed atomic type gets exactly what docker gets: the claim decides nothing', () => {
+    // The gateway labels a ds01 CLI create `atomic` on the caller's say-so (X-DS01-Interface): safe
+    // only because every container it makes is managed, which already means the owner's limits.
+    const of = (type: string) =>
+      lifecyclePolicy(limits, DEFAULT_LIFECYCLE_CONFIG, { user: 'alice', type, managed: true }, NOW);
+    expect(of('atomic')).toEqual(of('docker'));
+  });
+
   it('raw docker and dev containers follow container_types; null idle_timeout_h is no idle retirement', () => {
     const docker = lifecyclePolicy(
       limits,

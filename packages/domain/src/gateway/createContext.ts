@@ -25,8 +25,12 @@ export const CreateLimitsSchema = z.strictObject({
 });
 export type CreateLimits = z.infer<typeof CreateLimitsSchema>;
 
-/** How the container was asked for: what `ds01.interface` and `ds01.container_type` say. */
-export const CreateInterface = z.enum(['docker', 'compose', 'devcontainer', 'api']);
+/**
+ * How the container was asked for: what `ds01.interface` and `ds01.container_type` say. `atomic` is
+ * ds01-infra's word for its own commands' containers: the ds01 CLI's (`container deploy`, `setup`,
+ * `project launch`) say so with the X-DS01-Interface header (see the gateway's detectInterface).
+ */
+export const CreateInterface = z.enum(['docker', 'compose', 'devcontainer', 'api', 'atomic']);
 export type CreateInterface = z.infer<typeof CreateInterface>;
 
 const absolutePath = z.string().regex(/^\//, 'must be an absolute path');

@@ -26,6 +26,8 @@ const INTERFACE_LABELS: Record<CreateInterface, { interface: string; containerTy
   compose: { interface: 'other', containerType: 'compose' },
   devcontainer: { interface: 'vscode', containerType: 'devcontainer' },
   api: { interface: 'api', containerType: 'api' },
+  // ds01-infra's wrapper writes the interface into the type for its native containers.
+  atomic: { interface: 'atomic', containerType: 'atomic' },
 };
 
 const RESERVED_LABEL = /^(ds01\.|aime\.mlc(\.|$))/;

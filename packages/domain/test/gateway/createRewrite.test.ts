@@ -103,6 +103,7 @@ describe('the create policy rewrites what it allows', () => {
     ['compose', 'other', 'compose'],
     ['devcontainer', 'vscode', 'devcontainer'],
     ['api', 'api', 'api'],
+    ['atomic', 'atomic', 'atomic'],
   ] as const)('labels a %s container in ds01-infra words', (iface, label, type) => {
     const { body } = allowed(cliBodies.plain, aliceContext({ interface: iface }));
     expect(body['Labels']).toMatchObject({ 'ds01.interface': label, 'ds01.container_type': type });

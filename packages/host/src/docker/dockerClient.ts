@@ -16,6 +16,7 @@ export interface DockerConnection {
  */
 export function connectDocker(
   dockerHost: string = process.env['DOCKER_HOST'] || DEFAULT_DOCKER_HOST,
+  options: { headers?: Record<string, string> } = {},
 ): DockerConnection {
   const socketPath = dockerHost.startsWith('unix://')
     ? dockerHost.slice('unix://'.length)
@@ -28,5 +29,8 @@ export function connectDocker(
       `DOCKER_HOST=${dockerHost} is not a unix socket: DS01 talks to the local daemon only (unix:///var/run/docker.sock)`,
     );
   }
-  return { docker: new Dockerode({ socketPath }), host: `unix://${socketPath}` };
+  return {
+    docker: new Dockerode({ socketPath, ...(options.headers ? { headers: options.headers } : {}) }),
+    host: `unix://${socketPath}`,
+  };
 }

@@ -84,7 +84,9 @@ export class UserDocker {
 
   constructor(socketPath: string) {
     this.socketPath = socketPath;
-    this.connection = connectDocker(`unix://${socketPath}`);
+    // Every call says it comes from a ds01 command: the gateway labels what it creates `atomic`
+    // (ds01-infra's word), a claim that decides nothing enforced (see its detectInterface).
+    this.connection = connectDocker(`unix://${socketPath}`, { headers: { 'X-DS01-Interface': 'atomic' } });
   }
 
   get #docker(): Dockerode {

@@ -25,11 +25,31 @@ import { recordCreation } from '../gatewayContext.ts';
 import { containerCreateShape } from '../request/goJson.ts';
 import { encodeTarget, firstValue } from '../request/requestTarget.ts';
 
-/** How the request came: compose and dev containers say so in their labels, the DS01 API in its path. */
-export function detectInterface(labels: Readonly<Record<string, string>>): CreateInterface {
+/** The request header with which the ds01 CLI says a create is one of its own commands'. */
+export const INTERFACE_HEADER = 'x-ds01-interface';
+
+/**
+ * How the request came: compose and dev containers say so in their labels; the ds01 CLI in the
+ * X-DS01-Interface header (`atomic`, ds01-infra's word for its own commands' containers).
+ *
+ * The header is a claim anyone on the socket can make: the CLI runs as the user with no secret of
+ * its own, so nothing it sends can prove it is the CLI. That is safe because nothing that is
+ * enforced follows from it: the interface only picks the labels `ds01.interface` /
+ * `ds01.container_type` and the lifecycle's per-origin policy, and every container made through
+ * the gateway is `ds01.managed=true`, which already gives it its owner's own limits
+ * (lifecyclePolicy: managed or atomic → the owner's idle_timeout_h and max_runtime_h). Owner, slice,
+ * limits and GPUs never depend on it. So a caller may claim `atomic` and only that: any other value
+ * is ignored (docker), and a tool's own labels (a dev container, a compose project) win over it,
+ * since they say what actually made the container.
+ */
+export function detectInterface(
+  labels: Readonly<Record<string, string>>,
+  claimed?: string | readonly string[],
+): CreateInterface {
   const keys = Object.keys(labels);
   if (keys.some((k) => k.startsWith('devcontainer.'))) return 'devcontainer';
   if (keys.some((k) => k.startsWith('com.docker.compose.'))) return 'compose';
+  if (claimed === 'atomic') return 'atomic';
   return 'docker';
 }
 
@@ -46,7 +66,7 @@ export async function decideContainerCreate(routeCall: RouteCall): Promise<Decis
   const name = firstValue(target.query, 'name') ?? null;
   const platform = firstValue(target.query, 'platform');
   const labels = (body['Labels'] ?? {}) as Record<string, string>;
-  const createInterface = detectInterface(labels);
+  const createInterface = detectInterface(labels, call.headers[INTERFACE_HEADER]);
   // Only the first `name` and `platform` are what dockerd reads; the request forwards exactly those.
   const query: Array<[string, string]> = [
     ...(name === null ? [] : [['name', name] as [string, string]]),
