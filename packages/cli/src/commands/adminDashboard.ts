@@ -225,8 +225,8 @@ function utilisationOf(window: GpuUsageWindowData | undefined, now: Date): Utili
   if (!window) return null;
   const length = Date.parse(window.windowEnd) - Date.parse(window.windowStart);
   if (now.getTime() - Date.parse(window.windowEnd) > STALE_WINDOWS * Math.max(length, 60_000)) return null;
-  const mean = gpuActivityOf(window, 'mean');
-  const max = gpuActivityOf(window, 'max');
+  const mean = gpuActivityOf(window, { measure: 'mean' });
+  const max = gpuActivityOf(window, { measure: 'max' });
   if (mean === null || max === null) return null;
   return {
     meanPercent: Math.round(mean * 100),
