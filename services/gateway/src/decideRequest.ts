@@ -1,6 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { ImageBuilt, ImageRemoved, Label, userImageNamespace, userImageRefProblem } from '@ds01/domain';
+import {
+  ImageBuilt,
+  ImageRemoved,
+  Label,
+  pullNamespaceProblem,
+  userImageNamespace,
+  userImageRefProblem,
+} from '@ds01/domain';
 import type { Caller } from './access/caller.ts';
 import { resolveOwnContainer } from './access/containerAccess.ts';
 import { type Decision, type Forward, type OnJson, pipe, refuse } from './decision.ts';
@@ -88,6 +95,11 @@ export async function decideRequest(
           'image-import',
           'importing images (docker import) is for admins: images are shared',
         );
+      }
+      if (routeCall.caller.kind === 'user') {
+        const fromImage = firstValue(target.query, 'fromImage') ?? '';
+        const problem = pullNamespaceProblem(routeCall.caller.user, fromImage);
+        if (problem) return refuse(403, 'image-namespace', problem, fromImage);
       }
       return pipe(call.method, encodeTarget(target.version, ['images', 'create'], target.query));
     case 'build':

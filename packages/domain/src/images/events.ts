@@ -32,6 +32,19 @@ export function userImageRefProblem(user: string, ref: string): string | undefin
   return undefined;
 }
 
+/**
+ * Why `user` may not pull `fromImage` (undefined when they may): a pull tags what it fetches under the
+ * name asked for, so a pull of `ds01-bob/...` (from Docker Hub, where anyone can publish that name)
+ * would put an image in bob's namespace that bob never built. Another registry's names
+ * (`host:5000/ds01-bob/x`) are other names on this host and are not in anyone's namespace.
+ */
+export function pullNamespaceProblem(user: string, fromImage: string): string | undefined {
+  const local = fromImage.replace(/^(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
+  if (!local.startsWith('ds01-') || local.startsWith(userImageNamespace(user))) return undefined;
+  const owner = local.slice(0, local.indexOf('/') === -1 ? undefined : local.indexOf('/'));
+  return `${JSON.stringify(fromImage)} would be tagged in ${owner}'s namespace: your images are ${userImageNamespace(user)}<name>`;
+}
+
 export const ImageBuilt = defineEvent({
   type: 'ImageBuilt',
   schema: z.strictObject({
