@@ -1,12 +1,7 @@
+import { Ds01Error } from '@ds01/errors';
 /** Base of the projection runner's errors, so callers can tell read-model trouble from bugs. */
-export class ProjectionError extends Error {
+export class ProjectionError extends Ds01Error {
   override name = 'ProjectionError';
-  /** What to do about it, for the CLI's second line. */
-  readonly hint: string | undefined;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options);
-    this.hint = options?.hint;
-  }
 }
 
 /** The projections database cannot be opened or is not DS01's. */

@@ -1,10 +1,9 @@
+import { Ds01Error } from '@ds01/errors';
 /** A --period (or ?period=) that cannot be read: says what it takes. */
-export class UsagePeriodError extends Error {
+export class UsagePeriodError extends Ds01Error {
   override name = 'UsagePeriodError';
-  readonly hint: string;
   constructor(message: string, hint: string) {
-    super(message);
-    this.hint = hint;
+    super(message, { hint });
   }
 }
 

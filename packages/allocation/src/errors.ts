@@ -1,12 +1,7 @@
+import { Ds01Error } from '@ds01/errors';
 /** Base of the allocator's errors: the request could not be turned into a decision. */
-export class AllocatorError extends Error {
+export class AllocatorError extends Ds01Error {
   override name = 'AllocatorError';
-  /** What to do about it, for the CLI's second line. */
-  readonly hint: string | undefined;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options);
-    this.hint = options?.hint;
-  }
 }
 
 /** A field of an allocation or release request that is not valid (nothing was decided). */

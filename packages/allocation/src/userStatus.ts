@@ -1,7 +1,7 @@
 import type { UserStatus } from '@ds01/domain';
 import { userStream } from '@ds01/domain';
 import type { EventStore } from '@ds01/event-store';
-import { runProgram } from '@ds01/host';
+import { ProgramError, runProgram } from '@ds01/host';
 import type { UserStatusSource } from './ports.ts';
 
 /** Looks an account up on the host: true when `getent passwd NAME` finds it (local, LDAP, SSSD). */
@@ -35,7 +35,8 @@ export const getentPasswd: AccountLookup = async (user) => {
   const result = await runProgram('getent', ['passwd', '--', user], { timeoutMs: 5000 });
   if (result.exitCode === 0) return true;
   if (result.exitCode === 2) return false;
-  throw new Error(
-    `getent passwd ${user} failed (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim()}`,
+  throw new ProgramError(
+    `getent passwd -- ${user}`,
+    `failed (exit ${result.exitCode ?? result.signal}): ${result.stderr.trim()}`,
   );
 };

@@ -1,32 +1,14 @@
+import { Ds01Error, type Ds01ErrorOptions, formatDs01Error } from '@ds01/errors';
+
 /** An error a command raises on purpose: printed as one line and a hint, exit code 1 (or given). */
-export class CliError extends Error {
+export class CliError extends Ds01Error {
   override name = 'CliError';
-  readonly hint: string | undefined;
   readonly exitCode: number;
-  constructor(message: string, options: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.hint = options.hint;
-    this.exitCode = options.exitCode ?? 1;
+  constructor(message: string, options: Ds01ErrorOptions & { exitCode?: number } = {}) {
+    const { exitCode, ...rest } = options;
+    super(message, rest);
+    this.exitCode = exitCode ?? 1;
   }
-}
-
-const BUILTIN_ERRORS: readonly unknown[] = [
-  Error,
-  TypeError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  EvalError,
-  URIError,
-  AggregateError,
-];
-
-/**
- * Typed errors (a class of DS01's: EventStoreError, ConfigError, ProjectionError, CliError ...)
- * are expected trouble with a message written for users; anything else is a bug.
- */
-export function isTypedError(error: unknown): error is Error & { hint?: unknown } {
-  return error instanceof Error && !BUILTIN_ERRORS.includes(error.constructor);
 }
 
 /** What the CLI prints for an error: one line (plus a hint), or the stack with --debug. */
@@ -37,10 +19,8 @@ export function describeError(error: unknown, debug: boolean): string {
       error instanceof Error && error.cause ? `\ncaused by: ${describeError(error.cause, true)}` : '';
     return stack + cause;
   }
-  if (isTypedError(error)) {
-    const hint = typeof error.hint === 'string' && error.hint ? `\nhint: ${error.hint}` : '';
-    return `ds01: ${error.message}${hint}`;
-  }
+  // A Ds01Error is expected trouble with a message written for users; anything else is a bug.
+  if (error instanceof Ds01Error) return formatDs01Error('ds01', error);
   const message = error instanceof Error ? error.message : String(error);
   return `ds01: unexpected error: ${message}\nhint: this is a bug in DS01; run again with --debug and report the stack`;
 }

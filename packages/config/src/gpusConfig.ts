@@ -1,4 +1,5 @@
 import { type GpuInventory, MIG_COMPUTE_SLICES_PER_GPU } from '@ds01/domain';
+import { Ds01Error } from '@ds01/errors';
 import { z } from 'zod';
 
 /** A MIG GPU-instance profile as `nvidia-smi mig -lgip` names it: "3g.40gb", "1g.10gb+me". */
@@ -108,7 +109,7 @@ export function gpusConfigOf(yaml: object): GpusConfig {
   const parsed = GpusConfig.safeParse((yaml as { gpus?: unknown }).gpus ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new Error(
-    `ds01.yaml gpus.${issue.path.join('.')}: ${issue.message} (see config/gpus.simulated.example.yaml)`,
-  );
+  throw new Ds01Error(`ds01.yaml gpus.${issue.path.join('.')}: ${issue.message}`, {
+    hint: 'fix the gpus: section of ds01.yaml (see config/gpus.simulated.example.yaml)',
+  });
 }

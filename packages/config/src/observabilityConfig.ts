@@ -1,3 +1,4 @@
+import { Ds01Error } from '@ds01/errors';
 import { z } from 'zod';
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a UTC day like 2026-01-01');
@@ -77,7 +78,9 @@ export function exporterConfigOf(
   if (port !== undefined && port !== '') {
     const n = Number(port);
     if (!Number.isInteger(n) || n < 0 || n > 65535) {
-      throw new Error(`DS01_EXPORTER_PORT='${port}' is not a port (0-65535); unset it or give a number`);
+      throw new Ds01Error(`DS01_EXPORTER_PORT='${port}' is not a port (0-65535)`, {
+        hint: 'unset DS01_EXPORTER_PORT or give it a number, e.g. 9101',
+      });
     }
     fromYaml.port = n;
   }

@@ -1,4 +1,5 @@
 import { type GpuHealthThresholds, DEFAULT_GPU_HEALTH_THRESHOLDS as HEALTH } from '@ds01/domain';
+import { Ds01Error } from '@ds01/errors';
 import { z } from 'zod';
 
 const DAY_SECONDS = 86_400;
@@ -78,7 +79,9 @@ export function telemetryConfigOf(yaml: object): TelemetryConfig {
   const parsed = TelemetryConfig.safeParse((yaml as { telemetry?: unknown }).telemetry ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new Error(`ds01.yaml telemetry.${issue.path.join('.')}: ${issue.message}`);
+  throw new Ds01Error(`ds01.yaml telemetry.${issue.path.join('.')}: ${issue.message}`, {
+    hint: 'fix the telemetry: section of ds01.yaml (`ds01 config check` names each problem)',
+  });
 }
 
 /** The health thresholds as the GPU health decider takes them. */

@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { Ds01Error } from '@ds01/errors';
 import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { readConfigFile } from './configFileRead.ts';
@@ -17,14 +18,12 @@ export interface ConfigProblem {
 }
 
 /** A configuration file that cannot be used; carries every problem found, not just the first. */
-export class ConfigError extends Error {
+export class ConfigError extends Ds01Error {
   override name = 'ConfigError';
   readonly problems: readonly ConfigProblem[];
-  readonly hint: string;
   constructor(problems: readonly ConfigProblem[], hint = 'fix the file and run the command again') {
-    super(problems.map(formatProblem).join('\n'));
+    super(problems.map(formatProblem).join('\n'), { hint });
     this.problems = problems;
-    this.hint = hint;
   }
 }
 

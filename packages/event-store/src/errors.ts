@@ -1,7 +1,8 @@
+import { Ds01Error } from '@ds01/errors';
 import type { ExpectedRevision } from './envelope.ts';
 
 /** Base of every error the event store raises, so callers can tell store trouble from bugs. */
-export class EventStoreError extends Error {
+export class EventStoreError extends Ds01Error {
   override name = 'EventStoreError';
 }
 

@@ -1,37 +1,39 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Ds01Error } from '@ds01/errors';
 import { readPrivateFile } from './privateFile.ts';
 
 /** Another ds01d holds the data dir: two daemons would both project and watch the same host. */
-export class DaemonAlreadyRunningError extends Error {
+export class DaemonAlreadyRunningError extends Ds01Error {
   override name = 'DaemonAlreadyRunningError';
   readonly pid: number;
   readonly lockFile: string;
-  readonly hint: string;
   constructor(lockFile: string, pid: number) {
-    super(`another ds01d (pid ${pid}) is running on this data dir (lock file ${lockFile})`);
+    super(`another ds01d (pid ${pid}) is running on this data dir (lock file ${lockFile})`, {
+      hint: `stop it first (kill ${pid}, or systemctl stop ds01d), or give this one another --data-dir`,
+    });
     this.pid = pid;
     this.lockFile = lockFile;
-    this.hint = `stop it first (kill ${pid}, or systemctl stop ds01d), or give this one another --data-dir`;
   }
 }
 
 /** The data dir cannot take the lock file: its disk is read-only or full. ds01d writes nothing else either. */
-export class DataDirNotWritableError extends Error {
+export class DataDirNotWritableError extends Ds01Error {
   override name = 'DataDirNotWritableError';
   readonly dataDir: string;
-  readonly hint: string;
   constructor(dataDir: string, cause: NodeJS.ErrnoException) {
     const readOnly = cause.code === 'EROFS';
     super(
       `the data dir ${dataDir} is on a ${readOnly ? 'read-only' : 'full'} disk (${cause.code} writing the pid lock); ` +
         'ds01d changed nothing',
-      { cause },
+      {
+        cause,
+        hint: readOnly
+          ? `remount it read-write (\`findmnt -T ${dataDir}\`, then \`mount -o remount,rw <its mount point>\`) and start ds01d again`
+          : `free space on it (\`df -h ${dataDir}\`) and start ds01d again`,
+      },
     );
     this.dataDir = dataDir;
-    this.hint = readOnly
-      ? `remount it read-write (\`findmnt -T ${dataDir}\`, then \`mount -o remount,rw <its mount point>\`) and start ds01d again`
-      : `free space on it (\`df -h ${dataDir}\`) and start ds01d again`;
   }
 }
 

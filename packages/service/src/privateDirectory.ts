@@ -1,5 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Ds01Error } from '@ds01/errors';
 
 /**
  * ds01d runs as root and writes into its data dir: whoever else may write there (or into a folder
@@ -7,14 +8,12 @@ import { dirname, resolve } from 'node:path';
  * the store for one of their own. So ds01d refuses to run on a folder that is not its own, the way
  * OpenSSH refuses a key in a group-writable folder: said with what to do, before anything is written.
  */
-export class UnsafeDirectoryError extends Error {
+export class UnsafeDirectoryError extends Ds01Error {
   override name = 'UnsafeDirectoryError';
   readonly dir: string;
-  readonly hint: string;
   constructor(what: string, dir: string, problem: string, hint: string) {
-    super(`the ${what} ${dir} ${problem}; ds01d runs as root and does not use it`);
+    super(`the ${what} ${dir} ${problem}; ds01d runs as root and does not use it`, { hint });
     this.dir = dir;
-    this.hint = hint;
   }
 }
 

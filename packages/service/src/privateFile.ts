@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { Ds01Error } from '@ds01/errors';
 
 /**
  * Files ds01d writes and reads back in its data dir (checkpoints, the pid lock). A root process
@@ -37,7 +38,7 @@ export function writeFileAtomically(path: string, text: string, mode = 0o640): v
 }
 
 /** Why a file of DS01's own cannot be read back as it wrote it. */
-export class PrivateFileError extends Error {
+export class PrivateFileError extends Ds01Error {
   override name = 'PrivateFileError';
 }
 

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Ds01Error } from '@ds01/errors';
 import { readPrivateFile, writeFileAtomically } from '@ds01/service';
 
-export class CheckpointFileError extends Error {
+export class CheckpointFileError extends Ds01Error {
   override readonly name = 'CheckpointFileError';
 }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadDs01Config } from '@ds01/config';
+import { Ds01Error, formatDs01Error } from '@ds01/errors';
 import { runDaemon } from './daemon.ts';
 import { createLogger } from './logger.ts';
 import { services } from './services.ts';
@@ -46,8 +47,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     config = loadDs01Config({ dataDir: flags['data-dir'], configDir: flags['config-dir'] });
   } catch (error) {
-    const hint = (error as { hint?: string }).hint;
-    process.stderr.write(`ds01d: ${(error as Error).message}${hint ? `\nhint: ${hint}` : ''}\n`);
+    const text =
+      error instanceof Ds01Error
+        ? formatDs01Error('ds01d', error)
+        : `ds01d: unexpected error reading the configuration: ${(error as Error)?.stack ?? String(error)}`;
+    process.stderr.write(`${text}\n`);
     return 1;
   }
   const logger = createLogger(config.logLevel);
@@ -80,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     logger.info('ds01d stopped');
     return crashed ? 1 : 0;
   } catch (error) {
-    const hint = (error as { hint?: string }).hint;
+    const hint = error instanceof Ds01Error ? error.hint : undefined;
     logger.fatal(
       { err: error, ...(hint ? { hint } : {}) },
       `ds01d could not run: ${(error as Error).message}`,

@@ -6,6 +6,7 @@ import {
   gpuInventoryDecider,
   gpuInventoryStream,
 } from '@ds01/domain';
+import { Ds01Error } from '@ds01/errors';
 import { CommandHandler, type EventStore, RepeatedFailureLog } from '@ds01/event-store';
 import type { GpuProbeResult, GpuProcess, GpuSource } from '@ds01/host';
 import { PeriodicTask } from '@ds01/service';
@@ -64,7 +65,7 @@ export interface GpuProcessWatch {
 }
 
 /** No probe has worked yet, so there is no inventory to serve. */
-export class GpuSampleUnavailableError extends Error {
+export class GpuSampleUnavailableError extends Ds01Error {
   override name = 'GpuSampleUnavailableError';
 }
 

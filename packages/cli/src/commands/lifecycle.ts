@@ -1,7 +1,6 @@
 import { userInfo } from 'node:os';
 import {
   type LifecycleCommand,
-  LifecycleError,
   LifecycleRule,
   lifecycleStream,
   type PendingRetirement,
@@ -204,16 +203,11 @@ async function decide(context: CliContext, ref: string, command: LifecycleComman
   const view = await freshLifecycleView(context);
   const row = findContainer(view, ref);
   const store = await context.store({ write: true });
-  try {
-    const result = await decideLifecycle(store, view, row.container_id, command, {
-      actor: { kind: 'user', name: actorName() },
-      host: context.config().host,
-    });
-    return { ...row, state: result.state };
-  } catch (error) {
-    if (error instanceof LifecycleError) throw new CliError(error.message, { hint: error.hint });
-    throw error;
-  }
+  const result = await decideLifecycle(store, view, row.container_id, command, {
+    actor: { kind: 'user', name: actorName() },
+    host: context.config().host,
+  });
+  return { ...row, state: result.state };
 }
 
 function findContainer(view: LifecycleReadModel, ref: string): LifecycleRow {

@@ -1,4 +1,5 @@
 import type { CreateLimits } from '@ds01/domain';
+import { Ds01Error } from '@ds01/errors';
 import type { EffectiveLimits } from './effectiveLimits.ts';
 
 const UNITS: Record<string, number> = {
@@ -17,7 +18,11 @@ const UNITS: Record<string, number> = {
 export function dockerSizeBytes(value: string | number): number {
   if (typeof value === 'number') return value;
   const match = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(value.trim());
-  if (!match) throw new Error(`"${value}" is not a size like 32g or 512m`);
+  if (!match) {
+    throw new Ds01Error(`"${value}" is not a size like 32g or 512m`, {
+      hint: 'write sizes as docker does: a number and k, m, g or t (512m, 32g)',
+    });
+  }
   return Math.floor(Number(match[1]) * UNITS[(match[2] ?? '').toLowerCase()]!);
 }
 

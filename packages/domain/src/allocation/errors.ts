@@ -1,7 +1,8 @@
+import { Ds01Error } from '@ds01/errors';
 import type { ReleaseTarget } from './commands.ts';
 
 /** Base of the allocation domain's errors: a command that cannot be decided as asked. */
-export class AllocationError extends Error {
+export class AllocationError extends Ds01Error {
   override name = 'AllocationError';
 }
 

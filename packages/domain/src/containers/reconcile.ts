@@ -1,3 +1,4 @@
+import { Ds01Error } from '@ds01/errors';
 import type { ContainerState } from './containerState.ts';
 import { type ContainerDescription, timeNanoOfDockerTime, timeNanoOfInstant } from './description.ts';
 import { describedEvents, instantOfTimeNano } from './dockerEvents.ts';
@@ -57,7 +58,7 @@ export interface ReconcileInput {
   vanished?: ReadonlySet<string>;
 }
 
-export class MissingDescriptionForReconcileError extends Error {
+export class MissingDescriptionForReconcileError extends Ds01Error {
   override readonly name = 'MissingDescriptionForReconcileError';
 }
 

@@ -1,3 +1,4 @@
+import { Ds01Error } from '@ds01/errors';
 import { ProgramTimeoutError, runProgram } from '../process/index.ts';
 
 /** A unix account as the host's user database (files, LDAP, SSSD) answers for one name. */
@@ -11,7 +12,7 @@ export interface HostAccount {
 /** getent answers from files at once and from LDAP/SSSD within seconds; past this it is stuck. */
 const GETENT_TIMEOUT_MS = 10_000;
 
-export class AccountLookupError extends Error {
+export class AccountLookupError extends Ds01Error {
   override readonly name = 'AccountLookupError';
 }
 

@@ -1,3 +1,4 @@
+import { Ds01Error } from '@ds01/errors';
 /** What one cgroup (a container's, a user slice's) has used, as its files say now. */
 export interface CgroupReading {
   /** CPU time since the cgroup was made, in nanoseconds. */
@@ -64,7 +65,7 @@ export function blkioV1(text: string): { read: number; write: number } {
 }
 
 /** A cgroup file that does not hold what the kernel writes there. */
-export class CgroupFormatError extends Error {
+export class CgroupFormatError extends Ds01Error {
   override name = 'CgroupFormatError';
   constructor(file: string, problem: string, found: string) {
     super(`${file}: ${problem} (found: ${JSON.stringify(found.slice(0, 80))})`);

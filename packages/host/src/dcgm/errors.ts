@@ -1,8 +1,9 @@
+import { Ds01Error } from '@ds01/errors';
 /** Why dcgm-exporter could not be read. */
 export type DcgmExporterFailure = 'timeout' | 'unreachable' | 'http-status' | 'garbled';
 
 /** dcgm-exporter did not answer in time, answered an error, or served what cannot be read. */
-export class DcgmExporterError extends Error {
+export class DcgmExporterError extends Ds01Error {
   override name = 'DcgmExporterError';
   readonly url: string;
   readonly kind: DcgmExporterFailure;

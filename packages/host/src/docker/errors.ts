@@ -1,5 +1,6 @@
+import { Ds01Error } from '@ds01/errors';
 /** Base of every error about talking to the Docker daemon. */
-export class DockerHostError extends Error {
+export class DockerHostError extends Ds01Error {
   override name = 'DockerHostError';
   /** Where the daemon was looked for: "unix:///var/run/docker.sock". */
   readonly dockerHost: string;

@@ -1,5 +1,6 @@
+import { Ds01Error } from '@ds01/errors';
 /** Base of every error about nvidia-smi, so callers can tell GPU probe trouble from bugs. */
-export class NvidiaError extends Error {
+export class NvidiaError extends Ds01Error {
   override name = 'NvidiaError';
   /** The command line as a person would type it, e.g. "nvidia-smi -q -x". */
   readonly command: string;

@@ -1,5 +1,6 @@
+import { Ds01Error } from '@ds01/errors';
 /** Base of every error about running another program (nvidia-smi, getent, systemctl…). */
-export class ProgramError extends Error {
+export class ProgramError extends Ds01Error {
   override name = 'ProgramError';
   /** The command line as a person would type it, e.g. "getent passwd alice". */
   readonly command: string;

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { Ds01Error } from '@ds01/errors';
 import { runProgram } from '../process/index.ts';
 
 /** Where login sessions are recorded (utmp); `who` reads it. */
@@ -34,7 +35,7 @@ export async function terminalsOf(
 }
 
 /** The terminal does not take the message, with why (`mesg n`, not theirs, gone ...). */
-export class TerminalRefusedError extends Error {
+export class TerminalRefusedError extends Ds01Error {
   override name = 'TerminalRefusedError';
 }
 

@@ -1,3 +1,4 @@
+import { Ds01Error } from '@ds01/errors';
 /**
  * The request target (path and query) read as dockerd reads it, so that the gateway decides on what
  * dockerd will act on: Go's net/http parses the target, gorilla mux (moby's router) matches routes
@@ -10,7 +11,7 @@
  * What is forwarded is re-encoded from this reading, never the caller's raw bytes.
  */
 
-export class BadRequestError extends Error {
+export class BadRequestError extends Ds01Error {
   override readonly name = 'BadRequestError';
   readonly status: number;
   constructor(message: string, status = 400) {

@@ -1,6 +1,7 @@
 import { chmod, chown, lchown, lstat, mkdir, rm, rmdir, unlink } from 'node:fs/promises';
 import type http from 'node:http';
 import { dirname, join } from 'node:path';
+import { Ds01Error } from '@ds01/errors';
 import type { Logger } from 'pino';
 import type { Caller } from '../access/caller.ts';
 
@@ -12,7 +13,7 @@ export interface GatewaySocketUser {
   group: string;
 }
 
-export class UnsafeSocketDirError extends Error {
+export class UnsafeSocketDirError extends Ds01Error {
   override readonly name = 'UnsafeSocketDirError';
 }
 
