@@ -234,4 +234,6 @@ ds01_services_up() {
   export DS01_TEST_DOCKER_HOST="unix://$DS01_TEST_SOCKET"
   export DS01_TEST_IMAGE="$DS01_TEST_IMAGE_NAME"
   export DS01_TEST_NVIDIA_REQUESTS="$DS01_TEST_NVIDIA_TOOLKIT/requests"
+  # One small record per GPU container the suites started; a day is longer than any run that reads them.
+  find "$DS01_TEST_NVIDIA_REQUESTS" -type f -mmin +1440 -delete 2>/dev/null || true
 }
