@@ -89,17 +89,52 @@ describe('ds01 simulate', () => {
       '2',
       '--seed',
       '4',
+      '--until',
+      '2026-11-18',
       '--json',
     ]);
     expect(simulated.code).toBe(0);
     const summary = JSON.parse(simulated.stdout);
     expect(summary).toMatchObject({ users: 15, days: 2 });
     expect(summary.events).toBeGreaterThan(2 * 288 * 28);
-    const usage = JSON.parse((await runDs01(dataDir, ['usage', '--period', '7d', '--json'])).stdout);
+    const usage = JSON.parse((await runDs01(dataDir, ['usage', '--period', '2026-11-17..2026-11-18', '--json'])).stdout);
     expect(usage.total.gpuHoursAllocated).toBeGreaterThan(0);
     expect(usage.total.energyKwh).toBeGreaterThan(0);
     const again = await runDs01(dataDir, ['simulate', '--users', '15', '--days', '2']);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already holds events');
+  });
+
+  it('gives the same history for the same seed and --until on any day, and refuses a day that is not one', async () => {
+    const reports: unknown[] = [];
+    for (const dir of [newDataDir(), newDataDir()]) {
+      const args = ['simulate', '--users', '20', '--days', '3', '--seed', '9', '--until', '2026-03-10'];
+      const run = await runDs01(dir, [...args, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ from: '2026-03-08', days: 3 });
+      // A closed period: "all" would run on to now, which moves between the two runs.
+      const usage = await runDs01(dir, [
+        'usage',
+        '--period',
+        '2026-03-08..2026-03-10',
+        '--by',
+        'day',
+        '--json',
+      ]);
+      reports.push(JSON.parse(usage.stdout));
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect((reports[0] as { total: { gpuHoursAllocated: number } }).total.gpuHoursAllocated).toBeGreaterThan(
+      0,
+    );
+    expect(reports[1]).toEqual(reports[0]);
+    const empty = newDataDir();
+    const future = await runDs01(empty, ['simulate', '--until', '2999-01-01']);
+    expect(future.code).toBe(1);
+    expect(future.stderr).toMatch(/--until 2999-01-01 is after today.*\nhint: leave out --until/);
+    const noDay = await runDs01(empty, ['simulate', '--until', '2026-02-30']);
+    expect(noDay.code).not.toBe(0);
+    expect(noDay.stderr).toMatch(/'2026-02-30' is no day: 2026-02 has no day 30/);
+    rmSync(empty, { recursive: true, force: true });
   });
 });

@@ -18,6 +18,14 @@ export function nonNegativeInteger(value: string): number {
   return n;
 }
 
+/** A whole UTC day written YYYY-MM-DD (2026-02-30 is refused), as its midnight in ms. */
+export function utcDay(value: string): number {
+  const calendar = /^\d{4}-\d{2}-\d{2}$/.test(value) ? parseCalendarTime(value) : undefined;
+  if (!calendar) throw new InvalidArgumentError(`'${value}' is not a day written YYYY-MM-DD.`);
+  if ('wrong' in calendar) throw new InvalidArgumentError(`'${value}' is no day: ${calendar.wrong}.`);
+  return calendar.date.getTime();
+}
+
 const RELATIVE = /^(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s+ago$/i;
 const UNIT_MS: Record<string, number> = { s: 1e3, m: 6e4, min: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8 };
 

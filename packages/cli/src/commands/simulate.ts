@@ -4,7 +4,7 @@ import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.ts';
 import { CliError } from '../errors.ts';
 import { ProgressDisplay } from '../output/progress.ts';
-import { nonNegativeInteger, positiveInteger } from './parse.ts';
+import { nonNegativeInteger, positiveInteger, utcDay } from './parse.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -16,10 +16,17 @@ export function register(program: Command, context: CliContext): void {
     )
     .addOption(new Option('--users <n>', 'people in the lab').default(200).argParser(positiveInteger))
     .addOption(
-      new Option('--days <n>', 'days of history, ending today').default(365).argParser(positiveInteger),
+      new Option('--days <n>', 'days of history, ending with --until')
+        .default(365)
+        .argParser(positiveInteger),
     )
     .addOption(
-      new Option('--seed <n>', 'the same seed gives the same history')
+      new Option('--until <day>', 'the last day of the history, YYYY-MM-DD (default: today, UTC)').argParser(
+        utcDay,
+      ),
+    )
+    .addOption(
+      new Option('--seed <n>', 'the same seed and --until give the same history')
         .default(1)
         .argParser(nonNegativeInteger),
     )
@@ -42,6 +49,7 @@ views (ds01 usage, ds01 audit, the dashboards) fill up.
 Examples:
   ds01 --data-dir /tmp/lab simulate                   a year of 200 users
   ds01 --data-dir /tmp/lab simulate --users 30 --days 30 --seed 7
+  ds01 --data-dir /tmp/lab simulate --users 10 --days 3 --until 2026-11-18   the same on any day
   ds01 --data-dir /tmp/lab usage --period 1y --by month`,
     )
     .action(
@@ -49,6 +57,7 @@ Examples:
         users: number;
         days: number;
         seed: number;
+        until?: number;
         intoExistingLog?: boolean;
         json?: boolean;
       }) => {
@@ -68,7 +77,15 @@ Examples:
           );
         }
         const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-        const start = new Date(today - (options.days - 1) * DAY_MS);
+        if (options.until !== undefined && options.until > today) {
+          throw new CliError(
+            `--until ${new Date(options.until).toISOString().slice(0, 10)} is after today: a history cannot end in the future`,
+            { hint: 'leave out --until to end today, or give a day up to today' },
+          );
+        }
+        // With --until the same seed gives the same history on any day it is run.
+        const lastDay = options.until ?? today;
+        const start = new Date(lastDay - (options.days - 1) * DAY_MS);
         const progress = new ProgressDisplay();
         const days = options.days;
         const { events } = await appendSimulation(
