@@ -97,7 +97,9 @@ describe('ds01 simulate', () => {
     const summary = JSON.parse(simulated.stdout);
     expect(summary).toMatchObject({ users: 15, days: 2 });
     expect(summary.events).toBeGreaterThan(2 * 288 * 28);
-    const usage = JSON.parse((await runDs01(dataDir, ['usage', '--period', '2026-11-17..2026-11-18', '--json'])).stdout);
+    const usage = JSON.parse(
+      (await runDs01(dataDir, ['usage', '--period', '2026-11-17..2026-11-18', '--json'])).stdout,
+    );
     expect(usage.total.gpuHoursAllocated).toBeGreaterThan(0);
     expect(usage.total.energyKwh).toBeGreaterThan(0);
     const again = await runDs01(dataDir, ['simulate', '--users', '15', '--days', '2']);
