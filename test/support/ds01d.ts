@@ -80,7 +80,7 @@ export function startDs01d(options: Ds01dOptions): Ds01dProcess {
   const tail = () =>
     lines
       .slice(-8)
-      .map((l) => `${l.level}: ${l.msg}`)
+      .map((l) => `${l.level}: ${l.msg}${typeof l['reason'] === 'string' ? ` (${l['reason']})` : ''}`)
       .join('\n  ');
   return {
     child,

@@ -65,6 +65,11 @@ export interface DockerWatcherOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Host name in event metadata (default: os.hostname()). */
   host?: string;
+  /**
+   * How far before its checkpoint (on a first start, its subscription) each round replays Docker's
+   * ring, in ms (default REPLAY_OVERLAP_NANO: a minute; see #round). A test of reconciliation alone sets 0.
+   */
+  replayOverlapMs?: number;
   /** Called after each reconciliation: what happened while nobody watched is on the log. */
   onReconciled?: () => void;
 }
@@ -84,7 +89,7 @@ export interface DockerWatcherStatus {
 
 const ACTOR = { kind: 'service' as const, name: 'docker-watcher' };
 
-/** How far before its checkpoint a resumed watcher replays Docker's ring (see #round). */
+/** How far before its checkpoint (or, on a first start, its subscription) the watcher replays Docker's ring (see #round). */
 export const REPLAY_OVERLAP_NANO = 60_000_000_000n;
 
 /**
@@ -109,6 +114,7 @@ export class DockerWatcher {
   readonly #options: DockerWatcherOptions;
   readonly #checkpoint: WatcherCheckpoint;
   readonly #host: string;
+  readonly #replayOverlapNano: bigint;
   readonly #users: HostUserDirectory;
   readonly #abort = new AbortController();
   #known = new Map<string, ContainerState>();
@@ -124,6 +130,10 @@ export class DockerWatcher {
     this.#options = options;
     this.#checkpoint = new WatcherCheckpoint(options.checkpointPath);
     this.#host = options.host ?? hostname();
+    this.#replayOverlapNano =
+      options.replayOverlapMs === undefined
+        ? REPLAY_OVERLAP_NANO
+        : BigInt(options.replayOverlapMs) * 1_000_000n;
     this.#users = new HostUserDirectory({ extraNames: options.extraUserNames ?? [] });
     this.#status = {
       connected: false,
@@ -300,21 +310,26 @@ export class DockerWatcher {
       })();
       reading.catch(fail);
       // What happened since the checkpoint, as far as Docker still has it, up to a millisecond past the
-      // subscription (an event in both is recorded once). Resuming, the replay starts REPLAY_OVERLAP
-      // before the checkpoint: dockerd stamps an event before it takes the lock that publishes it, so
+      // subscription (an event in both is recorded once). The replay starts REPLAY_OVERLAP before the
+      // checkpoint. Resuming: dockerd stamps an event before it takes the lock that publishes it, so
       // under load its ring is not quite in time order, and its replay stops at the first event older
       // than `since` it meets going back — one stamped just before the checkpoint but published after
       // it hid everything published before it (whole containers were lost under load 20). What the
-      // overlap replays again is already on the log and changes nothing.
+      // overlap replays again is already on the log and changes nothing. On a first start: a container
+      // created while ds01d was starting and removed before the reconciliation lists it would otherwise
+      // leave only its removal on the log (the crash harness found one, created 0.5 s before).
       const since = this.#checkpoint.timeNano ?? subscribedAt;
       const replay = await openContainerEventStream(this.#options.connection, {
-        sinceNano: resumed ? `${BigInt(since) - REPLAY_OVERLAP_NANO}` : since,
+        sinceNano: `${BigInt(since) - this.#replayOverlapNano}`,
         untilNano: `${BigInt(subscribedAt) + 1_000_000n}`,
         signal: round.signal,
       });
       for await (const event of replay) handle(event);
       await this.#recordHistoryGap(since, subscribedAt, round.signal);
       while (inFlight.size > 0 && !failure) await Promise.all([...inFlight]);
+      // A replayed event that could not be recorded ends the round here: reconciling and following now
+      // would report the round as recovered (and reset the backoff) while it is failing.
+      if (failure) throw failure.error;
       const arrived = heldBack;
       heldBack = undefined;
       for (const event of arrived) handle(event);

@@ -35,8 +35,10 @@ export class WatcherHarness {
       this.logs.push({ level: 'error', msg: `${msg}: ${(o as { err?: Error }).err?.message}` }),
   };
 
-  async startWatcher(): Promise<DockerWatcher> {
+  /** `replayOverlapMs: 0` for a start that must find what it missed by reconciliation alone. */
+  async startWatcher(options: { replayOverlapMs?: number } = {}): Promise<DockerWatcher> {
     this.watcher = new DockerWatcher({
+      ...options,
       host: HARNESS_HOST,
       store: this.store,
       connection: connectDocker(this.dockerHost),
