@@ -66,10 +66,11 @@ export interface DockerWatcherOptions {
   /** Host name in event metadata (default: os.hostname()). */
   host?: string;
   /**
-   * How far before its checkpoint (on a first start, its subscription) each round replays Docker's
-   * ring, in ms (default REPLAY_OVERLAP_NANO: a minute; see #round). A test of reconciliation alone sets 0.
+   * On a first start (no checkpoint), the replay reaches back to this instant (ISO-8601), at most
+   * REPLAY_OVERLAP_NANO before the subscription: ds01d passes the moment its process started, so a
+   * container that came and went while it was starting is on the log whole. Default: the subscription.
    */
-  replayOverlapMs?: number;
+  watchingSince?: string;
   /** Called after each reconciliation: what happened while nobody watched is on the log. */
   onReconciled?: () => void;
 }
@@ -89,7 +90,7 @@ export interface DockerWatcherStatus {
 
 const ACTOR = { kind: 'service' as const, name: 'docker-watcher' };
 
-/** How far before its checkpoint (or, on a first start, its subscription) the watcher replays Docker's ring (see #round). */
+/** How far before its checkpoint a resumed watcher replays Docker's ring (see #round). */
 export const REPLAY_OVERLAP_NANO = 60_000_000_000n;
 
 /**
@@ -114,7 +115,6 @@ export class DockerWatcher {
   readonly #options: DockerWatcherOptions;
   readonly #checkpoint: WatcherCheckpoint;
   readonly #host: string;
-  readonly #replayOverlapNano: bigint;
   readonly #users: HostUserDirectory;
   readonly #abort = new AbortController();
   #known = new Map<string, ContainerState>();
@@ -130,10 +130,6 @@ export class DockerWatcher {
     this.#options = options;
     this.#checkpoint = new WatcherCheckpoint(options.checkpointPath);
     this.#host = options.host ?? hostname();
-    this.#replayOverlapNano =
-      options.replayOverlapMs === undefined
-        ? REPLAY_OVERLAP_NANO
-        : BigInt(options.replayOverlapMs) * 1_000_000n;
     this.#users = new HostUserDirectory({ extraNames: options.extraUserNames ?? [] });
     this.#status = {
       connected: false,
@@ -280,10 +276,13 @@ export class DockerWatcher {
           ),
         );
       }
-      const done = Promise.all(steps).then(() => {
-        recorded.add(seq);
-        advance();
-      }, fail);
+      // advance() writes the checkpoint file: its failure (a full disk) ends the round like an append's.
+      const done = Promise.all(steps)
+        .then(() => {
+          recorded.add(seq);
+          advance();
+        })
+        .catch(fail);
       inFlight.add(done);
       void done.finally(() => inFlight.delete(done));
     };
@@ -310,17 +309,17 @@ export class DockerWatcher {
       })();
       reading.catch(fail);
       // What happened since the checkpoint, as far as Docker still has it, up to a millisecond past the
-      // subscription (an event in both is recorded once). The replay starts REPLAY_OVERLAP before the
-      // checkpoint. Resuming: dockerd stamps an event before it takes the lock that publishes it, so
+      // subscription (an event in both is recorded once). Resuming, the replay starts REPLAY_OVERLAP
+      // before the checkpoint: dockerd stamps an event before it takes the lock that publishes it, so
       // under load its ring is not quite in time order, and its replay stops at the first event older
       // than `since` it meets going back — one stamped just before the checkpoint but published after
       // it hid everything published before it (whole containers were lost under load 20). What the
-      // overlap replays again is already on the log and changes nothing. On a first start: a container
-      // created while ds01d was starting and removed before the reconciliation lists it would otherwise
-      // leave only its removal on the log (the crash harness found one, created 0.5 s before).
+      // overlap replays again is already on the log and changes nothing. A first start replays from
+      // `watchingSince` (ds01d's start): a container created while ds01d was starting and removed before
+      // the reconciliation lists it would otherwise leave only its removal on the log.
       const since = this.#checkpoint.timeNano ?? subscribedAt;
       const replay = await openContainerEventStream(this.#options.connection, {
-        sinceNano: `${BigInt(since) - this.#replayOverlapNano}`,
+        sinceNano: resumed ? `${BigInt(since) - REPLAY_OVERLAP_NANO}` : this.#firstReplayFrom(subscribedAt),
         untilNano: `${BigInt(subscribedAt) + 1_000_000n}`,
         signal: round.signal,
       });
@@ -347,6 +346,16 @@ export class DockerWatcher {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
     }
     if (failure && !this.#abort.signal.aborted) throw failure.error;
+  }
+
+  /** Where a first start's replay begins: `watchingSince`, at most REPLAY_OVERLAP before `subscribedAt`. */
+  #firstReplayFrom(subscribedAt: string): string {
+    const { watchingSince } = this.#options;
+    if (watchingSince === undefined) return subscribedAt;
+    const latest = BigInt(subscribedAt);
+    const earliest = latest - REPLAY_OVERLAP_NANO;
+    const from = BigInt(timeNanoOfInstant(watchingSince));
+    return `${from < earliest ? earliest : from > latest ? latest : from}`;
   }
 
   /**

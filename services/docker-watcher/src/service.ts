@@ -28,6 +28,8 @@ export const dockerWatcherService = {
       checkpointPath: join(context.paths.dataDir, 'docker-watcher.checkpoint'),
       logger: context.logger,
       host: context.config.host,
+      // What Docker did while ds01d was starting is recorded on a first start too (see the option).
+      watchingSince: new Date(performance.timeOrigin).toISOString(),
       onReconciled: () => context.milestones?.reached('docker-reconciled'),
     });
     await watcher.start();

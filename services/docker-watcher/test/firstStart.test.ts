@@ -8,27 +8,34 @@ import {
 import { hasAll, WatcherHarness } from './harness.ts';
 
 /**
- * A watcher's first start (no checkpoint: a fresh install, or ds01d starting as a burst of containers
- * begins) also replays the minute before it subscribed. A container that came and went while ds01d
- * was starting is gone before the reconciliation lists it: without the replay, only the removal that
- * reached the live stream would be on the log (the crash harness found such a container, created half
- * a second before the watcher subscribed).
+ * A watcher's first start (no checkpoint: a fresh install) replays what Docker did since ds01d's own
+ * start (`watchingSince`). A container that came and went while ds01d was starting is gone before the
+ * reconciliation lists it: without the replay, only the removal that reached the live stream would be on
+ * the log (the crash harness found such a container, created half a second before the subscription).
  */
 describeWithDocker('docker watcher: its first start', (td) => {
   afterAll(() => cleanupTestRun(td));
+  const label = `${TEST_RUN_LABEL}=${td.runId}`;
 
-  it('records whole a container that came and went just before it subscribed', {
+  it('records whole a container that came and went after ds01d started, before the watcher subscribed', {
     timeout: 120_000,
   }, async () => {
     const h = new WatcherHarness(td.host);
     try {
-      const name = uniqueName(td, 'before-first-start');
-      const label = `${TEST_RUN_LABEL}=${td.runId}`;
-      const id = await h.docker('create', '--name', name, '--label', label, td.image, 'true');
+      const ds01dStarted = new Date().toISOString();
+      const id = await h.docker(
+        'create',
+        '--name',
+        uniqueName(td, 'while-starting'),
+        '--label',
+        label,
+        td.image,
+        'true',
+      );
       await h.docker('start', '--attach', id);
       await h.docker('rm', id);
 
-      await h.startWatcher();
+      await h.startWatcher({ watchingSince: ds01dStarted });
       const types = await h.waitFor(
         id,
         hasAll(
@@ -51,24 +58,26 @@ describeWithDocker('docker watcher: its first start', (td) => {
     }
   });
 
-  it('with no replay (replayOverlapMs 0) it knows nothing of that container: the replay is what records it', {
+  it('records nothing of a container gone before ds01d started: the log begins with DS01', {
     timeout: 120_000,
   }, async () => {
     const h = new WatcherHarness(td.host);
     try {
-      const label = `${TEST_RUN_LABEL}=${td.runId}`;
       const gone = await h.docker(
         'create',
         '--name',
-        uniqueName(td, 'unseen-gone'),
+        uniqueName(td, 'before-ds01'),
         '--label',
         label,
         td.image,
       );
       await h.docker('rm', gone);
+      // Docker's clock has millisecond steps here: the start is strictly after the removal.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const ds01dStarted = new Date().toISOString();
       const marker = await h.docker('create', '--name', uniqueName(td, 'marker'), '--label', label, td.image);
 
-      await h.startWatcher({ replayOverlapMs: 0 });
+      await h.startWatcher({ watchingSince: ds01dStarted });
       await h.waitForLog('reconciled Docker containers with the log');
       await h.waitFor(marker, hasAll('ContainerCreated'), 'the reconciled marker');
       expect(await h.types(gone)).toEqual([]);

@@ -35,8 +35,8 @@ export class WatcherHarness {
       this.logs.push({ level: 'error', msg: `${msg}: ${(o as { err?: Error }).err?.message}` }),
   };
 
-  /** `replayOverlapMs: 0` for a start that must find what it missed by reconciliation alone. */
-  async startWatcher(options: { replayOverlapMs?: number } = {}): Promise<DockerWatcher> {
+  /** `watchingSince`: as ds01d passes its own start (a first start replays from there). */
+  async startWatcher(options: { watchingSince?: string } = {}): Promise<DockerWatcher> {
     this.watcher = new DockerWatcher({
       ...options,
       host: HARNESS_HOST,

@@ -89,9 +89,8 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
       ]);
       expect((await h.types(known)).at(-1)).toBe('ContainerRemoved');
 
-      // Without the checkpoint and without a replay (the daemon's buffer lost: restarted, or too many
-      // events) reconciliation alone must find the changes: stop the watcher, lose the checkpoint, change
-      // things, start again replaying nothing before the subscription.
+      // Without the checkpoint (the daemon's buffer lost: restarted, or too many events) reconciliation alone
+      // must find the changes: stop the watcher, lose the checkpoint, change things, start again.
       await h.stopWatcher();
       rmSync(h.checkpointPath);
       await h.docker('stop', '-t', '0', appeared);
@@ -106,7 +105,7 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
         'sleep',
         '300',
       );
-      await h.startWatcher({ replayOverlapMs: 0 });
+      await h.startWatcher();
       const unseenEvents = await h.events(unseen);
       expect(unseenEvents.map((e) => e.type)).toEqual([
         'ContainerCreated',
@@ -126,7 +125,7 @@ describeWithDocker('docker watcher: reconciliation, kill -9, daemon restart', (t
       const count = await h.store.countEvents();
       await h.stopWatcher();
       rmSync(h.checkpointPath);
-      await h.startWatcher({ replayOverlapMs: 0 });
+      await h.startWatcher();
       expect(await h.events(unseen)).toHaveLength(4);
       expect(await h.events(appeared)).toHaveLength(appearedEvents.length);
       expect(h.watcher!.status().reconciliations).toBe(1);

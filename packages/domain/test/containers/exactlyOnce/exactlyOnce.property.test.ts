@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { containerShape, historyOf, MS } from './containerHistories.ts';
 import { stateAt } from './dockerModel.ts';
-import { ModelWatcher, REPLAY_OVERLAP_NANO, type RoundPlan } from './watcherProtocol.ts';
+import { ModelWatcher, type RoundPlan } from './watcherProtocol.ts';
 
 /**
  * Exactly once, as a property: for generated container histories (quick exits, restarts, pauses,
@@ -31,8 +31,10 @@ const roundPlan = (final: boolean): fc.Arbitrary<RoundPlan> =>
 
 const scenario = fc.record({
   containers: fc.array(containerShape, { minLength: 1, maxLength: 4 }),
-  /** When the first round subscribes (µs; -1: before everything). */
+  /** When the first round subscribes (µs; before everything: nothing to lose). */
   firstStart: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 400 * MS })),
+  /** How long before that ds01d's process started (µs): its first replay reaches back to there. */
+  startedBefore: fc.integer({ min: 0, max: 400 * MS }),
   crashes: fc.array(roundPlan(false), { maxLength: 4 }),
   last: roundPlan(true),
 });
@@ -62,9 +64,9 @@ describe('the watcher records every Docker transition exactly once', () => {
     'whatever the interleaving of replay, reconciliation, live events and crashes',
     () => {
       fc.assert(
-        fc.property(scenario, ({ containers, firstStart, crashes, last }) => {
+        fc.property(scenario, ({ containers, firstStart, startedBefore, crashes, last }) => {
           const histories = containers.map((shape, i) => historyOf(i, shape));
-          const watcher = new ModelWatcher(histories);
+          const watcher = new ModelWatcher(histories, startedBefore);
           const end = Math.max(...histories.flatMap((h) => h.operations.map((o) => o.t)));
           let at = firstStart;
           let lossy = false;
@@ -100,9 +102,9 @@ describe('the watcher records every Docker transition exactly once', () => {
             } else if (logState) {
               expect(logState.status, `${context}: final status`).toBe('removed');
             }
-            // The first round's replay reaches REPLAY_OVERLAP back: what happened within it is all seen.
-            const first = Math.min(...histories.flatMap((h) => h.operations.map((o) => o.t)));
-            const seenFromStart = firstStart < 0 || BigInt(firstStart - first) * 1000n <= REPLAY_OVERLAP_NANO;
+            // Everything Docker did after ds01d started is seen (its first replay reaches back to then).
+            const first = Math.min(...history.operations.map((o) => o.t));
+            const seenFromStart = firstStart < 0 || first >= firstStart - startedBefore;
             if (seenFromStart && !lossy && !late.has(history.containerId)) {
               expect(logged, `${context}: every transition once`).toEqual(truth);
             }

@@ -34,8 +34,8 @@ import {
  * the log and the checkpoint stay, everything else is lost.
  */
 
-/** As the watcher's (services/docker-watcher): a replay starts this long before the checkpoint. */
-export const REPLAY_OVERLAP_NANO = 60_000_000_000n;
+/** As the watcher's (services/docker-watcher): a resumed replay starts this long before the checkpoint. */
+const REPLAY_OVERLAP_NANO = 60_000_000_000n;
 
 /** Docker keeps this many recent events for `since` (256 in dockerd; small here to lose some). */
 export const RING = 8;
@@ -116,8 +116,12 @@ export class ModelWatcher {
   readonly #histories: ContainerHistory[];
   readonly #all: Operation[];
 
-  constructor(histories: ContainerHistory[]) {
+  /** How long before its first subscription ds01d started (µs): a first start replays from there. */
+  readonly #startedBefore: number;
+
+  constructor(histories: ContainerHistory[], startedBefore = 0) {
     this.#histories = histories;
+    this.#startedBefore = startedBefore;
     this.#all = histories.flatMap((h) => h.operations).sort((a, b) => a.t - b.t);
   }
 
@@ -138,13 +142,21 @@ export class ModelWatcher {
 
     // 1. subscribe live from this millisecond. Without a checkpoint, the moment of subscribing is one.
     const subscribedAt = nanoOf(clockFloor(L));
+    const resumed = this.checkpoint !== undefined;
     if (this.checkpoint === undefined) this.checkpoint = subscribedAt;
     const liveFrom = BigInt(subscribedAt);
-    // 2. the replay since the checkpoint less the watcher's overlap (what it replays again must change
-    // nothing; on a first start it reaches what happened just before), from Docker's ring of recent
-    // events, up to a ms past subscribing.
+    // 2. the replay since the checkpoint (less the watcher's overlap when resuming: what it replays
+    // again must change nothing), from Docker's ring of recent events, up to a ms past subscribing.
     const replayUntil = liveFrom + 1_000_000n;
-    const since = BigInt(this.checkpoint) - REPLAY_OVERLAP_NANO;
+    // A first start replays from ds01d's own start (the watcher's watchingSince), at most the overlap.
+    const firstLookback = BigInt(this.#startedBefore) * 1000n;
+    const since =
+      BigInt(this.checkpoint) -
+      (resumed
+        ? REPLAY_OVERLAP_NANO
+        : firstLookback < REPLAY_OVERLAP_NANO
+          ? firstLookback
+          : REPLAY_OVERLAP_NANO);
     const inRing = this.#all.filter((op) => op.t < L).slice(-RING);
     const wanted = this.#all.filter(
       (op) => BigInt(timeNano(op.t)) >= since && BigInt(timeNano(op.t)) <= replayUntil && op.t < L,
