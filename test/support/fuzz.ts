@@ -127,9 +127,14 @@ export function mutationOf(text: string): fc.Arbitrary<string> {
     .map((edits) => edits.reduce((current, edit) => edit(current), text));
 }
 
-/** Runs a property with the suite's settings: a fixed run count sized for a 2-core machine. */
+/**
+ * Runs a property with the suite's settings: a run count sized for a 2-core machine, which
+ * DS01_FUZZ_SCALE=50 multiplies for a long search before a change lands (each run draws a new seed,
+ * so a rare counterexample the suite can reach shows up in CI sooner or later: hunt it here first).
+ */
 export function check<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => void, numRuns: number): void {
-  fc.assert(fc.property(arbitrary, predicate), { numRuns });
+  const scale = Number(process.env.DS01_FUZZ_SCALE ?? 1);
+  fc.assert(fc.property(arbitrary, predicate), { numRuns: Math.ceil(numRuns * scale) });
 }
 
 /**

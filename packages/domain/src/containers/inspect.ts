@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ContainerId } from '../values.ts';
+import { ContainerId, Instant } from '../values.ts';
 
 /**
  * The part of `docker inspect <container>` (Engine API GET /containers/{id}/json) that DS01 reads. The
@@ -17,12 +17,15 @@ const map = z
   .nullish()
   .transform((v) => v ?? {});
 
-/** A time as Docker writes it (RFC 3339, nanoseconds): one that `new Date` reads, or it is garbled. */
+/**
+ * A time as Docker writes it (RFC 3339, nanoseconds), in the years the log's ISO instants can hold:
+ * `new Date` alone reads "54201" as the year 54201, which no instant on the log can name.
+ */
 const dockerTime = z
   .string()
   .refine(
-    (value) => !Number.isNaN(new Date(value).getTime()),
-    'is not a time (RFC 3339, as Docker writes it)',
+    (value) => Instant.safeParse(value).success && Instant.safeParse(new Date(value).toISOString()).success,
+    'is not a time in the years 0000-9999 (RFC 3339, as Docker writes it)',
   );
 
 /** One of Docker's int64 fields (limits, counts): a fraction there is not Docker's answer. */

@@ -64,3 +64,22 @@ describe('ContainerInspect on a fraction where Docker sends an int64', () => {
     expect(parsed.error?.issues[0]?.path).toEqual(['HostConfig', 'MemorySwap']);
   });
 });
+
+describe('ContainerInspect on a time outside the years an instant can hold', () => {
+  it.each([
+    ['54201', 'a bare number: new Date reads it as the year 54201 (found by the property above)'],
+    ['0000-01-01T00:00:00+01:00', 'an offset that moves it before the year 0000'],
+    ['2026-13-01T00:00:00Z', 'no such month'],
+  ])('refuses Created %s (%s), naming the field', (created) => {
+    const raw = { ...structuredClone(exitedInspect), Created: created };
+    const parsed = ContainerInspect.safeParse(raw);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path).toEqual(['Created']);
+  });
+
+  it('reads the zero time Docker writes for a container never started', () => {
+    const raw = structuredClone(exitedInspect) as { State: Record<string, unknown> };
+    raw.State.StartedAt = '0001-01-01T00:00:00Z';
+    expect(ContainerInspect.safeParse(raw).success).toBe(true);
+  });
+});
