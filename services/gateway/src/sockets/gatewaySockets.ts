@@ -1,4 +1,4 @@
-import { chmod, chown, lchown, lstat, mkdir, rm, rmdir, unlink } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, mkdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import type http from 'node:http';
 import { dirname, join } from 'node:path';
 import { Ds01Error } from '@ds01/errors';
@@ -33,10 +33,11 @@ interface OpenSocket {
  * The sockets of the gateway on disk: `<usersDir>/<name>/docker.sock` for each user (the socket
  * 0600 and its folder 0700, both owned by the user) and the root-only admin socket.
  *
- * A user owns their folder, so every step that touches a path in it happens while the folder is
+ * A user owns their folder, so every step that follows a path in it happens while the folder is
  * root's: it is taken back (lchown, never following a link), emptied of a stale socket, the socket
- * is bound, chmod-ed and chown-ed, and only then is the folder given to the user. A link planted in
- * the folder can thus never make root chown or remove something else.
+ * is bound beside its place, chmod-ed and chown-ed; then the folder is given to the user and the
+ * socket renamed into place (a rename follows no link). A link planted in the folder can thus never
+ * make root chown or remove something else.
  */
 export class GatewaySockets {
   readonly usersDir: string;
@@ -64,9 +65,7 @@ export class GatewaySockets {
     await ensureRootDir(this.usersDir, 0o755);
     await ensureRootDir(dirname(this.adminSocket), 0o700);
     const server = this.#serverFor({ kind: 'admin', uid: 0, socketPath: this.adminSocket });
-    await removeStale(this.adminSocket);
-    await listen(server.server, this.adminSocket);
-    await chmod(this.adminSocket, 0o600);
+    await rename(await bindOwned(server.server, this.adminSocket, { uid: 0, gid: 0 }), this.adminSocket);
     this.#admin = { user: { name: 'root', uid: 0, gid: 0, group: 'admin' }, path: this.adminSocket, server };
   }
 
@@ -125,7 +124,6 @@ export class GatewaySockets {
     const dir = join(this.usersDir, user.name);
     const path = join(dir, 'docker.sock');
     await takeBack(dir);
-    await removeStale(path);
     const server = this.#serverFor({
       kind: 'user',
       user: user.name,
@@ -134,10 +132,11 @@ export class GatewaySockets {
       group: user.group,
       socketPath: path,
     });
-    await listen(server.server, path);
-    await chmod(path, 0o600);
-    await chown(path, user.uid, user.gid);
+    const bound = await bindOwned(server.server, path, user);
     await chown(dir, user.uid, user.gid);
+    // Last, so that a socket that exists is ready and in a folder that is the user's already. A rename
+    // follows no link: whatever the user has put in the folder by now, only their own entries move.
+    await rename(bound, path);
     this.#logger.info({ user: user.name, socket: path }, 'gateway: socket open');
     return { user, path, server };
   }
@@ -174,6 +173,25 @@ async function removeStale(path: string): Promise<void> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+}
+
+/**
+ * Binds the server to a name beside `path`, 0600 and owned by `owner`, and returns that name: the
+ * caller renames it to `path` (a bound socket keeps working under its new name), so a client, or a
+ * test, that sees the socket can use it and never sees it root's or before it accepts connections.
+ */
+async function bindOwned(
+  server: http.Server,
+  path: string,
+  owner: { uid: number; gid: number },
+): Promise<string> {
+  const bound = `${path}.binding`;
+  await removeStale(bound);
+  await removeStale(path);
+  await listen(server, bound);
+  await chmod(bound, 0o600);
+  await chown(bound, owner.uid, owner.gid);
+  return bound;
 }
 
 function listen(server: http.Server, path: string): Promise<void> {
