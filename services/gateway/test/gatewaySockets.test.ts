@@ -28,7 +28,11 @@ function watch(path: string): { seen: Set<string>; stop: () => void } {
   };
   look();
   // One more look once it is open: what every later client sees.
-  return { seen, stop: () => ((running = false), sample()) };
+  const stop = () => {
+    running = false;
+    sample();
+  };
+  return { seen, stop };
 }
 
 const dirs: string[] = [];
