@@ -6,7 +6,8 @@
 // The rates are bounded (one container every 2 s, each user's loop paced): CI has 2 cores.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { eventCatalog, UserRegistered, userStream } from '@ds01/domain';
@@ -199,6 +200,8 @@ function startDaemon(): Promise<number> {
       DOCKER_HOST,
       DS01_LOG_LEVEL: 'debug',
       DS01_HEALTH_INTERVAL_S: String(HEALTH_INTERVAL_S),
+      // A socket path must fit in 108 bytes: the gateway's folder in the temp dir, not under the checkout.
+      DS01_GATEWAY_USERS_DIR: join(mkdtempSync(join(tmpdir(), 'ds01-soak-gw-')), 'users'),
     },
     stdio: ['ignore', out, out],
   });

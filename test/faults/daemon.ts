@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { ownGateway } from '../support/ds01d.ts';
 import { type RunningChild, startChild } from './childProcess.ts';
 import type { Site } from './site.ts';
 
@@ -37,6 +38,7 @@ export class DaemonProcess {
 
   /** Starts ds01d and waits for its "ds01d ready" line (at most `timeoutMs`). */
   async start(timeoutMs = 60_000): Promise<void> {
+    const gateway = ownGateway();
     const running = startChild(
       process.execPath,
       [DS01D, '--data-dir', this.#site.dataDir, '--config-dir', this.#site.configDir],
@@ -46,9 +48,11 @@ export class DaemonProcess {
           DS01_LOG_LEVEL: 'info',
           DOCKER_HOST: this.#site.dockerHost,
           DS01_EXPORTER_PORT: '0',
+          DS01_GATEWAY_USERS_DIR: gateway.usersDir,
         },
       },
     );
+    void running.done.then(gateway.remove);
     this.#running = running;
     this.#seen = '';
     const ready = new Promise<void>((resolve, reject) => {

@@ -77,6 +77,7 @@ export async function startGatewayLab(
       configDir,
       dockerHost: options.dockerHost ?? td.host,
       logLevel: 'info',
+      gatewayUsersDir: usersDir,
     });
     await daemon.waitFor(ready, 'ds01d ready');
     return daemon;

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -37,9 +38,21 @@ export interface Ds01dOptions {
   /** DOCKER_HOST for its docker watcher and switch-over: the test dockerd, or a socket that does not exist. */
   dockerHost: string;
   logLevel?: string;
+  /** Where its gateway serves the user sockets; default a folder of its own (see ownGateway). */
+  gatewayUsersDir?: string;
+}
+
+/**
+ * A gateway folder of one ds01d's own, to pass as DS01_GATEWAY_USERS_DIR: ds01d's that suites run side
+ * by side must never serve, and take over, the host's /run/ds01 sockets at once. `remove` when done.
+ */
+export function ownGateway(): { usersDir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'ds01-gw-'));
+  return { usersDir: join(dir, 'users'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export function startDs01d(options: Ds01dOptions): Ds01dProcess {
+  const gateway = options.gatewayUsersDir === undefined ? ownGateway() : undefined;
   const child = spawn(
     process.execPath,
     [DS01D, '--data-dir', options.dataDir, '--config-dir', options.configDir],
@@ -49,11 +62,13 @@ export function startDs01d(options: Ds01dOptions): Ds01dProcess {
         ...process.env,
         DS01_LOG_LEVEL: options.logLevel ?? 'debug',
         DOCKER_HOST: options.dockerHost,
-        // Suites run ds01d side by side: each exporter on a port of its own.
+        // Suites run ds01d side by side: each exporter on a port of its own, each gateway in its own folder.
         DS01_EXPORTER_PORT: '0',
+        DS01_GATEWAY_USERS_DIR: options.gatewayUsersDir ?? gateway!.usersDir,
       },
     },
   );
+  if (gateway) child.on('exit', gateway.remove);
   const lines: LogLine[] = [];
   const waiters: { matches: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
   let buffer = '';

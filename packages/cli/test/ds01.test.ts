@@ -271,6 +271,12 @@ describe('ds01 store stats and projections', () => {
   it('projections rebuild refuses while ds01d keeps the same data dir', async () => {
     const daemon = spawn(process.execPath, [DS01D, '--data-dir', dataDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        DS01_EXPORTER_PORT: '0',
+        DS01_GATEWAY_USERS_DIR: join(dataDir, 'gateway', 'users'),
+        DOCKER_HOST: `unix://${join(dataDir, 'no-docker.sock')}`,
+      },
     });
     try {
       await waitForOutput(daemon, /ds01d ready/);
@@ -295,8 +301,10 @@ describe('the launcher', () => {
   it.runIf(oldNodeMajor < 24)(
     're-executes itself with the checkout Node 24 when run by an older Node',
     async () => {
-      const { code, stdout } = await ds01(['events', 'tail', '-n', '1', '--json'], { node: OLD_NODE });
-      expect(code).toBe(0);
+      const { code, stdout, stderr } = await ds01(['events', 'tail', '-n', '1', '--json'], {
+        node: OLD_NODE,
+      });
+      expect(code, stderr).toBe(0);
       expect(JSON.parse(stdout)).toHaveProperty('position');
     },
   );

@@ -40,6 +40,7 @@ function startDaemon(args: string[] = ['--data-dir', dataDir], env: NodeJS.Proce
       ...process.env,
       DS01_LOG_LEVEL: 'info',
       DS01_EXPORTER_PORT: '0',
+      DS01_GATEWAY_USERS_DIR: join(dataDir, 'gateway', 'users'),
       DOCKER_HOST: `unix://${join(dataDir, 'no-docker.sock')}`,
       ...env,
     },
