@@ -68,7 +68,9 @@ export interface DockerWatcherOptions {
   /**
    * On a first start (no checkpoint), the replay reaches back to this instant (ISO-8601), at most
    * REPLAY_OVERLAP_NANO before the subscription: ds01d passes the moment its process started, so a
-   * container that came and went while it was starting is on the log whole. Default: the subscription.
+   * container that came and went while it was starting is on the log whole. The log's first event
+   * reaches back further when earlier (an earlier ds01d killed before its watcher marked its start).
+   * Default: the subscription.
    */
   watchingSince?: string;
   /** Called after each reconciliation: what happened while nobody watched is on the log. */
@@ -114,6 +116,8 @@ export const REPLAY_OVERLAP_NANO = 60_000_000_000n;
 export class DockerWatcher {
   readonly #options: DockerWatcherOptions;
   readonly #checkpoint: WatcherCheckpoint;
+  /** No checkpoint was found at start(): the first round replays from its beginning, without overlap. */
+  #firstStart = false;
   readonly #host: string;
   readonly #users: HostUserDirectory;
   readonly #abort = new AbortController();
@@ -152,6 +156,15 @@ export class DockerWatcher {
    * first failure to reach the daemon (the watcher keeps retrying in the background).
    */
   async start(): Promise<void> {
+    // A first start marks where watching began before anything else, so that a ds01d killed before its
+    // first round ends (in its start-up, or with Docker down) resumes from here: what Docker did while
+    // it was down is replayed, not left to a reconciliation that never sees containers already gone.
+    this.#firstStart = this.#checkpoint.timeNano === undefined;
+    if (this.#firstStart) {
+      const now = timeNanoOfInstant(new Date(Date.now()).toISOString());
+      this.#checkpoint.advance(await this.#firstReplayFrom(now));
+      this.#status.checkpoint = this.#checkpoint.timeNano ?? null;
+    }
     this.#known = await loadKnownContainers(this.#options.store, this.#host);
     let firstRound!: () => void;
     const ready = new Promise<void>((resolve) => {
@@ -290,10 +303,10 @@ export class DockerWatcher {
       // Live from now on (from this millisecond, so nothing published while subscribing escapes), held
       // back until the replay is recorded: a container's older events come first.
       const subscribedAt = timeNanoOfInstant(new Date(Date.now()).toISOString());
-      // Without a checkpoint, the moment of subscribing is one: a crash before anything is recorded then
-      // replays from there rather than losing what happened meanwhile.
-      const resumed = this.#checkpoint.timeNano !== undefined;
-      if (!resumed) this.#checkpoint.advance(subscribedAt);
+      // The first round of a first start replays from where start() marked the beginning; any later
+      // round (or start) resumes from the checkpoint with the overlap below.
+      const resumed = !this.#firstStart;
+      this.#firstStart = false;
       let heldBack: DockerContainerEvent[] | undefined = [];
       const live = await openContainerEventStream(this.#options.connection, {
         sinceNano: subscribedAt,
@@ -317,9 +330,10 @@ export class DockerWatcher {
       // overlap replays again is already on the log and changes nothing. A first start replays from
       // `watchingSince` (ds01d's start): a container created while ds01d was starting and removed before
       // the reconciliation lists it would otherwise leave only its removal on the log.
-      const since = this.#checkpoint.timeNano ?? subscribedAt;
+      const checkpoint = this.#checkpoint.timeNano!;
+      const since = resumed ? checkpoint : subscribedAt;
       const replay = await openContainerEventStream(this.#options.connection, {
-        sinceNano: resumed ? `${BigInt(since) - REPLAY_OVERLAP_NANO}` : this.#firstReplayFrom(subscribedAt),
+        sinceNano: resumed ? `${BigInt(checkpoint) - REPLAY_OVERLAP_NANO}` : checkpoint,
         untilNano: `${BigInt(subscribedAt) + 1_000_000n}`,
         signal: round.signal,
       });
@@ -348,14 +362,29 @@ export class DockerWatcher {
     if (failure && !this.#abort.signal.aborted) throw failure.error;
   }
 
-  /** Where a first start's replay begins: `watchingSince`, at most REPLAY_OVERLAP before `subscribedAt`. */
-  #firstReplayFrom(subscribedAt: string): string {
+  /**
+   * Where a first start's replay begins: `watchingSince`, or the first event on the log if that is
+   * earlier (a ds01d killed in its start-up, before its watcher marked anything, still began DS01's
+   * watch), at most REPLAY_OVERLAP before `now`. Without `watchingSince`, `now`: reconciliation alone.
+   */
+  async #firstReplayFrom(now: string): Promise<string> {
     const { watchingSince } = this.#options;
-    if (watchingSince === undefined) return subscribedAt;
-    const latest = BigInt(subscribedAt);
+    if (watchingSince === undefined) return now;
+    const latest = BigInt(now);
     const earliest = latest - REPLAY_OVERLAP_NANO;
-    const from = BigInt(timeNanoOfInstant(watchingSince));
-    return `${from < earliest ? earliest : from > latest ? latest : from}`;
+    const candidates = [watchingSince, await this.#firstRecordedAt()]
+      .filter((instant) => instant !== undefined)
+      .map((instant) => BigInt(timeNanoOfInstant(instant)));
+    const from = candidates.reduce((a, b) => (b < a ? b : a), latest);
+    return `${from < earliest ? earliest : from}`;
+  }
+
+  /** When the log's first event was recorded; undefined on an empty log. */
+  async #firstRecordedAt(): Promise<string | undefined> {
+    for await (const event of this.#options.store.readAll({ maxCount: 1, revalidate: false })) {
+      return event.metadata.recordedAt;
+    }
+    return undefined;
   }
 
   /**

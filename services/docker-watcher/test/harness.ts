@@ -35,13 +35,16 @@ export class WatcherHarness {
       this.logs.push({ level: 'error', msg: `${msg}: ${(o as { err?: Error }).err?.message}` }),
   };
 
-  /** `watchingSince`: as ds01d passes its own start (a first start replays from there). */
-  async startWatcher(options: { watchingSince?: string } = {}): Promise<DockerWatcher> {
+  /**
+   * `watchingSince`: as ds01d passes its own start (a first start replays from there); `dockerHost`:
+   * another daemon address for this start (one where none answers: a watcher that never got going).
+   */
+  async startWatcher(options: { watchingSince?: string; dockerHost?: string } = {}): Promise<DockerWatcher> {
     this.watcher = new DockerWatcher({
-      ...options,
+      ...(options.watchingSince === undefined ? {} : { watchingSince: options.watchingSince }),
       host: HARNESS_HOST,
       store: this.store,
-      connection: connectDocker(this.dockerHost),
+      connection: connectDocker(options.dockerHost ?? this.dockerHost),
       checkpointPath: this.checkpointPath,
       logger: this.logger,
       backoff: { initialMs: 100, maxMs: 1000 },
