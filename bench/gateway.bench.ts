@@ -32,7 +32,13 @@ const bench: BenchFile = {
         `gateway:\n  users_dir: ${usersDir}\n  admin_socket: ${join(workDir, 'run', 'admin', 'docker.sock')}\n`,
       )}`,
     );
-    const daemon = startDs01d({ dataDir, configDir, dockerHost: DOCKER_HOST, logLevel: 'info' });
+    const daemon = startDs01d({
+      dataDir,
+      configDir,
+      dockerHost: DOCKER_HOST,
+      logLevel: 'info',
+      gatewayUsersDir: usersDir,
+    });
     // A CLI write needs the store ds01d makes: the user is added once it is up.
     await daemon.waitFor(ready, 'ds01d ready');
     // root is an account every machine has: its socket is the one measured (root may connect to it).

@@ -372,10 +372,13 @@ export class DockerWatcher {
     if (watchingSince === undefined) return now;
     const latest = BigInt(now);
     const earliest = latest - REPLAY_OVERLAP_NANO;
-    const candidates = [watchingSince, await this.#firstRecordedAt()]
-      .filter((instant) => instant !== undefined)
-      .map((instant) => BigInt(timeNanoOfInstant(instant)));
-    const from = candidates.reduce((a, b) => (b < a ? b : a), latest);
+    // BigInt nanoseconds: Math.min does not take them.
+    let from = latest;
+    for (const instant of [watchingSince, await this.#firstRecordedAt()]) {
+      if (instant === undefined) continue;
+      const nano = BigInt(timeNanoOfInstant(instant));
+      if (nano < from) from = nano;
+    }
     return `${from < earliest ? earliest : from}`;
   }
 
