@@ -6,12 +6,12 @@
 // The rates are bounded (one container every 2 s, each user's loop paced): CI has 2 cores.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { eventCatalog, UserRegistered, userStream } from '@ds01/domain';
 import { SqliteEventStore } from '@ds01/event-store';
+import { ownGateway } from '../test/support/ds01d.ts';
 import { describeMachine } from './lib/machine.ts';
 import { type SoakCounts, type SoakSample, soakTable, soakVerdict } from './lib/soakReport.ts';
 
@@ -194,6 +194,7 @@ async function registerUsers(names: readonly string[]): Promise<void> {
 function startDaemon(): Promise<number> {
   const log = join(dataDir, 'ds01d.log');
   const out = openSync(log, 'a');
+  const gateway = ownGateway();
   const child = spawn(process.execPath, [DS01D, '--data-dir', dataDir, '--config-dir', configDir], {
     env: {
       ...process.env,
@@ -201,11 +202,12 @@ function startDaemon(): Promise<number> {
       DS01_LOG_LEVEL: 'debug',
       DS01_HEALTH_INTERVAL_S: String(HEALTH_INTERVAL_S),
       // A socket path must fit in 108 bytes: the gateway's folder in the temp dir, not under the checkout.
-      DS01_GATEWAY_USERS_DIR: join(mkdtempSync(join(tmpdir(), 'ds01-soak-gw-')), 'users'),
+      DS01_GATEWAY_USERS_DIR: gateway.usersDir,
     },
     stdio: ['ignore', out, out],
   });
   closeSync(out);
+  child.on('exit', gateway.remove);
   daemon = child;
   const started = Date.now();
   return new Promise((resolveReady, reject) => {
